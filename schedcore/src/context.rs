@@ -1,0 +1,182 @@
+//! A goroutine's execution context: a stackful coroutine on an mmapped stack with a guard page
+//! (corosensei's `DefaultStack`), the switch in and out of it, and the stack pointer saved at
+//! every switch-out so that a collector can scan the live part of the stack.
+//!
+//! Go's `gogo` is [`GoContext::resume`], run on the M's own stack (g0); Go's `mcall(fn)` is
+//! [`GoContext::suspend`] with a reason that g0 then acts on.
+
+use corosensei::stack::{DefaultStack, Stack};
+use corosensei::{Coroutine, CoroutineResult, Yielder};
+use std::cell::{Cell, UnsafeCell};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+type Coro<Y> = Coroutine<(), Y, (), DefaultStack>;
+
+/// What a resume came back with.
+pub enum Switch<Y> {
+    /// The goroutine suspended itself with this reason (an `mcall`).
+    Yielded(Y),
+    /// The goroutine's function returned (`goexit`).
+    Exited,
+}
+
+/// The context of one goroutine. It lives inside the generation's `G`, which never moves.
+///
+/// Two parties touch it: the M that owns the G (start, resume, reset: through `&self` with
+/// the caller's promise that it owns the G) and the goroutine itself while it runs on it
+/// (suspend). They never overlap: the goroutine runs only inside its owner's `resume`.
+pub struct GoContext<Y: 'static> {
+    coro: UnsafeCell<Option<Coro<Y>>>,
+    spare: UnsafeCell<Option<DefaultStack>>,
+    yielder: Cell<*const Yielder<(), Y>>,
+    stack_lo: Cell<usize>,
+    stack_hi: Cell<usize>,
+    /// The stack pointer when the goroutine last switched out or entered a syscall (0: none).
+    sp: AtomicUsize,
+}
+
+impl<Y: 'static> Default for GoContext<Y> {
+    fn default() -> Self {
+        GoContext::new()
+    }
+}
+
+/// Reads the stack pointer of the caller (close enough for scanning: at most a few words of
+/// saved registers lie below it).
+#[inline(always)]
+pub fn current_sp() -> usize {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let sp: usize;
+        // SAFETY: reads a register into a local; no memory is touched.
+        unsafe {
+            std::arch::asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags))
+        };
+        sp
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let marker = 0u8;
+        std::hint::black_box(&marker) as *const u8 as usize
+    }
+}
+
+impl<Y: 'static> GoContext<Y> {
+    pub const fn new() -> GoContext<Y> {
+        GoContext {
+            coro: UnsafeCell::new(None),
+            spare: UnsafeCell::new(None),
+            yielder: Cell::new(std::ptr::null()),
+            stack_lo: Cell::new(0),
+            stack_hi: Cell::new(0),
+            sp: AtomicUsize::new(0),
+        }
+    }
+
+    /// Whether a stack is cached here for reuse (Go's gfree lists keep G's with their stacks).
+    ///
+    /// # Safety
+    /// The caller owns the G (it is not running and nobody else starts or resumes it).
+    pub unsafe fn has_stack(&self) -> bool {
+        (*self.spare.get()).is_some()
+    }
+
+    /// Prepares the goroutine to run `f` from its first resume, on the cached stack or on a
+    /// fresh one of `stack_size` bytes. Returns whether a fresh stack had to be mapped.
+    ///
+    /// # Safety
+    /// The caller owns the G; the previous goroutine of this context has exited or was reset;
+    /// `self` does not move until the coroutine exits or is reset.
+    pub unsafe fn start<F: FnOnce() + 'static>(
+        &self,
+        stack_size: usize,
+        f: F,
+    ) -> std::io::Result<bool> {
+        let (stack, fresh) = match (*self.spare.get()).take() {
+            Some(s) => (s, false),
+            None => (DefaultStack::new(stack_size)?, true),
+        };
+        self.stack_hi.set(stack.base().get());
+        self.stack_lo.set(stack.limit().get());
+        self.sp.store(0, Ordering::Relaxed);
+        let me: *const GoContext<Y> = self;
+        let coro = Coroutine::with_stack(stack, move |y: &Yielder<(), Y>, ()| {
+            // SAFETY: the context outlives its coroutine (the caller's promise above).
+            unsafe { (*me).yielder.set(y) };
+            f();
+        });
+        *self.coro.get() = Some(coro);
+        Ok(fresh)
+    }
+
+    /// Switches to the goroutine until it suspends or exits (Go's `gogo`). On exit the stack
+    /// is kept for the next `start`.
+    ///
+    /// # Safety
+    /// The caller owns the G and the G was started and has not exited.
+    #[inline]
+    pub unsafe fn resume(&self) -> Switch<Y> {
+        let coro = (*self.coro.get())
+            .as_mut()
+            .expect("resume of a goroutine that is not started");
+        match coro.resume(()) {
+            CoroutineResult::Yield(y) => Switch::Yielded(y),
+            CoroutineResult::Return(()) => {
+                let done = (*self.coro.get()).take().expect("coroutine vanished");
+                *self.spare.get() = Some(done.into_stack());
+                self.sp.store(0, Ordering::Relaxed);
+                Switch::Exited
+            }
+        }
+    }
+
+    /// Switches from the running goroutine back to the M that resumed it, handing it `why`
+    /// (Go's `mcall`). Returns when some M resumes the goroutine again, possibly on another
+    /// thread: the caller must not hold thread-local references across this call.
+    ///
+    /// # Safety
+    /// Called by the goroutine of this context, on its own stack.
+    #[inline(never)]
+    pub unsafe fn suspend(&self, why: Y) {
+        self.sp.store(current_sp(), Ordering::Relaxed);
+        let y = self.yielder.get();
+        (*y).suspend(why);
+    }
+
+    /// Records the stack pointer as the goroutine leaves for a syscall, so that the collector
+    /// can scan its stack while it is out (Go's gosave in entersyscall).
+    #[inline(always)]
+    pub fn save_sp(&self) {
+        self.sp.store(current_sp(), Ordering::Relaxed);
+    }
+
+    /// The live part of the stack, `[sp, top)`, as of the last switch-out or syscall, or
+    /// `None` when the goroutine has no saved state.
+    pub fn live_stack(&self) -> Option<(usize, usize)> {
+        let sp = self.sp.load(Ordering::Relaxed);
+        let hi = self.stack_hi.get();
+        (sp != 0 && sp <= hi && sp >= self.stack_lo.get()).then_some((sp, hi))
+    }
+
+    /// The whole stack's bounds `[lo, hi)` (0, 0 before the first start).
+    pub fn bounds(&self) -> (usize, usize) {
+        (self.stack_lo.get(), self.stack_hi.get())
+    }
+
+    /// Abandons a suspended goroutine without running it further: what is on its stack is
+    /// leaked, as Go leaks the goroutines still alive when main returns. The stack is kept.
+    ///
+    /// # Safety
+    /// The caller owns the G, which is suspended or not started, and will never resume it.
+    pub unsafe fn reset(&self) {
+        if let Some(mut coro) = (*self.coro.get()).take() {
+            if coro.started() {
+                coro.force_reset();
+            } else {
+                // Never ran: dropping runs the closure's destructor, which is sound.
+                coro.force_unwind();
+            }
+            *self.spare.get() = Some(coro.into_stack());
+        }
+    }
+}

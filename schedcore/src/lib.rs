@@ -1,0 +1,27 @@
+//! What every Go scheduler generation of the lab shares: the [`Scheduler`] contract, goroutine
+//! stacks and the context switch, notes and locks, channels, WaitGroup, semaphores, counters and
+//! reports. The scheduling algorithms themselves live in `sched2011`, `sched2013`, `sched2014`.
+
+pub mod chan;
+pub mod context;
+pub mod exit;
+pub mod lock;
+pub mod note;
+pub mod report;
+pub mod scan;
+pub mod scheduler;
+pub mod sema;
+mod sudog;
+pub mod sync;
+pub mod tls;
+pub mod waitgroup;
+
+pub use chan::Chan;
+pub use context::{GoContext, Switch};
+pub use exit::RunEnd;
+pub use lock::{Lock, LockGuard, RawLock};
+pub use note::Note;
+pub use report::{Counter, Counters, Report, Totals};
+pub use scheduler::{Config, RunError, Scheduler};
+pub use sema::Sema;
+pub use waitgroup::WaitGroup;

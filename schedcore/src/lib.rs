@@ -18,6 +18,8 @@ pub mod waitgroup;
 
 pub use chan::Chan;
 pub use context::{GoContext, Switch};
+/// Keeps a hot shared word on a cache line of its own.
+pub use crossbeam_utils::CachePadded;
 pub use exit::RunEnd;
 pub use lock::{Lock, LockGuard, RawLock};
 pub use note::Note;

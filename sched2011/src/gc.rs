@@ -1,0 +1,120 @@
+//! Stopping the world (seed 002's waitstop protocol), the stack-scanning collection built on
+//! it, and GOMAXPROCS changes.
+
+use crate::g::GDEAD;
+use crate::m::getm;
+use crate::proc::{gosched, matchmg};
+use crate::sched::Runtime;
+use crate::word::{mcpu, mcpumax, MAXGOMAXPROCS};
+use schedcore::context::current_sp;
+use schedcore::scan::{ScanResult, StackSet};
+use schedcore::Counter;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Instant;
+
+/// Port of stoptheworld (seed 002): lower mcpumax to 1 and wait until every other M has left
+/// its CPU. A goroutine that never reaches a scheduling point holds this up forever: 2011 had
+/// no preemption.
+pub fn stoptheworld(rt: &Runtime) {
+    let mut s = rt.sched.lock();
+    rt.gcwaiting.store(true, Relaxed);
+    rt.word.setmcpumax(1);
+    loop {
+        let v = rt.word.load();
+        if mcpu(v) <= 1 || rt.end.exiting() {
+            break;
+        }
+        // Only one stopper at a time (worldsema), so the note is ours.
+        rt.stopped.noteclear();
+        // atomic { waitstop = 1 }, on the condition that mcpu has not moved since the check.
+        if !rt.word.try_set_waitstop(v) {
+            continue;
+        }
+        drop(s);
+        rt.stopped.notesleep();
+        s = rt.sched.lock();
+    }
+}
+
+/// Port of starttheworld (seed 002).
+pub fn starttheworld(rt: &Runtime) {
+    let m = getm();
+    let mut s = rt.sched.lock();
+    rt.gcwaiting.store(false, Relaxed);
+    rt.word.setmcpumax(s.gomaxprocs);
+    matchmg(rt, &mut s, Some(m));
+}
+
+/// `runtime.GC()` reduced to what the scheduler sees: stop the world, scan every goroutine
+/// stack, start the world, and record the pause.
+pub fn gc() {
+    let rt = getm().rt();
+    rt.worldsema.semacquire();
+    // The semaphore may have parked us: read the M again.
+    let m = getm();
+    let t0 = Instant::now();
+    m.gcing.store(true, Relaxed);
+    stoptheworld(rt);
+    let found = scan_stacks(rt);
+    m.counters.add(Counter::StackWordsScanned, found.words);
+    m.counters.add(Counter::StackPointersFound, found.pointers);
+    m.gcing.store(false, Relaxed);
+    starttheworld(rt);
+    let pause = t0.elapsed();
+    m.counters.inc(Counter::Gcs);
+    m.counters.inc(Counter::StwPauses);
+    rt.pauses.lock().saturating_record(pause.as_nanos() as u64);
+    rt.worldsema.semrelease();
+}
+
+/// Scans every goroutine's live stack. The world is stopped: every other goroutine is off
+/// its CPU (its stack pointer saved at the switch) or in a syscall (saved at entersyscall,
+/// and the frames above it do not change until it returns).
+fn scan_stacks(rt: &Runtime) -> ScanResult {
+    let me = getm().curg();
+    let allg = rt.sched.lock().allg.clone();
+    let live: Vec<_> = allg.iter().filter(|g| g.status() != GDEAD).collect();
+    let set = StackSet::new(live.iter().map(|g| g.ctx.bounds()).collect());
+    let mut r = ScanResult::default();
+    for g in live {
+        let range = if *g == me {
+            Some((current_sp(), g.ctx.bounds().1))
+        } else {
+            g.ctx.live_stack()
+        };
+        if let Some((lo, hi)) = range {
+            // SAFETY: [lo, hi) is the live part of a mapped goroutine stack; its goroutine is
+            // stopped, in a syscall below `lo`, or is us.
+            r += unsafe { set.scan(lo, hi) };
+        }
+    }
+    r
+}
+
+/// Port of gomaxprocsfunc (seed 002).
+pub fn gomaxprocsfunc(n: i32) -> i32 {
+    let m = getm();
+    let rt = m.rt();
+    let mut s = rt.sched.lock();
+    let ret = s.gomaxprocs as i32;
+    let n = if n <= 0 {
+        ret as u32
+    } else {
+        (n as u32).min(MAXGOMAXPROCS)
+    };
+    s.gomaxprocs = n;
+    if rt.gcwaiting.load(Relaxed) {
+        assert_eq!(mcpumax(rt.word.load()), 1, "invalid mcpumax during gc");
+        return ret;
+    }
+    rt.word.setmcpumax(n);
+    // Fewer CPUs allowed than in use: give ours up; schedule brings us back when the count
+    // has come down.
+    if mcpu(rt.word.load()) > n {
+        drop(s);
+        gosched();
+        return ret;
+    }
+    matchmg(rt, &mut s, Some(m));
+    ret
+}

@@ -1,0 +1,103 @@
+//! M: an OS thread running Go code, with the note it sleeps on while it waits for a goroutine.
+
+use crate::g::{GPtr, G};
+use crate::sched::Runtime;
+use schedcore::{Counters, Note};
+use std::ptr::{null_mut, NonNull};
+use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering::Relaxed};
+
+/// One M. Allocated by newm, freed at teardown after its thread is joined.
+#[repr(align(128))]
+pub struct M {
+    pub id: usize,
+    rt: *const Runtime,
+    /// The goroutine this M runs (its own thread's business).
+    pub curg: AtomicPtr<G>,
+    /// The goroutine wired to this M by LockOSThread.
+    pub lockedg: AtomicPtr<G>,
+    /// A goroutine handed to this M by mnextg. Schedlock.
+    pub nextg: AtomicPtr<G>,
+    /// The M sleeps on `havenextg` waiting for mnextg. Schedlock.
+    pub waitnextg: AtomicBool,
+    pub havenextg: Note,
+    /// This M is stopping the world: matchmg must not start M's.
+    pub gcing: AtomicBool,
+    /// Events counted without the schedlock (syscall paths, gosched, parks).
+    pub counters: Counters,
+}
+
+// SAFETY: the raw runtime pointer is valid for the M's whole life (the runtime outlives all
+// M threads, which are joined before it is freed), and Runtime is Sync.
+unsafe impl Send for M {}
+// SAFETY: as above; every other field is an atomic, a Note or Counters.
+unsafe impl Sync for M {}
+
+impl M {
+    pub fn new(id: usize, rt: &Runtime) -> M {
+        M {
+            id,
+            rt,
+            curg: AtomicPtr::new(null_mut()),
+            lockedg: AtomicPtr::new(null_mut()),
+            nextg: AtomicPtr::new(null_mut()),
+            waitnextg: AtomicBool::new(false),
+            havenextg: Note::new(),
+            gcing: AtomicBool::new(false),
+            counters: Counters::new(),
+        }
+    }
+
+    #[inline(always)]
+    pub fn rt(&self) -> &Runtime {
+        // SAFETY: see `unsafe impl Send for M`.
+        unsafe { &*self.rt }
+    }
+
+    /// The goroutine running on this M; only meaningful when called from it.
+    #[inline(always)]
+    pub fn curg(&self) -> GPtr {
+        GPtr::from_ptr(self.curg.load(Relaxed)).expect("no goroutine running on this M")
+    }
+
+    pub fn take_nextg(&self) -> Option<GPtr> {
+        GPtr::from_ptr(self.nextg.swap(null_mut(), Relaxed))
+    }
+}
+
+/// A handle on an M, kept in the idle list and in `allm`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct MPtr(NonNull<M>);
+
+// SAFETY: M is Sync and lives until teardown, after its thread is joined.
+unsafe impl Send for MPtr {}
+
+impl MPtr {
+    pub fn alloc(m: M) -> MPtr {
+        MPtr(NonNull::from(Box::leak(Box::new(m))))
+    }
+
+    pub fn from_ref(m: &M) -> MPtr {
+        MPtr(NonNull::from(m))
+    }
+
+    /// # Safety
+    /// The M's thread has been joined and nothing refers to the M any more.
+    pub unsafe fn free(self) {
+        drop(Box::from_raw(self.0.as_ptr()));
+    }
+}
+
+impl std::ops::Deref for MPtr {
+    type Target = M;
+    fn deref(&self) -> &M {
+        // SAFETY: M's are freed only at teardown, after every runtime thread has ended.
+        unsafe { self.0.as_ref() }
+    }
+}
+
+/// The M this thread is. Always re-read after a switch: the goroutine may have moved.
+#[inline(always)]
+pub fn getm() -> &'static M {
+    // SAFETY: the slot holds an M of this runtime type only while that M's thread runs it.
+    unsafe { &*schedcore::tls::expect_current::<M>("2011") }
+}

@@ -1,0 +1,266 @@
+//! The scheduling loop of 2011: schedule, nextgandunlock, matchmg, ready, newproc, gosched.
+//!
+//! Every M runs [`mstart`]: `schedule` picks a goroutine (or sleeps on the M's note until one
+//! is handed over), the M resumes it, and when the goroutine switches out (Go's
+//! `mcall(schedule)`) its status says why: still running (gosched), waiting (park), in a
+//! syscall slow path, or moribund (exited).
+
+use crate::g::{GPtr, GDEAD, GMORIBUND, GRUNNABLE, GRUNNING, GWAITING};
+use crate::m::{getm, MPtr, M};
+use crate::sched::{gfget, gfput, gget, gput, haveg, mget, mnextg, mput, Runtime, Synced};
+use crate::word::{mcpu, MAXGOMAXPROCS};
+use schedcore::exit::panic_message;
+use schedcore::{Counter, LockGuard, RunError, Switch};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr::null_mut;
+use std::sync::atomic::Ordering::Relaxed;
+
+/// Port of schedule (seed 002), run on the M's own stack: account for `gp`, which just
+/// stopped, then find the next goroutine. `None` when the run is over and the M must leave.
+pub fn schedule(rt: &Runtime, m: &M, gp: Option<GPtr>) -> Option<GPtr> {
+    let mut s = rt.sched.lock();
+    if let Some(gp) = gp {
+        gp.m.store(null_mut(), Relaxed);
+        s.grunning -= 1;
+        // atomic { mcpu-- }
+        let v = rt.word.add_mcpu(-1);
+        if mcpu(v) > MAXGOMAXPROCS {
+            panic!("negative mcpu in scheduler");
+        }
+        match gp.status() {
+            GRUNNABLE | GDEAD => panic!("bad gp->status in sched: {}", gp.status()),
+            GRUNNING => {
+                gp.set_status(GRUNNABLE);
+                gput(rt, &mut s, gp);
+            }
+            GMORIBUND => {
+                gp.set_status(GDEAD);
+                if gp.lockedm().is_some() {
+                    gp.lockedm.store(null_mut(), Relaxed);
+                    m.lockedg.store(null_mut(), Relaxed);
+                }
+                gfput(&mut s, gp);
+                s.gcount -= 1;
+            }
+            _ => {} // waiting, or leaving a syscall with readyonstop set
+        }
+        if gp.readyonstop.swap(false, Relaxed) {
+            readylocked(rt, &mut s, Some(m), gp);
+        }
+    }
+    if rt.end.exiting() {
+        return None;
+    }
+    let gp = nextgandunlock(rt, s, m)?;
+    gp.readyonstop.store(false, Relaxed);
+    gp.set_status(GRUNNING);
+    m.curg.store(gp.as_ptr(), Relaxed);
+    gp.m.store(m as *const M as *mut M, Relaxed);
+    Some(gp)
+}
+
+/// Port of nextgandunlock (seed 002): the next goroutine this M should run, taken from its
+/// hand-off slot or the global queue, or waited for on the M's note. Unlocks the schedlock.
+fn nextgandunlock(rt: &Runtime, mut s: LockGuard<'_, Synced>, m: &M) -> Option<GPtr> {
+    if mcpu(rt.word.load()) >= MAXGOMAXPROCS {
+        panic!("negative mcpu");
+    }
+    // A goroutine handed over by mnextg: its CPU was counted when it was handed.
+    if let Some(gp) = m.take_nextg() {
+        return Some(gp);
+    }
+    if !m.lockedg.load(Relaxed).is_null() {
+        // This M may only run its wired goroutine, which is not here. Make sure some other
+        // M serves the ordinary queue.
+        if s.gwait != 0 {
+            matchmg(rt, &mut s, Some(m));
+            // The wired goroutine may have been on the queue.
+            if let Some(gp) = m.take_nextg() {
+                return Some(gp);
+            }
+        }
+    } else {
+        while haveg(&s) && rt.word.canaddmcpu() {
+            let gp = gget(rt, &mut s).expect("gget inconsistency");
+            if let Some(lm) = gp.lockedm() {
+                mnextg(&mut s, MPtr::from_ref(lm), gp);
+                continue;
+            }
+            s.grunning += 1;
+            return Some(gp);
+        }
+        // The loop ended because the queue is empty or every CPU is taken. The schedlock
+        // keeps the queue and mcpumax still; entersyscall may lower mcpu meanwhile, but only
+        // while gwaiting is clear, so it cannot leave a queued goroutine without a CPU.
+        mput(&mut s, m);
+    }
+
+    let v = rt.word.load();
+    if s.grunning == 0 {
+        drop(s);
+        rt.fail(RunError::Deadlock);
+        return None;
+    }
+    m.nextg.store(null_mut(), Relaxed);
+    m.waitnextg.store(true, Relaxed);
+    m.havenextg.noteclear();
+
+    // stoptheworld waits for every CPU but its own. entersyscall may have lowered mcpu too,
+    // but then it saw waitstop and took the slow path; exitsyscall never raises mcpu past
+    // mcpumax. So this is the last chance to wake it.
+    if rt.word.take_waitstop_if_stopped(v) {
+        rt.stopped.notewakeup();
+    }
+    s.counters.inc(Counter::MSleeps);
+    drop(s);
+
+    m.havenextg.notesleep();
+    match m.take_nextg() {
+        Some(gp) => Some(gp),
+        None if rt.end.exiting() => None,
+        None => panic!("bad m->nextg in nextgoroutine"),
+    }
+}
+
+/// Port of matchmg (seed 002): start M's for queued goroutines while CPUs are free.
+pub fn matchmg(rt: &Runtime, s: &mut Synced, cur: Option<&M>) {
+    if cur.is_some_and(|m| m.gcing.load(Relaxed)) || rt.end.exiting() {
+        return;
+    }
+    while haveg(s) && rt.word.canaddmcpu() {
+        let gp = gget(rt, s).expect("gget inconsistency");
+        let mp = match mget(s, gp) {
+            Some(mp) => mp,
+            None => newm(rt, s),
+        };
+        mnextg(s, mp, gp);
+    }
+}
+
+/// Creates an M and its OS thread (Go's malloc + mcommoninit + newosproc in matchmg).
+fn newm(rt: &Runtime, s: &mut Synced) -> MPtr {
+    let mp = MPtr::alloc(M::new(s.mcount, rt));
+    s.mcount += 1;
+    s.allm.push(mp);
+    s.counters.inc(Counter::ThreadsCreated);
+    let name = format!("go{}-m{}", rt.name, mp.id);
+    let h = std::thread::Builder::new()
+        .name(name)
+        .spawn(move || mstart(mp))
+        .expect("runtime: cannot create an M thread");
+    s.threads.push(h);
+    mp
+}
+
+/// Port of mstart (seed 002): the M's life. Its stack is g0.
+fn mstart(mp: MPtr) {
+    let m: &M = &mp;
+    schedcore::tls::set_current(Some(m));
+    let rt = m.rt();
+    let mut last = None;
+    while let Some(gp) = schedule(rt, m, last) {
+        // SAFETY: `schedule` made this M the goroutine's owner (gp.m = m); nobody else
+        // resumes it until it switches out.
+        if let Switch::Exited = unsafe { gp.ctx.resume() } {
+            // Go's goexit: the goroutine's function returned.
+            gp.set_status(GMORIBUND);
+        }
+        last = Some(gp);
+    }
+    schedcore::tls::set_current::<M>(None);
+}
+
+/// Port of readylocked (seed 002): make `gp` runnable, or mark it to be readied as soon as it
+/// has left the M it is still on.
+pub fn readylocked(rt: &Runtime, s: &mut Synced, cur: Option<&M>, gp: GPtr) {
+    if !gp.m.load(Relaxed).is_null() {
+        gp.readyonstop.store(true, Relaxed);
+        return;
+    }
+    let st = gp.status();
+    if st == GRUNNABLE || st == GRUNNING {
+        panic!(
+            "goroutine {} has status {st}: bad g->status in ready",
+            gp.goid.load(Relaxed)
+        );
+    }
+    gp.set_status(GRUNNABLE);
+    gput(rt, s, gp);
+    matchmg(rt, s, cur);
+}
+
+/// Port of ready (seed 002).
+pub fn ready(gp: GPtr) {
+    let m = getm();
+    let rt = m.rt();
+    let mut s = rt.sched.lock();
+    readylocked(rt, &mut s, Some(m), gp);
+}
+
+/// Port of newproc1 (seed 002): a new goroutine running `f`, made ready at once. Called from a
+/// goroutine (`cur` is its M) or, for the main goroutine, from `run` (`cur` is `None`).
+pub fn newproc1<F: FnOnce() + Send + 'static>(
+    rt: &Runtime,
+    s: &mut Synced,
+    cur: Option<&M>,
+    f: F,
+) -> GPtr {
+    let gp = gfget(s);
+    // SAFETY: a G from gfree or a new one: dead, owned by whoever holds the schedlock, and
+    // never moved (it lives in its own allocation).
+    let fresh = unsafe { gp.ctx.start(rt.stack_size, goroutine_body(f)) }
+        .expect("runtime: cannot allocate a goroutine stack");
+    if fresh {
+        s.counters.inc(Counter::StacksMapped);
+    }
+    s.counters.inc(Counter::GoroutinesCreated);
+    gp.set_status(GWAITING);
+    s.gcount += 1;
+    s.goidgen += 1;
+    gp.goid.store(s.goidgen, Relaxed);
+    // newprocreadylocked: a separate name in the seed only for debuggers.
+    readylocked(rt, s, cur, gp);
+    gp
+}
+
+/// `go f()`.
+pub fn newproc<F: FnOnce() + Send + 'static>(f: F) {
+    let m = getm();
+    let rt = m.rt();
+    let mut s = rt.sched.lock();
+    newproc1(rt, &mut s, Some(m), f);
+}
+
+/// Wraps a goroutine's function so a panic ends the run with `RunError::Panic` instead of
+/// unwinding into the scheduler.
+fn goroutine_body<F: FnOnce() + Send + 'static>(f: F) -> impl FnOnce() + 'static {
+    move || {
+        if let Err(p) = catch_unwind(AssertUnwindSafe(f)) {
+            getm().rt().fail(RunError::Panic(panic_message(&*p)));
+        }
+    }
+}
+
+/// Port of gosched (seed 002): `mcall(schedule)` with the goroutine still Grunning, so
+/// schedule queues it again.
+pub fn gosched() {
+    let m = getm();
+    m.counters.inc(Counter::Gosched);
+    let gp = m.curg();
+    // SAFETY: called by the running goroutine `gp` on its own stack.
+    unsafe { gp.ctx.suspend(()) };
+}
+
+/// Parks the running goroutine, 2011-style: mark it waiting, release the caller's lock, then
+/// switch out. A `ready` that slips in between finds the goroutine still on its M and sets
+/// readyonstop, which schedule honours (that is what readyonstop is for).
+pub fn park(lock: &schedcore::RawLock) {
+    let m = getm();
+    m.counters.inc(Counter::Parks);
+    let gp = m.curg();
+    gp.set_status(GWAITING);
+    // SAFETY: the caller's guard was turned into this raw lock, which it held.
+    unsafe { lock.unlock() };
+    // SAFETY: called by the running goroutine `gp` on its own stack.
+    unsafe { gp.ctx.suspend(()) };
+}

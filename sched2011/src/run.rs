@@ -1,0 +1,124 @@
+//! Booting a 2011 runtime around a main goroutine, and tearing it down when main returns.
+
+use crate::g::GDEAD;
+use crate::m::getm;
+use crate::proc::newproc1;
+use crate::sched::Runtime;
+use crate::word::MAXGOMAXPROCS;
+use schedcore::{Config, Counter, Report, RunError, Totals};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The counters a 2011 runtime keeps.
+const REPORTED: &[Counter] = &[
+    Counter::GoroutinesCreated,
+    Counter::GoroutinesLeft,
+    Counter::ThreadsCreated,
+    Counter::StacksMapped,
+    Counter::Gosched,
+    Counter::Parks,
+    Counter::SyscallEnterFast,
+    Counter::SyscallEnterSlow,
+    Counter::SyscallExitFast,
+    Counter::SyscallExitSlow,
+    Counter::MnextgHandoffs,
+    Counter::MSleeps,
+    Counter::GlobrunqPut,
+    Counter::GlobrunqGet,
+    Counter::RunqMax,
+    Counter::Gcs,
+    Counter::StwPauses,
+    Counter::StackWordsScanned,
+    Counter::StackPointersFound,
+];
+
+pub fn run<R, F>(
+    name: &'static str,
+    fastpath: bool,
+    cfg: &Config,
+    main: F,
+) -> Result<(R, Report), RunError>
+where
+    R: Send + 'static,
+    F: FnOnce() -> R + Send + 'static,
+{
+    cfg.validate(MAXGOMAXPROCS as usize)?;
+    let rt = Box::new(Runtime::new(
+        name,
+        fastpath,
+        cfg.stack_size,
+        cfg.procs as u32,
+    ));
+    let result: Arc<Mutex<Option<(R, Duration)>>> = Arc::new(Mutex::new(None));
+    let slot = result.clone();
+    let main_g = move || {
+        let t0 = Instant::now();
+        let r = main();
+        *slot.lock().unwrap() = Some((r, t0.elapsed()));
+        let rt = getm().rt();
+        if rt.end.finish() {
+            rt.wake_for_exit(&mut rt.sched.lock());
+        }
+    };
+    {
+        // The main goroutine goes through newproc like any other; matchmg starts M0 for it.
+        let mut s = rt.sched.lock();
+        newproc1(&rt, &mut s, None, main_g);
+    }
+    let err = rt.end.wait();
+    Ok(teardown(rt, err, result, cfg.procs)?)
+}
+
+fn teardown<R>(
+    rt: Box<Runtime>,
+    err: Option<RunError>,
+    result: Arc<Mutex<Option<(R, Duration)>>>,
+    procs: usize,
+) -> Result<(R, Report), RunError> {
+    // Every M either sees `exiting` at its next trip through schedule or was woken by
+    // wake_for_exit; join them all (an M may start another before it sees the flag).
+    loop {
+        let threads = std::mem::take(&mut rt.sched.lock().threads);
+        if threads.is_empty() {
+            break;
+        }
+        for t in threads {
+            // An M thread does not panic (goroutine panics are caught); if one did, the
+            // runtime is broken and the panic is worth seeing.
+            if let Err(p) = t.join() {
+                std::panic::resume_unwind(p);
+            }
+        }
+    }
+    let mut totals = Totals::default();
+    let s = rt.sched.lock();
+    let mut left = 0;
+    for g in &s.allg {
+        if g.status() != GDEAD {
+            left += 1;
+        }
+        // SAFETY: every M thread has been joined, so no goroutine runs and none will again.
+        unsafe {
+            g.ctx.reset();
+            g.free();
+        }
+    }
+    totals.merge(&s.counters, REPORTED);
+    for m in &s.allm {
+        totals.merge(&m.counters, REPORTED);
+        // SAFETY: joined above; nothing refers to the M any more.
+        unsafe { m.free() };
+    }
+    totals.merge_one(Counter::GoroutinesLeft, left);
+    drop(s);
+    let pauses = std::mem::replace(
+        &mut *rt.pauses.lock(),
+        schedcore::report::latency_histogram(),
+    );
+    let taken = result.lock().unwrap().take();
+    if let Some(e) = err {
+        return Err(e);
+    }
+    let (r, elapsed) = taken.expect("main goroutine ended without a result");
+    Ok((r, Report::new(rt.name, procs, elapsed, &totals, pauses)))
+}

@@ -18,7 +18,7 @@ use std::time::Instant;
 pub fn stoptheworld(rt: &Runtime) {
     let mut s = rt.sched.lock();
     rt.gcwaiting.store(true, Relaxed);
-    rt.word.setmcpumax(1);
+    rt.setmcpumax(1);
     loop {
         let v = rt.word.load();
         if mcpu(v) <= 1 || rt.end.exiting() {
@@ -41,7 +41,7 @@ pub fn starttheworld(rt: &Runtime) {
     let m = getm();
     let mut s = rt.sched.lock();
     rt.gcwaiting.store(false, Relaxed);
-    rt.word.setmcpumax(s.gomaxprocs);
+    rt.setmcpumax(s.gomaxprocs);
     matchmg(rt, &mut s, Some(m));
 }
 
@@ -107,7 +107,7 @@ pub fn gomaxprocsfunc(n: i32) -> i32 {
         assert_eq!(mcpumax(rt.word.load()), 1, "invalid mcpumax during gc");
         return ret;
     }
-    rt.word.setmcpumax(n);
+    rt.setmcpumax(n);
     // Fewer CPUs allowed than in use: give ours up; schedule brings us back when the count
     // has come down.
     if mcpu(rt.word.load()) > n {

@@ -94,9 +94,19 @@ impl Runtime {
         }
     }
 
+    /// Sets mcpumax, or 0 once the run is over. Under the schedlock.
+    pub fn setmcpumax(&self, n: u32) {
+        self.word.setmcpumax(if self.end.exiting() { 0 } else { n });
+    }
+
     /// Wakes every sleeping M and a sleeping stoptheworld once `end` says the run is over.
     /// Under the schedlock, so that an M deciding to sleep either sees `exiting` or is woken.
+    ///
+    /// mcpumax drops to 0, so that a goroutine looping on syscalls fails its next
+    /// exitsyscall fast path, reaches schedule, and its M leaves: the exit costs the fast
+    /// paths nothing.
     pub fn wake_for_exit(&self, s: &mut Synced) {
+        self.word.setmcpumax(0);
         for m in &s.allm {
             if m.waitnextg.swap(false, Relaxed) {
                 m.havenextg.notewakeup();

@@ -15,6 +15,9 @@ pub trait Scheduler: Sized + 'static {
     const NAME: &'static str;
     /// The limit the generation puts on procs (GOMAXPROCS).
     const MAX_PROCS: usize;
+    /// Whether a goroutine running without yielding is preempted (at `preempt_point`).
+    /// Tests that need preemption are skipped, with the reason, where this is false.
+    const PREEMPTIVE: bool = false;
 
     /// A handle on a goroutine, as `ready` needs it (Go's `G*`).
     type GRef: Copy + Send + Eq + fmt::Debug + 'static;

@@ -1,0 +1,508 @@
+//! The conformance suite, generic over `S: Scheduler` and run on every generation: ports of
+//! the Go runtime's own scheduler tests where they apply, plus deadlock, panic and bad-config
+//! cases. A generation adds itself with one `conformance!` line at the bottom.
+
+mod support;
+
+use schedcore::{Chan, Config, Counter, RunError, Scheduler, WaitGroup};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::*};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use support::{blocking_syscall, with_timeout};
+
+/// Every spawned goroutine runs exactly once, at several procs, including goroutines spawned
+/// by goroutines.
+fn every_goroutine_runs_once<S: Scheduler>() {
+    for procs in [1, 2, 4] {
+        const N: usize = 3000;
+        let (runs, rep) = S::run(&Config::new(procs), || {
+            let runs: Arc<Vec<AtomicU32>> =
+                Arc::new((0..2 * N).map(|_| AtomicU32::new(0)).collect());
+            let wg = WaitGroup::<S>::new();
+            wg.add(2 * N as i64);
+            for i in 0..N {
+                let (runs, wg) = (runs.clone(), wg.clone());
+                S::go(move || {
+                    runs[i].fetch_add(1, Relaxed);
+                    let (runs2, wg2) = (runs.clone(), wg.clone());
+                    S::go(move || {
+                        runs2[N + i].fetch_add(1, Relaxed);
+                        wg2.done();
+                    });
+                    if i % 3 == 0 {
+                        S::gosched();
+                    }
+                    wg.done();
+                });
+            }
+            wg.wait();
+            runs.iter().map(|r| r.load(Relaxed)).collect::<Vec<_>>()
+        })
+        .unwrap();
+        assert!(
+            runs.iter().all(|&r| r == 1),
+            "procs {procs}: some goroutine ran {:?} times",
+            runs.iter().find(|&&r| r != 1)
+        );
+        assert_eq!(
+            rep.counter(Counter::GoroutinesCreated),
+            2 * N as u64 + 1,
+            "procs {procs}"
+        );
+        assert_eq!(rep.procs, procs);
+    }
+}
+
+/// Unbuffered and buffered channels carry every value exactly once between many senders and
+/// receivers on several procs; close wakes receivers with `None` after the buffer drains.
+fn channels_across_procs<S: Scheduler>() {
+    for cap in [0, 1, 16] {
+        let (sum, _) = S::run(&Config::new(3), move || {
+            let c = Chan::<u64, S>::new(cap);
+            let done = Chan::<u64, S>::new(0);
+            let senders = WaitGroup::<S>::new();
+            for s in 0..4u64 {
+                senders.add(1);
+                let (c, senders) = (c.clone(), senders.clone());
+                S::go(move || {
+                    for i in 0..500 {
+                        c.send(s * 1000 + i);
+                    }
+                    senders.done();
+                });
+            }
+            for _ in 0..3 {
+                let (c, done) = (c.clone(), done.clone());
+                S::go(move || {
+                    let mut sum = 0;
+                    while let Some(v) = c.recv() {
+                        sum += v;
+                    }
+                    done.send(sum);
+                });
+            }
+            senders.wait();
+            c.close();
+            (0..3).map(|_| done.recv().unwrap()).sum::<u64>()
+        })
+        .unwrap();
+        let want: u64 = (0..4u64)
+            .flat_map(|s| (0..500).map(move |i| s * 1000 + i))
+            .sum();
+        assert_eq!(sum, want, "cap {cap}");
+    }
+}
+
+/// Known, faithful gaps: a test that a generation fails because its seed did, with the reason.
+fn known_gap<S: Scheduler>(test: &str) -> Option<&'static str> {
+    match (S::NAME, test) {
+        ("2011" | "2011-lock", "yield_locked_progress") => Some(
+            "2011's gput hands a wired goroutine straight back to its own M whenever a CPU is free, \
+             so at procs=1 a locked goroutine looping on Gosched starves the run queue \
+             (TestYieldLockedProgress came with the 2013 scheduler)",
+        ),
+        _ => None,
+    }
+}
+
+/// Go's TestYieldProgress and TestYieldLockedProgress: a goroutine looping on Gosched lets
+/// the others run, on one proc.
+fn yield_progress<S: Scheduler>(locked: bool) {
+    if let Some(why) = known_gap::<S>(if locked {
+        "yield_locked_progress"
+    } else {
+        "yield_progress"
+    }) {
+        eprintln!("skipped on {}: {why}", S::NAME);
+        return;
+    }
+    S::run(&Config::new(1), move || {
+        let stop = Arc::new(AtomicBool::new(false));
+        let ack = Chan::<bool, S>::new(0);
+        let (stop2, ack2) = (stop.clone(), ack.clone());
+        S::go(move || {
+            if locked {
+                S::lock_os_thread();
+            }
+            while !stop2.load(Relaxed) {
+                S::gosched();
+            }
+            ack2.send(true);
+        });
+        blocking_syscall::<S>(10_000);
+        stop.store(true, Relaxed);
+        assert!(ack.recv().unwrap());
+    })
+    .unwrap();
+}
+
+/// Go's TestGoroutineParallelism: P goroutines that can only finish if they all run at the
+/// same time (each waits, spinning, for the others' turns).
+fn goroutine_parallelism<S: Scheduler>() {
+    const P: u32 = 3;
+    for _try in 0..3 {
+        S::run(&Config::new(P as usize), || {
+            let x = Arc::new(AtomicU32::new(0));
+            let done = Chan::<bool, S>::new(0);
+            for p in 0..P {
+                let (x, done) = (x.clone(), done.clone());
+                S::go(move || {
+                    for i in 0..3 {
+                        let expected = P * i + p;
+                        while x.load(SeqCst) != expected {
+                            std::hint::spin_loop();
+                        }
+                        x.store(expected + 1, SeqCst);
+                    }
+                    done.send(true);
+                });
+            }
+            for _ in 0..P {
+                done.recv();
+            }
+        })
+        .unwrap();
+    }
+}
+
+/// Collections complete while goroutines sit in blocking syscalls and while others run and
+/// yield; each is counted.
+fn gc_during_syscalls_and_running<S: Scheduler>() {
+    let (gcs, rep) = S::run(&Config::new(2), || {
+        let stop = Arc::new(AtomicBool::new(false));
+        let wg = WaitGroup::<S>::new();
+        for i in 0..6 {
+            wg.add(1);
+            let (stop, wg) = (stop.clone(), wg.clone());
+            S::go(move || {
+                while !stop.load(Relaxed) {
+                    if i % 2 == 0 {
+                        blocking_syscall::<S>(200);
+                    } else {
+                        S::entersyscall();
+                        S::exitsyscall();
+                        S::gosched();
+                    }
+                }
+                wg.done();
+            });
+        }
+        for _ in 0..20 {
+            S::gc();
+        }
+        stop.store(true, Relaxed);
+        wg.wait();
+        20
+    })
+    .unwrap();
+    assert_eq!(rep.counter(Counter::Gcs), gcs);
+    assert_eq!(rep.stw_pause_ns.len(), gcs);
+    assert!(
+        rep.counter(Counter::StackWordsScanned) > 0,
+        "gc scanned no stack words"
+    );
+}
+
+/// GOMAXPROCS changes while goroutines run, yield and make syscalls; every goroutine still
+/// finishes, and reading GOMAXPROCS returns what was set.
+fn gomaxprocs_changes<S: Scheduler>() {
+    S::run(&Config::new(2), || {
+        assert_eq!(S::gomaxprocs(0), 2);
+        let stop = Arc::new(AtomicBool::new(false));
+        let finished = Arc::new(AtomicUsize::new(0));
+        let wg = WaitGroup::<S>::new();
+        for _ in 0..8 {
+            wg.add(1);
+            let (stop, finished, wg) = (stop.clone(), finished.clone(), wg.clone());
+            S::go(move || {
+                while !stop.load(Relaxed) {
+                    S::entersyscall();
+                    S::exitsyscall();
+                    S::gosched();
+                }
+                finished.fetch_add(1, Relaxed);
+                wg.done();
+            });
+        }
+        for n in [1, 4, 3, 1, 2, 4, 1, 2] {
+            S::gomaxprocs(n);
+            assert_eq!(S::gomaxprocs(-1), n);
+            blocking_syscall::<S>(500);
+        }
+        stop.store(true, Relaxed);
+        wg.wait();
+        assert_eq!(finished.load(Relaxed), 8);
+    })
+    .unwrap();
+}
+
+/// All goroutines blocked: a `Deadlock` error, never a hang.
+fn deadlock_is_reported<S: Scheduler>() {
+    for procs in [1, 2] {
+        let r = S::run(&Config::new(procs), || {
+            let c = Chan::<(), S>::new(0);
+            c.recv();
+        });
+        assert_eq!(
+            r.unwrap_err(),
+            RunError::Deadlock,
+            "main alone, procs {procs}"
+        );
+        let r = S::run(&Config::new(procs), || {
+            let c = Chan::<(), S>::new(0);
+            let wg = WaitGroup::<S>::new();
+            wg.add(1);
+            for _ in 0..4 {
+                let c = c.clone();
+                S::go(move || {
+                    c.recv();
+                });
+            }
+            wg.wait();
+        });
+        assert_eq!(
+            r.unwrap_err(),
+            RunError::Deadlock,
+            "five goroutines, procs {procs}"
+        );
+    }
+}
+
+/// A panicking goroutine ends the run with its message; the runtime is torn down cleanly and
+/// the next run works.
+fn panic_is_reported<S: Scheduler>() {
+    let r = S::run(&Config::new(2), || {
+        S::go(|| panic!("boom in a goroutine"));
+        loop {
+            blocking_syscall::<S>(100);
+        }
+    });
+    assert_eq!(
+        r.unwrap_err(),
+        RunError::Panic("boom in a goroutine".into())
+    );
+    let r = S::run(&Config::new(1), || -> () { panic!("boom in main") });
+    assert_eq!(r.unwrap_err(), RunError::Panic("boom in main".into()));
+    assert_eq!(S::run(&Config::new(1), || 7).unwrap().0, 7);
+}
+
+/// Bad procs and stack sizes are refused with a message naming the value.
+fn invalid_config_is_refused<S: Scheduler>() {
+    let check = |cfg: Config, what: &str| match S::run(&cfg, || ()) {
+        Err(RunError::InvalidConfig(msg)) => assert!(
+            msg.contains(what),
+            "message {msg:?} does not mention {what:?}"
+        ),
+        other => panic!(
+            "{cfg:?}: expected InvalidConfig, got {:?}",
+            other.map(|(r, _)| r)
+        ),
+    };
+    check(Config::new(0), "procs");
+    check(
+        Config::new(S::MAX_PROCS + 1),
+        &format!("{}", S::MAX_PROCS + 1),
+    );
+    check(
+        Config {
+            stack_size: 1024,
+            ..Config::new(1)
+        },
+        "stack",
+    );
+}
+
+/// NumGoroutine counts the living; leftovers at exit are reported, not run.
+fn goroutine_counts<S: Scheduler>() {
+    let ((before, during), rep) = S::run(&Config::new(2), || {
+        let before = S::num_goroutine();
+        let block = Chan::<(), S>::new(0);
+        let started = WaitGroup::<S>::new();
+        for _ in 0..10 {
+            started.add(1);
+            let (block, started) = (block.clone(), started.clone());
+            S::go(move || {
+                started.done();
+                block.recv();
+            });
+        }
+        started.wait();
+        (before, S::num_goroutine())
+    })
+    .unwrap();
+    assert_eq!(before, 1);
+    assert_eq!(during, 11);
+    assert_eq!(rep.counter(Counter::GoroutinesLeft), 10);
+}
+
+/// A goroutine wired by LockOSThread stays on its thread across yields and parks.
+fn lock_os_thread_stays<S: Scheduler>() {
+    S::run(&Config::new(2), || {
+        let moved = Arc::new(AtomicBool::new(false));
+        let wg = WaitGroup::<S>::new();
+        for _ in 0..4 {
+            wg.add(1);
+            let (moved, wg) = (moved.clone(), wg.clone());
+            S::go(move || {
+                S::lock_os_thread();
+                let me = std::thread::current().id();
+                for _ in 0..50 {
+                    S::gosched();
+                    blocking_syscall::<S>(20);
+                    if std::thread::current().id() != me {
+                        moved.store(true, Relaxed);
+                    }
+                }
+                S::unlock_os_thread();
+                wg.done();
+            });
+        }
+        // Unwired goroutines compete for the same M's meanwhile.
+        for _ in 0..4 {
+            S::go(|| {
+                for _ in 0..50 {
+                    S::gosched();
+                }
+            });
+        }
+        wg.wait();
+        assert!(
+            !moved.load(Relaxed),
+            "a locked goroutine ran on another thread"
+        );
+    })
+    .unwrap();
+}
+
+/// Go's TestPreemption: a goroutine spinning without yielding (but passing preempt points)
+/// does not keep the other goroutine on the one proc from running.
+fn preemption<S: Scheduler>() {
+    if !S::PREEMPTIVE {
+        eprintln!("skipped on {}: this generation has no preemption (a goroutine that never yields keeps its CPU)", S::NAME);
+        return;
+    }
+    S::run(&Config::new(1), || {
+        let x = Arc::new(AtomicU32::new(0));
+        let done = Chan::<bool, S>::new(0);
+        for _ in 0..2 {
+            let (x, done) = (x.clone(), done.clone());
+            S::go(move || {
+                let deadline = Instant::now() + Duration::from_secs(20);
+                for _ in 0..20 {
+                    let v = x.load(SeqCst);
+                    while x.load(SeqCst) == v {
+                        S::preempt_point();
+                        assert!(Instant::now() < deadline, "no preemption within 20 s");
+                    }
+                    x.fetch_add(1, SeqCst);
+                }
+                done.send(true);
+            });
+        }
+        done.recv();
+        done.recv();
+    })
+    .unwrap();
+}
+
+/// Go's TestPreemptionGC: collections complete while goroutines spin through preempt points.
+fn preemption_gc<S: Scheduler>() {
+    if !S::PREEMPTIVE {
+        eprintln!(
+            "skipped on {}: without preemption a spinning goroutine holds stoptheworld up",
+            S::NAME
+        );
+        return;
+    }
+    S::run(&Config::new(2), || {
+        let stop = Arc::new(AtomicBool::new(false));
+        let wg = WaitGroup::<S>::new();
+        for _ in 0..3 {
+            wg.add(1);
+            let (stop, wg) = (stop.clone(), wg.clone());
+            S::go(move || {
+                while !stop.load(Relaxed) {
+                    S::preempt_point();
+                }
+                wg.done();
+            });
+        }
+        for _ in 0..20 {
+            S::gc();
+        }
+        stop.store(true, Relaxed);
+        wg.wait();
+    })
+    .unwrap();
+}
+
+/// Instantiates the suite for one scheduler: `conformance!(module_name, Type);`.
+macro_rules! conformance {
+    ($m:ident, $S:ty) => {
+        mod $m {
+            use super::*;
+            type S = $S;
+            const T: u64 = 120;
+
+            #[test]
+            fn every_goroutine_runs_once() {
+                with_timeout(T, super::every_goroutine_runs_once::<S>);
+            }
+            #[test]
+            fn channels_across_procs() {
+                with_timeout(T, super::channels_across_procs::<S>);
+            }
+            #[test]
+            fn yield_progress() {
+                with_timeout(T, || super::yield_progress::<S>(false));
+            }
+            #[test]
+            fn yield_locked_progress() {
+                with_timeout(T, || super::yield_progress::<S>(true));
+            }
+            #[test]
+            fn goroutine_parallelism() {
+                with_timeout(T, super::goroutine_parallelism::<S>);
+            }
+            #[test]
+            fn gc_during_syscalls_and_running() {
+                with_timeout(T, super::gc_during_syscalls_and_running::<S>);
+            }
+            #[test]
+            fn gomaxprocs_changes() {
+                with_timeout(T, super::gomaxprocs_changes::<S>);
+            }
+            #[test]
+            fn deadlock_is_reported() {
+                with_timeout(T, super::deadlock_is_reported::<S>);
+            }
+            #[test]
+            fn panic_is_reported() {
+                with_timeout(T, super::panic_is_reported::<S>);
+            }
+            #[test]
+            fn invalid_config_is_refused() {
+                with_timeout(T, super::invalid_config_is_refused::<S>);
+            }
+            #[test]
+            fn goroutine_counts() {
+                with_timeout(T, super::goroutine_counts::<S>);
+            }
+            #[test]
+            fn lock_os_thread_stays() {
+                with_timeout(T, super::lock_os_thread_stays::<S>);
+            }
+            #[test]
+            fn preemption() {
+                with_timeout(T, super::preemption::<S>);
+            }
+            #[test]
+            fn preemption_gc() {
+                with_timeout(T, super::preemption_gc::<S>);
+            }
+        }
+    };
+}
+
+conformance!(sched_2011, sched2011::Sched2011);
+conformance!(sched_2011_lock, sched2011::Sched2011Lock);

@@ -1,1 +1,11 @@
-//! placeholder
+//! The Go 1.3/1.4 (2014) scheduler (seeds 001 and 004). So far one of its self-contained
+//! cores, which the full port is built around: the lock-free per-P run queue with the global
+//! queue's batch rule.
+
+#[doc(hidden)]
+pub mod globrunq;
+#[doc(hidden)]
+pub mod runq;
+
+#[cfg(test)]
+mod testutil;

@@ -1,0 +1,306 @@
+//! The scheduler proper: newproc, ready, schedule, findrunnable, execute, and the
+//! continuations that run on g0 after a goroutine switched out (park0, gosched0, goexit0).
+
+use crate::g::{GRef, Why, G, GDEAD, GRUNNABLE, GRUNNING, GWAITING};
+use crate::gc::gcstopm;
+use crate::gfree::{gfget, gfput};
+use crate::lockosthread::{startlockedm, stoplockedm};
+use crate::m::{acquirep, getm, releasep, stopm, wakep, Exiting, M};
+use crate::ptr::Ptr;
+use crate::syscall::exitsyscall0;
+use schedcore::exit::panic_message;
+use schedcore::{Counter, RawLock, RunError, Switch};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::Ordering;
+
+/// What g0 does next after a continuation (Go's continuations end in `schedule()` or
+/// `execute(gp)`, neither of which returns).
+pub(crate) enum Next {
+    Schedule,
+    Execute(GRef),
+    Exit,
+}
+
+impl From<Result<GRef, Exiting>> for Next {
+    fn from(r: Result<GRef, Exiting>) -> Next {
+        match r {
+            Ok(gp) => Next::Execute(gp),
+            Err(Exiting) => Next::Exit,
+        }
+    }
+}
+
+/// Port of newproc1 (seed 003): a goroutine running `f`, on a G (and stack) from the P's
+/// gfree cache when there is one, queued on the current P. `wake`: whether to wake an idle
+/// P for it (the seed skips that for runtime·main).
+pub(crate) fn newproc1<F: FnOnce() + Send + 'static>(m: &M, f: F, wake: bool) -> GRef {
+    let sched = m.sched();
+    let p = m.p();
+    let newg = match gfget(sched, &p) {
+        Some(gp) => gp,
+        None => {
+            let gp = GRef(Ptr::from_box(Box::new(G::new())));
+            sched.lock.lock().allg.push(gp);
+            gp
+        }
+    };
+    let body = move || {
+        if let Err(e) = catch_unwind(AssertUnwindSafe(f)) {
+            // The goroutine's M may differ from the one that created it.
+            getm().sched().fail(RunError::Panic(panic_message(&*e)));
+        }
+    };
+    // SAFETY: `newg` is fresh or came off a gfree list, so this M owns it, its previous
+    // goroutine has exited (or was never started), and G's never move.
+    let fresh = unsafe { newg.ctx.start(sched.stack_size, body) }
+        .expect("sched2013: cannot map a goroutine stack (malg)");
+    if fresh {
+        m.counters.inc(Counter::StacksMapped);
+    }
+    newg.goid.store(
+        sched.goidgen.fetch_add(1, Ordering::Relaxed) + 1,
+        Ordering::Relaxed,
+    );
+    newg.set_status(GRUNNABLE);
+    m.counters.inc(Counter::GoroutinesCreated);
+    p.runqput(newg);
+    if wake && sched.npidle() != 0 && sched.nmspinning() == 0 {
+        wakep(m);
+    }
+    newg
+}
+
+/// Port of ready (seed 003): makes a parked goroutine runnable on the current P.
+pub(crate) fn ready(gp: GRef) {
+    let m = getm();
+    if gp.status() != GWAITING {
+        panic!(
+            "bad g->status in ready: {:?} has status {}",
+            gp,
+            gp.status()
+        );
+    }
+    gp.set_status(GRUNNABLE);
+    m.p().runqput(gp);
+    let sched = m.sched();
+    if sched.npidle() != 0 && sched.nmspinning() == 0 {
+        wakep(&m);
+    }
+}
+
+/// Port of park (seed 003): switches to g0 with the lock to release there (park0).
+pub(crate) fn park(lock: &RawLock) {
+    let m = getm();
+    let gp = m.curg().expect("park: no current goroutine");
+    m.counters.inc(Counter::Parks);
+    // SAFETY: called by the running goroutine `gp`, on its own stack.
+    unsafe { gp.ctx.suspend(Why::Park(lock)) };
+}
+
+/// Port of gosched (seed 003).
+pub(crate) fn gosched() {
+    let m = getm();
+    let gp = m.curg().expect("gosched: no current goroutine");
+    m.counters.inc(Counter::Gosched);
+    // SAFETY: called by the running goroutine `gp`, on its own stack.
+    unsafe { gp.ctx.suspend(Why::Gosched) };
+}
+
+/// Port of schedule (seed 003): one round of the scheduler: find a goroutine to run.
+pub(crate) fn schedule(m: &M) -> Result<GRef, Exiting> {
+    let sched = m.sched();
+    loop {
+        if sched.gcwaiting() {
+            gcstopm(m)?;
+            continue;
+        }
+        if sched.end.exiting() {
+            return Err(Exiting);
+        }
+        let gp = match m.p().runq.runqget() {
+            Some(gp) => gp,
+            None => findrunnable(m)?,
+        };
+        m.unspin();
+        // Waking M's is deliberately conservative (nmspinning), so see whether another
+        // one is needed now that this M stops looking.
+        if !m.p().runq.is_empty() && sched.nmspinning() == 0 && sched.npidle() > 0 {
+            wakep(m);
+        }
+        if gp.lockedm.is_some() {
+            startlockedm(m, gp)?;
+            continue;
+        }
+        return Ok(gp);
+    }
+}
+
+/// Port of findrunnable (seed 003): the local queue, the global queue, then (if not too
+/// many M's are spinning already) up to 2*GOMAXPROCS steal attempts on random P's; then
+/// give the P back, look at every queue once more, and park the M.
+fn findrunnable(m: &M) -> Result<GRef, Exiting> {
+    let sched = m.sched();
+    'top: loop {
+        if sched.gcwaiting() {
+            gcstopm(m)?;
+            continue;
+        }
+        if sched.end.exiting() {
+            return Err(Exiting);
+        }
+        let p = m.p();
+        if let Some(gp) = p.runq.runqget() {
+            return Ok(gp);
+        }
+        if sched.runqsize() != 0 {
+            let mut s = sched.lock.lock();
+            let gp = sched.globrunqget(&mut s, &p, &m.counters);
+            drop(s);
+            if let Some(gp) = gp {
+                return Ok(gp);
+            }
+        }
+        // (No network poller.)
+        let procs = sched.gomaxprocs();
+        // With as many spinning M's as busy P's, more spinning only burns CPU: block.
+        let block =
+            !m.spinning() && 2 * sched.nmspinning() as i64 >= procs as i64 - sched.npidle() as i64;
+        if !block {
+            if !m.spinning() {
+                m.spinning.store(true, Ordering::Relaxed);
+                sched.nmspinning.fetch_add(1, Ordering::SeqCst);
+            }
+            for _ in 0..2 * procs {
+                if sched.gcwaiting() {
+                    continue 'top;
+                }
+                let p2 = sched.allp((m.fastrand1() % procs as u32) as usize);
+                let gp = if p2 == p {
+                    p.runq.runqget()
+                } else {
+                    runqsteal(m, &p, &p2)
+                };
+                if let Some(gp) = gp {
+                    return Ok(gp);
+                }
+            }
+        }
+        // Give the P back and block.
+        let mut s = sched.lock.lock();
+        if sched.gcwaiting() {
+            continue 'top;
+        }
+        if sched.runqsize() != 0 {
+            let gp = sched.globrunqget(&mut s, &p, &m.counters);
+            drop(s);
+            return Ok(gp.expect("globrunqget: empty with runqsize != 0"));
+        }
+        let p = releasep(m);
+        sched.pidleput(&mut s, p);
+        drop(s);
+        m.unspin();
+        // Look at every queue once more: work may have arrived after the steal attempts
+        // and before the P went idle, with nobody left to notice it.
+        for i in 0..procs as usize {
+            if !sched.allp(i).runq.is_empty() {
+                let p = sched.pidleget(&mut sched.lock.lock());
+                if let Some(p) = p {
+                    acquirep(m, p);
+                    continue 'top;
+                }
+                break;
+            }
+        }
+        // (No network poller.)
+        stopm(m)?;
+    }
+}
+
+/// Port of runqsteal (seed 003) at the P level: the steal plus the thief's counters.
+fn runqsteal(m: &M, p: &crate::p::P, p2: &crate::p::P) -> Option<GRef> {
+    m.counters.inc(Counter::StealTries);
+    let (gp, moved) = p.runq.runqsteal(&p2.runq)?;
+    m.counters.inc(Counter::StealWins);
+    m.counters.add(Counter::GoroutinesStolen, 1 + moved as u64);
+    Some(gp)
+}
+
+/// Port of execute (seed 003): runs `gp` on this M until it switches out, then runs the
+/// continuation it asked for and says what g0 does next.
+pub(crate) fn execute(m: &M, gp: GRef) -> Next {
+    if gp.status() != GRUNNABLE {
+        panic!("execute: bad g status {}", gp.status());
+    }
+    gp.set_status(GRUNNING);
+    m.p().tick();
+    m.curg.set(Some(gp.0));
+    gp.m.set(Some(Ptr::from_ref(m)));
+    // SAFETY: this M owns `gp`: it took it off a run queue (or was handed it), so nobody
+    // else resumes it; it is started and has not exited.
+    match unsafe { gp.ctx.resume() } {
+        Switch::Exited => goexit0(m, gp),
+        Switch::Yielded(Why::Gosched) => gosched0(m, gp),
+        // SAFETY: park passed the raw lock of a guard it gave up, still held.
+        Switch::Yielded(Why::Park(lock)) => unsafe { park0(m, gp, &*lock) },
+        Switch::Yielded(Why::ExitSyscall) => exitsyscall0(m, gp),
+    }
+}
+
+/// Port of park0 (seed 003): park's continuation on g0. The goroutine has switched out, so
+/// releasing its lock now cannot lose a wake-up.
+///
+/// # Safety
+/// `lock` is held, and its holder (the parked goroutine) gave up its guard.
+unsafe fn park0(m: &M, gp: GRef, lock: &RawLock) -> Next {
+    gp.set_status(GWAITING);
+    gp.m.set(None);
+    m.curg.set(None);
+    lock.unlock();
+    if m.lockedg.is_some() {
+        return stoplockedm(m).map(|()| gp).into();
+    }
+    Next::Schedule
+}
+
+/// Port of gosched0 (seed 003): gosched's continuation: the goroutine goes to the global
+/// queue.
+fn gosched0(m: &M, gp: GRef) -> Next {
+    let sched = m.sched();
+    gp.set_status(GRUNNABLE);
+    gp.m.set(None);
+    m.curg.set(None);
+    sched.globrunqput(&mut sched.lock.lock(), gp, &m.counters);
+    if m.lockedg.is_some() {
+        return stoplockedm(m).map(|()| gp).into();
+    }
+    Next::Schedule
+}
+
+/// Port of goexit0 (seed 003): the goroutine's function returned; its G (with its stack)
+/// goes to the P's gfree cache.
+fn goexit0(m: &M, gp: GRef) -> Next {
+    gp.set_status(GDEAD);
+    gp.m.set(None);
+    gp.lockedm.set(None);
+    m.curg.set(None);
+    m.lockedg.set(None);
+    m.locked.store(0, Ordering::Relaxed);
+    gfput(m.sched(), &m.p(), gp);
+    Next::Schedule
+}
+
+/// Port of gcount (seed 003): the goroutines that exist (runnable, running, in a syscall or
+/// waiting). O(allg) under the sched lock, as in the seed.
+pub(crate) fn gcount() -> usize {
+    let m = getm();
+    let s = m.sched().lock.lock();
+    s.allg
+        .iter()
+        .filter(|gp| {
+            matches!(
+                gp.status(),
+                crate::g::GRUNNABLE | GRUNNING | crate::g::GSYSCALL | GWAITING
+            )
+        })
+        .count()
+}

@@ -1,0 +1,304 @@
+//! The runtime-wide state (the seed's `Sched` and the globals beside it): the sched lock and
+//! what it guards (idle M's, idle P's, the global run queue, stopwait, allg, allm), the
+//! atomics read without it (npidle, nmspinning, gcwaiting, gomaxprocs, ...), and the list
+//! operations that need the lock held: mput/mget, pidleput/pidleget, globrunqput/
+//! globrunqget, inclocked and checkdead.
+
+use crate::g::{status_name, GRef, GRUNNABLE, GRUNNING, GSYSCALL, GWAITING};
+use crate::m::M;
+use crate::p::P;
+use crate::ptr::{Link, Ptr};
+use crate::Sched2013;
+use hdrhistogram::Histogram;
+use schedcore::{Counter, Counters, Lock, Note, RunEnd, RunError, Sema};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+
+/// The largest GOMAXPROCS (the seed's MaxGomaxprocs). Nothing in the algorithm depends on
+/// it; it sizes `allp` and sysmon's tick array.
+pub(crate) const MAX_GOMAXPROCS: usize = 1 << 8;
+
+/// What the sched lock guards.
+pub(crate) struct Synced {
+    /// Idle M's waiting for work, linked through `M::schedlink`.
+    pub midle: Option<Ptr<M>>,
+    pub nmidle: i32,
+    /// M's locked to a goroutine and waiting for it (they do not count as running).
+    pub mlocked: i32,
+    /// M's created so far (sysmon included).
+    pub mcount: i32,
+    /// Idle P's, linked through `P::link`; `Sched::npidle` counts them.
+    pub pidle: Option<Ptr<P>>,
+    /// The global run queue, linked through `G::schedlink`; `Sched::runqsize` counts it.
+    pub runqhead: Option<GRef>,
+    pub runqtail: Option<GRef>,
+    /// P's stoptheworld still waits for.
+    pub stopwait: i32,
+    /// GOMAXPROCS to switch to at the next starttheworld (0: keep).
+    pub newprocs: i32,
+    /// Every G ever allocated (the seed's allg list).
+    pub allg: Vec<GRef>,
+    /// Every M ever created.
+    pub allm: Vec<Ptr<M>>,
+}
+
+/// The state of one 2013 runtime.
+pub(crate) struct Sched {
+    pub lock: Lock<Synced>,
+    pub goidgen: AtomicU64,
+    pub npidle: AtomicU32,
+    pub nmspinning: AtomicU32,
+    /// Length of the global run queue: changed under the lock, peeked at without it.
+    pub runqsize: AtomicI32,
+    /// The global cache of dead G's, under its own lock (gflock).
+    pub gflock: Lock<Option<GRef>>,
+    /// Whether the global gfree list is non-empty, for the peek in gfget.
+    pub gfree_any: AtomicBool,
+    pub stopnote: Note,
+    pub sysmonwait: AtomicU32,
+    pub sysmonnote: Note,
+    /// Set while stoptheworld is stopping or has stopped the world.
+    pub gcwaiting: AtomicU32,
+    pub gomaxprocs: AtomicI32,
+    /// Every P ever created, by id; entries below gomaxprocs are in use.
+    pub allp: Box<[Link<P>]>,
+    /// Serializes stop-the-world users (gc, gomaxprocs), as goroutines.
+    pub worldsema: Sema<Sched2013>,
+    /// How the run ends.
+    pub end: RunEnd,
+    pub stack_size: usize,
+    /// Every thread started, to be joined at teardown.
+    pub threads: Lock<Vec<JoinHandle<()>>>,
+    /// Stop-the-world pauses, stoptheworld start to starttheworld end.
+    pub pauses: Lock<Histogram<u64>>,
+}
+
+impl Sched {
+    pub(crate) fn new(stack_size: usize) -> Sched {
+        Sched {
+            lock: Lock::new(Synced {
+                midle: None,
+                nmidle: 0,
+                mlocked: 0,
+                mcount: 0,
+                pidle: None,
+                runqhead: None,
+                runqtail: None,
+                stopwait: 0,
+                newprocs: 0,
+                allg: Vec::new(),
+                allm: Vec::new(),
+            }),
+            goidgen: AtomicU64::new(0),
+            npidle: AtomicU32::new(0),
+            nmspinning: AtomicU32::new(0),
+            runqsize: AtomicI32::new(0),
+            gflock: Lock::new(None),
+            gfree_any: AtomicBool::new(false),
+            stopnote: Note::new(),
+            sysmonwait: AtomicU32::new(0),
+            sysmonnote: Note::new(),
+            gcwaiting: AtomicU32::new(0),
+            gomaxprocs: AtomicI32::new(0),
+            allp: (0..=MAX_GOMAXPROCS).map(|_| Link::none()).collect(),
+            worldsema: Sema::new(1),
+            end: RunEnd::default(),
+            stack_size,
+            threads: Lock::new(Vec::new()),
+            pauses: Lock::new(schedcore::report::latency_histogram()),
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn gcwaiting(&self) -> bool {
+        self.gcwaiting.load(Ordering::SeqCst) != 0
+    }
+
+    #[inline(always)]
+    pub(crate) fn gomaxprocs(&self) -> i32 {
+        self.gomaxprocs.load(Ordering::SeqCst)
+    }
+
+    #[inline(always)]
+    pub(crate) fn npidle(&self) -> u32 {
+        self.npidle.load(Ordering::SeqCst)
+    }
+
+    #[inline(always)]
+    pub(crate) fn nmspinning(&self) -> u32 {
+        self.nmspinning.load(Ordering::SeqCst)
+    }
+
+    #[inline(always)]
+    pub(crate) fn runqsize(&self) -> i32 {
+        self.runqsize.load(Ordering::Relaxed)
+    }
+
+    /// allp[i], which exists for every i below gomaxprocs.
+    #[inline(always)]
+    pub(crate) fn allp(&self, i: usize) -> Ptr<P> {
+        self.allp[i]
+            .get()
+            .expect("allp entry below gomaxprocs is nil")
+    }
+
+    /// Port of mput (seed 003): puts `mp` on the idle M list. Sched is locked.
+    pub(crate) fn mput(&self, s: &mut Synced, mp: Ptr<M>) {
+        mp.schedlink.set(s.midle);
+        s.midle = Some(mp);
+        s.nmidle += 1;
+        self.checkdead(s);
+    }
+
+    /// Port of mget (seed 003): takes an M off the idle list. Sched is locked.
+    pub(crate) fn mget(&self, s: &mut Synced) -> Option<Ptr<M>> {
+        let mp = s.midle?;
+        s.midle = mp.schedlink.take();
+        s.nmidle -= 1;
+        Some(mp)
+    }
+
+    /// Port of pidleput (seed 003): puts `p` on the idle P list. Sched is locked.
+    pub(crate) fn pidleput(&self, s: &mut Synced, p: Ptr<P>) {
+        p.link.set(s.pidle);
+        s.pidle = Some(p);
+        self.npidle.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Port of pidleget (seed 003): takes a P off the idle list. Sched is locked.
+    pub(crate) fn pidleget(&self, s: &mut Synced) -> Option<Ptr<P>> {
+        let p = s.pidle?;
+        s.pidle = p.link.take();
+        self.npidle.fetch_sub(1, Ordering::SeqCst);
+        Some(p)
+    }
+
+    /// Port of globrunqput (seed 003): appends `gp` to the global run queue. Sched is locked.
+    pub(crate) fn globrunqput(&self, s: &mut Synced, gp: GRef, c: &Counters) {
+        gp.schedlink.set(None);
+        match s.runqtail {
+            Some(t) => t.schedlink.set(Some(gp.0)),
+            None => s.runqhead = Some(gp),
+        }
+        s.runqtail = Some(gp);
+        self.runqsize.store(self.runqsize() + 1, Ordering::Relaxed);
+        c.inc(Counter::GlobrunqPut);
+    }
+
+    /// Takes the head of the global run queue (the seed does this inline). Sched is locked.
+    fn globrunqpop(&self, s: &mut Synced) -> Option<GRef> {
+        let gp = s.runqhead?;
+        s.runqhead = gp.schedlink.take().map(GRef);
+        if s.runqhead.is_none() {
+            s.runqtail = None;
+        }
+        self.runqsize.store(self.runqsize() - 1, Ordering::Relaxed);
+        Some(gp)
+    }
+
+    /// Port of globrunqget (seed 003): takes a fair share of the global queue (its length
+    /// over GOMAXPROCS, plus one), returns the first and puts the rest on `p`'s local queue.
+    /// Sched is locked.
+    pub(crate) fn globrunqget(&self, s: &mut Synced, p: &P, c: &Counters) -> Option<GRef> {
+        let size = self.runqsize();
+        if size == 0 {
+            return None;
+        }
+        let n = (size / self.gomaxprocs() + 1).min(size);
+        c.add(Counter::GlobrunqGet, n as u64);
+        let gp = self.globrunqpop(s);
+        for _ in 1..n {
+            let g1 = self
+                .globrunqpop(s)
+                .expect("global runq shorter than runqsize");
+            p.runqput(g1);
+        }
+        gp
+    }
+
+    /// Empties the global run queue for procresize.
+    pub(crate) fn globrunqdrain(&self, s: &mut Synced) -> Option<GRef> {
+        self.globrunqpop(s)
+    }
+
+    /// Port of inclocked (seed 003): counts M's that wait for their locked goroutine (or, as
+    /// retake uses it, briefly discounts one), checking for deadlock when the count grows.
+    pub(crate) fn inclocked(&self, v: i32) {
+        let mut s = self.lock.lock();
+        s.mlocked += v;
+        if v > 0 {
+            self.checkdead(&s);
+        }
+    }
+
+    /// Port of checkdead (seed 003): if no M is running (every M but sysmon is idle or locked
+    /// waiting) and no goroutine can run, the program is deadlocked. Sched is locked.
+    pub(crate) fn checkdead(&self, s: &Synced) {
+        if self.end.exiting() {
+            return;
+        }
+        // Minus one for sysmon.
+        let run = s.mcount - s.nmidle - s.mlocked - 1;
+        if run > 0 {
+            return;
+        }
+        if run < 0 {
+            self.throw(format!(
+                "checkdead: inconsistent counts: nmidle={} mlocked={} mcount={}",
+                s.nmidle, s.mlocked, s.mcount
+            ));
+            return;
+        }
+        let mut waiting = 0;
+        for gp in &s.allg {
+            let st = gp.status();
+            match st {
+                GWAITING => waiting += 1,
+                GRUNNABLE | GRUNNING | GSYSCALL => {
+                    self.throw(format!(
+                        "checkdead: found goroutine {} {}",
+                        gp.goid.load(Ordering::Relaxed),
+                        status_name(st)
+                    ));
+                    return;
+                }
+                _ => {}
+            }
+        }
+        if waiting == 0 {
+            // Go exits quietly here (main called Goexit); main cannot do that in this lab.
+            self.throw("checkdead: no goroutines left but main has not returned".into());
+            return;
+        }
+        self.fail(RunError::Deadlock);
+    }
+
+    /// Ends the run with `err` (first error wins).
+    pub(crate) fn fail(&self, err: RunError) {
+        self.end.fail(err);
+    }
+
+    /// Go's `runtime·throw` for broken invariants: ends the run with a panic error instead
+    /// of aborting the process.
+    #[cold]
+    pub(crate) fn throw(&self, msg: String) {
+        self.fail(RunError::Panic(format!("fatal error: {msg}")));
+    }
+
+    /// Marks the stop of one P for stoptheworld (the `--stopwait` step of gcstopm, handoffp
+    /// and entersyscall): wakes stoptheworld when it was the last. Sched is locked.
+    pub(crate) fn stopwait_done(&self, s: &mut Synced) {
+        s.stopwait -= 1;
+        if s.stopwait == 0 {
+            self.stopnote.notewakeup();
+        }
+    }
+
+    /// Wakes sysmon if it sleeps because everything was idle. Sched is locked.
+    pub(crate) fn wake_sysmon(&self, _s: &mut Synced) {
+        if self.sysmonwait.load(Ordering::SeqCst) != 0 {
+            self.sysmonwait.store(0, Ordering::SeqCst);
+            self.sysmonnote.notewakeup();
+        }
+    }
+}

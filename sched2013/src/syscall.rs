@@ -1,0 +1,131 @@
+//! System calls: entersyscall leaves the P in Psyscall, still pointed at by the M, and
+//! exitsyscall takes it back with one CAS unless sysmon retook it meanwhile; then it tries
+//! an idle P, and only then switches to g0 (exitsyscall0) to queue the goroutine and park
+//! the M. entersyscallblock hands the P off at once. The fast paths run on the goroutine's
+//! stack without a switch, as in the seed.
+
+use crate::g::{GRef, Why, GRUNNABLE, GRUNNING, GSYSCALL};
+use crate::lockosthread::stoplockedm;
+use crate::m::{acquirep, getm, handoffp, releasep, stopm, M};
+use crate::p::{PGCSTOP, PRUNNING, PSYSCALL};
+use crate::proc::Next;
+use schedcore::Counter;
+use std::sync::atomic::Ordering;
+
+/// Port of entersyscall (seed 003): the goroutine is about to block in the OS. Its P stays
+/// attached to the M in Psyscall; sysmon retakes it if the call lasts.
+#[inline]
+pub(crate) fn entersyscall() {
+    let m = getm();
+    let sched = m.sched();
+    let gp = m.curg().expect("entersyscall: no current goroutine");
+    // Leave the stack pointer for gc.
+    gp.ctx.save_sp();
+    gp.status.store(GSYSCALL, Ordering::Relaxed);
+    if sched.sysmonwait.load(Ordering::SeqCst) != 0 {
+        // sysmon sleeps because all P's were idle; a P in a syscall may need retaking.
+        sched.wake_sysmon(&mut sched.lock.lock());
+        gp.ctx.save_sp();
+    }
+    let p = m.p();
+    p.tick();
+    p.m.set(None);
+    // A full barrier, paired with stoptheworld's: either it sees Psyscall and takes the P,
+    // or this sees gcwaiting and gives it.
+    p.status.store(PSYSCALL, Ordering::SeqCst);
+    if sched.gcwaiting() {
+        let mut s = sched.lock.lock();
+        if s.stopwait > 0
+            && p.status
+                .compare_exchange(PSYSCALL, PGCSTOP, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+        {
+            sched.stopwait_done(&mut s);
+        }
+        drop(s);
+        gp.ctx.save_sp();
+    }
+}
+
+/// Port of entersyscallblock (seed 003): entersyscall for a call known to block: the P is
+/// handed off at once instead of waiting for sysmon.
+pub(crate) fn entersyscallblock() {
+    let m = getm();
+    let gp = m.curg().expect("entersyscallblock: no current goroutine");
+    gp.ctx.save_sp();
+    gp.status.store(GSYSCALL, Ordering::Relaxed);
+    let p = releasep(&m);
+    handoffp(&m, p);
+    gp.ctx.save_sp();
+}
+
+/// Port of exitsyscall (seed 003): back from the OS; get a P to run on again.
+#[inline]
+pub(crate) fn exitsyscall() {
+    let m = getm();
+    let gp = m.curg().expect("exitsyscall: no current goroutine");
+    // Try to take back the P we left in Psyscall.
+    if let Some(p) = m.p.get() {
+        if p.status.load(Ordering::Relaxed) == PSYSCALL
+            && p.status
+                .compare_exchange(PSYSCALL, PRUNNING, Ordering::SeqCst, Ordering::Relaxed)
+                .is_ok()
+        {
+            p.m.set(Some(m));
+            p.tick();
+            gp.status.store(GRUNNING, Ordering::Relaxed);
+            m.counters.inc(Counter::SyscallExitFast);
+            return;
+        }
+    }
+    exitsyscall_cold(m, gp);
+}
+
+/// exitsyscall when the P was retaken (or handed off): try any idle P, else switch to g0.
+#[cold]
+#[inline(never)]
+fn exitsyscall_cold(m: crate::ptr::Ptr<M>, gp: GRef) {
+    let sched = m.sched();
+    m.p.set(None);
+    if sched.npidle() != 0 {
+        let p = sched.pidleget(&mut sched.lock.lock());
+        if let Some(p) = p {
+            acquirep(&m, p);
+            // The seed leaves the status at Gsyscall on this path; Go 1.2 sets it, as here.
+            gp.status.store(GRUNNING, Ordering::Relaxed);
+            m.counters.inc(Counter::SyscallExitFast);
+            return;
+        }
+    }
+    m.counters.inc(Counter::SyscallExitSlow);
+    // SAFETY: called by the running goroutine `gp`, on its own stack. `m` is not used
+    // after the switch: the goroutine may come back on another M.
+    unsafe { gp.ctx.suspend(Why::ExitSyscall) };
+}
+
+/// Port of exitsyscall0 (seed 003): exitsyscall's slow path on g0: run the goroutine here
+/// if an idle P turned up, else queue it globally and park this M.
+pub(crate) fn exitsyscall0(m: &M, gp: GRef) -> Next {
+    let sched = m.sched();
+    gp.set_status(GRUNNABLE);
+    gp.m.set(None);
+    m.curg.set(None);
+    let mut s = sched.lock.lock();
+    let p = sched.pidleget(&mut s);
+    if p.is_none() {
+        sched.globrunqput(&mut s, gp, &m.counters);
+    }
+    drop(s);
+    if let Some(p) = p {
+        acquirep(m, p);
+        return Next::Execute(gp);
+    }
+    if m.lockedg.is_some() {
+        // Wait until another M schedules gp, and so this M, again.
+        return stoplockedm(m).map(|()| gp).into();
+    }
+    match stopm(m) {
+        Ok(()) => Next::Schedule,
+        Err(_) => Next::Exit,
+    }
+}

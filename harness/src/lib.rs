@@ -1,1 +1,23 @@
-//! placeholder
+//! The lab's harness: workloads written once and generic over the `Scheduler` trait, the
+//! runner that times them as Go's testing.B does, the `floor` peer, the registry that lists
+//! them all, and the pieces of the `lab` command line (plans, tables, run folders, progress).
+
+pub mod benchfmt;
+pub mod compare;
+pub mod error;
+pub mod machine;
+pub mod peers;
+pub mod procs;
+pub mod progress;
+pub mod ramp;
+pub mod registry;
+pub mod results;
+pub mod rundir;
+pub mod runner;
+pub mod stats;
+pub mod table;
+pub mod workloads;
+
+/// The scheduler crates, re-exported so the registry's macros can name them from any crate.
+pub use sched2011;
+pub use schedcore;

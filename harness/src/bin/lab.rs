@@ -1,1 +1,284 @@
-fn main() {}
+//! `lab`: runs the lab's workloads on the scheduler generations side by side.
+//!
+//! `lab list` prints what the registry holds; `lab compare` measures every combination, prints
+//! the table (or the JSON) and writes a run folder under `results/`. Every error is one line on
+//! stderr and exit code 2.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use harness::compare::Plan;
+use harness::error::LabError;
+use harness::machine::{self, Machine};
+use harness::procs::{parse_procs, ProcsError};
+use harness::progress::Progress;
+use harness::registry;
+use harness::results::Results;
+use harness::rundir::{self, RunDir};
+use harness::table;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime};
+
+#[derive(Parser)]
+#[command(
+    name = "lab",
+    version,
+    about = "Three generations of the Go scheduler, side by side"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Measure workloads on schedulers (and peers) and print the table in the seed's shape.
+    Compare(CompareArgs),
+    /// List the schedulers, workloads and peers.
+    List,
+}
+
+/// A `--procs` value: numbers and ranges (`1..4`, `1,2,4,8`, `1..2,8`).
+#[derive(Clone, Debug)]
+struct ProcsList(Vec<usize>);
+
+fn procs_arg(s: &str) -> Result<ProcsList, ProcsError> {
+    parse_procs(s).map(ProcsList)
+}
+
+fn duration_arg(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s).map_err(|e| format!("{e} (expected e.g. 250ms, 1s)"))?;
+    if d.is_zero() {
+        return Err("must be above zero".into());
+    }
+    Ok(d)
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Args)]
+struct CompareArgs {
+    /// Schedulers, comma-separated; the first is the baseline of the deltas [default: all]
+    #[arg(long, value_delimiter = ',')]
+    sched: Vec<String>,
+    /// Workloads, comma-separated [default: the core set, see `lab list`]
+    #[arg(long, value_delimiter = ',')]
+    bench: Vec<String>,
+    /// GOMAXPROCS values: ranges and lists, e.g. 1..4 or 1,2,4,8 [default: 1..<cores>]
+    #[arg(long, value_parser = procs_arg)]
+    procs: Option<ProcsList>,
+    /// Aim for a timed round of this length (Go's -benchtime)
+    #[arg(long, default_value = "250ms", value_parser = duration_arg)]
+    benchtime: Duration,
+    /// Runs of each combination, each in a fresh runtime; the table shows the median
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    count: u32,
+    /// Peers measured as extra columns, comma-separated (e.g. floor)
+    #[arg(long, value_delimiter = ',')]
+    peers: Vec<String>,
+    /// What to print on stdout
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    /// Where run folders go
+    #[arg(long, default_value = "results")]
+    out: PathBuf,
+    /// A short label for the run folder's name (letters, digits, . _ -)
+    #[arg(long, default_value = "compare")]
+    label: String,
+    /// No progress on stderr
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn main() -> ExitCode {
+    install_panic_hook();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help, --version
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            // One line: clap's first line ("error: ..."), without the usage and tips.
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("error: bad arguments");
+            eprintln!("lab: {}", first.trim_start_matches("error: "));
+            return ExitCode::from(2);
+        }
+    };
+    let result = std::panic::catch_unwind(|| match cli.cmd {
+        Cmd::List => {
+            list();
+            Ok(())
+        }
+        Cmd::Compare(args) => compare(args),
+    });
+    match result {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
+            eprintln!("lab: {e}");
+            ExitCode::from(2)
+        }
+        Err(_) => {
+            let msg = LAST_PANIC.lock().ok().and_then(|m| m.clone());
+            eprintln!(
+                "lab: internal error: {}",
+                msg.unwrap_or_else(|| "panic".into())
+            );
+            ExitCode::from(101)
+        }
+    }
+}
+
+/// The last panic's message and place, for the one-line internal error.
+static LAST_PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Panics inside goroutines come back as `RunError::Panic` and are printed as one line by
+/// `main`; the default hook would print each one first, with a thread name and a note about
+/// backtraces. With RUST_BACKTRACE set, the default hook stays, for debugging.
+fn install_panic_hook() {
+    if std::env::var_os("RUST_BACKTRACE").is_some() {
+        return;
+    }
+    std::panic::set_hook(Box::new(|info| {
+        let msg = match info.payload().downcast_ref::<&str>() {
+            Some(s) => s.to_string(),
+            None => info
+                .payload()
+                .downcast_ref::<String>()
+                .cloned()
+                .unwrap_or_else(|| "panic".into()),
+        };
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        if let Ok(mut m) = LAST_PANIC.lock() {
+            *m = Some(format!("{msg}{place}"));
+        }
+    }));
+}
+
+fn list() {
+    let mut out = String::new();
+    out.push_str("schedulers (oldest first; the first given is the baseline):\n");
+    for s in registry::SCHEDULERS {
+        out.push_str(&format!(
+            "  {:<28} {} [procs <= {}]\n",
+            s.name, s.about, s.max_procs
+        ));
+    }
+    out.push_str("workloads (* = in the default set):\n");
+    for w in registry::WORKLOADS {
+        let mark = if w.core { "*" } else { " " };
+        out.push_str(&format!("  {:<27}{mark} {}\n", w.name, w.about));
+    }
+    out.push_str("peers (add with --peers):\n");
+    for p in registry::PEERS {
+        out.push_str(&format!("  {:<28} {}\n", p.name, p.about));
+    }
+    print!("{out}");
+}
+
+/// The command line as typed, quoted for a POSIX shell where needed.
+fn command_line() -> String {
+    std::env::args()
+        .map(|a| {
+            let plain = !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=,:+@%".contains(c));
+            if plain {
+                a
+            } else {
+                format!("'{}'", a.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn compare(args: CompareArgs) -> Result<(), LabError> {
+    let started = SystemTime::now();
+    let cores = machine::cores();
+    let procs = match args.procs {
+        Some(p) => p.0,
+        None => (1..=cores).collect(),
+    };
+    if !rundir::valid_label(&args.label) {
+        return Err(LabError::BadValue(format!(
+            "--label {:?} must be letters, digits, '.', '_' or '-' and not start with '.'",
+            args.label
+        )));
+    }
+    let plan = Plan::new(
+        &args.sched,
+        &args.bench,
+        &args.peers,
+        procs,
+        args.benchtime,
+        args.count as usize,
+        cores,
+    )?;
+    let io_err = |err| LabError::Io {
+        path: args.out.clone(),
+        err,
+    };
+    // Made before the first measurement, so an unwritable folder fails at once.
+    let dir = RunDir::create(&args.out, started, &args.label).map_err(io_err)?;
+    let machine = Machine::detect();
+    let command = command_line();
+
+    let progress = Progress::new(plan.measurements() as u64, args.quiet);
+    let rows = plan.run(&progress);
+    progress.finish();
+    let rows = rows?;
+
+    let results = Results {
+        started: humantime::format_rfc3339_seconds(started).to_string(),
+        label: args.label.clone(),
+        command: command.clone(),
+        benchtime_ns: plan.benchtime.as_nanos() as u64,
+        count: plan.count,
+        columns: plan.columns(),
+        machine,
+        rows,
+    };
+    let json = results.to_json();
+    let csv = results
+        .to_csv()
+        .map_err(|e| io_err(std::io::Error::other(e)))?;
+    dir.write("results.json", &json).map_err(io_err)?;
+    dir.write("results.csv", &csv).map_err(io_err)?;
+    dir.write("bench.txt", &results.bench_txt())
+        .map_err(io_err)?;
+    dir.write(
+        "machine.json",
+        &serde_json::to_string_pretty(&results.machine).expect("machine serializes"),
+    )
+    .map_err(io_err)?;
+    dir.write("command.txt", &format!("{command}\n"))
+        .map_err(io_err)?;
+    let path = dir.commit().map_err(io_err)?;
+
+    let mut stdout = std::io::stdout().lock();
+    let _ = match args.format {
+        Format::Table => write!(
+            stdout,
+            "{}\nresults in {}\n",
+            table::render(&results),
+            path.display()
+        ),
+        Format::Json => {
+            if !args.quiet {
+                eprintln!("results in {}", path.display());
+            }
+            writeln!(stdout, "{json}")
+        }
+    };
+    Ok(())
+}

@@ -1,0 +1,214 @@
+//! `lab compare`: resolve the names against the registry, check every combination before the
+//! first measurement, then measure each one `count` times and fold the runs into rows.
+
+use crate::error::LabError;
+use crate::progress::Progress;
+use crate::registry::{self, PeerInfo, SchedInfo, WorkloadInfo};
+use crate::results::Row;
+use crate::runner::{Failure, Measurement};
+use std::time::Duration;
+
+/// A column of the table: a scheduler generation or a peer.
+#[derive(Clone, Copy, Debug)]
+pub enum Subject {
+    Sched(&'static SchedInfo),
+    Peer(&'static PeerInfo),
+}
+
+impl Subject {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Subject::Sched(s) => s.name,
+            Subject::Peer(p) => p.name,
+        }
+    }
+
+    pub fn is_peer(&self) -> bool {
+        matches!(self, Subject::Peer(_))
+    }
+
+    pub fn max_procs(&self) -> usize {
+        match self {
+            Subject::Sched(s) => s.max_procs,
+            Subject::Peer(p) => p.max_procs,
+        }
+    }
+
+    /// One measurement (one fresh runtime, or one peer run).
+    pub fn measure(
+        &self,
+        bench: &WorkloadInfo,
+        procs: usize,
+        benchtime: Duration,
+    ) -> Result<Measurement, Failure> {
+        match self {
+            Subject::Sched(s) => s
+                .measure(bench.name, procs, benchtime)
+                .expect("every registry workload exists for every scheduler")
+                .map_err(Failure::Run),
+            Subject::Peer(p) => (p.measure)(bench.name, procs, benchtime),
+        }
+    }
+}
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// Schedulers then peers: the table's columns, the first is the baseline.
+    pub subjects: Vec<Subject>,
+    pub benches: Vec<&'static WorkloadInfo>,
+    pub procs: Vec<usize>,
+    pub benchtime: Duration,
+    pub count: usize,
+    /// The machine's cores, to flag oversubscribed rows.
+    pub cores: usize,
+}
+
+impl Plan {
+    /// Resolves names (an empty list of schedulers means every one, an empty list of workloads
+    /// the core set) and checks procs against every subject's limit.
+    pub fn new(
+        scheds: &[String],
+        benches: &[String],
+        peers: &[String],
+        procs: Vec<usize>,
+        benchtime: Duration,
+        count: usize,
+        cores: usize,
+    ) -> Result<Plan, LabError> {
+        let mut subjects: Vec<Subject> = Vec::new();
+        if scheds.is_empty() {
+            subjects.extend(registry::SCHEDULERS.iter().map(Subject::Sched));
+        }
+        for name in scheds {
+            let s = registry::scheduler(name).ok_or_else(|| LabError::UnknownName {
+                kind: "scheduler",
+                name: name.clone(),
+                known: registry::SCHEDULERS.iter().map(|s| s.name).collect(),
+            })?;
+            subjects.push(Subject::Sched(s));
+        }
+        for name in peers {
+            let p = registry::peer(name).ok_or_else(|| LabError::UnknownName {
+                kind: "peer",
+                name: name.clone(),
+                known: registry::PEERS.iter().map(|p| p.name).collect(),
+            })?;
+            subjects.push(Subject::Peer(p));
+        }
+        let mut seen = Vec::new();
+        subjects.retain(|s| {
+            let new = !seen.contains(&s.name());
+            seen.push(s.name());
+            new
+        });
+        let mut ws: Vec<&'static WorkloadInfo> = Vec::new();
+        if benches.is_empty() {
+            ws.extend(registry::WORKLOADS.iter().filter(|w| w.core));
+        }
+        for name in benches {
+            let w = registry::workload(name).ok_or_else(|| LabError::UnknownName {
+                kind: "workload",
+                name: name.clone(),
+                known: registry::WORKLOADS.iter().map(|w| w.name).collect(),
+            })?;
+            if !ws.iter().any(|x| x.name == w.name) {
+                ws.push(w);
+            }
+        }
+        if procs.is_empty() {
+            return Err(crate::procs::ProcsError::Empty.into());
+        }
+        for s in &subjects {
+            if let Some(&p) = procs.iter().find(|&&p| p > s.max_procs()) {
+                return Err(LabError::ProcsOverLimit {
+                    sched: s.name(),
+                    procs: p,
+                    max: s.max_procs(),
+                });
+            }
+        }
+        if benchtime.is_zero() {
+            return Err(LabError::BadValue("--benchtime must be above zero".into()));
+        }
+        if count == 0 {
+            return Err(LabError::BadValue("--count must be at least 1".into()));
+        }
+        Ok(Plan {
+            subjects,
+            benches: ws,
+            procs,
+            benchtime,
+            count,
+            cores,
+        })
+    }
+
+    /// How many measurements the plan makes (at most: a peer's n/a is known after one try).
+    pub fn measurements(&self) -> usize {
+        self.subjects.len() * self.benches.len() * self.procs.len() * self.count
+    }
+
+    /// The names of the columns.
+    pub fn columns(&self) -> Vec<String> {
+        self.subjects.iter().map(|s| s.name().to_string()).collect()
+    }
+
+    /// Runs every combination: for each workload and procs, the runs of all subjects are
+    /// interleaved (run 1 of each, then run 2 of each...) so a slow spell of the machine hits
+    /// every column alike. The first failed run stops everything.
+    pub fn run(&self, progress: &Progress) -> Result<Vec<Row>, LabError> {
+        let mut rows = Vec::new();
+        for &bench in &self.benches {
+            for &procs in &self.procs {
+                let n = self.subjects.len();
+                let mut runs: Vec<Vec<Measurement>> = vec![Vec::new(); n];
+                let mut na: Vec<Option<&'static str>> = vec![None; n];
+                for k in 0..self.count {
+                    for (i, s) in self.subjects.iter().enumerate() {
+                        if na[i].is_some() {
+                            progress.step();
+                            continue;
+                        }
+                        progress.running(format!(
+                            "{}-{procs} on {} (run {}/{})",
+                            bench.name,
+                            s.name(),
+                            k + 1,
+                            self.count
+                        ));
+                        match s.measure(bench, procs, self.benchtime) {
+                            Ok(m) => runs[i].push(m),
+                            Err(Failure::NotApplicable(why)) => na[i] = Some(why),
+                            Err(Failure::Run(err)) => {
+                                return Err(LabError::Run {
+                                    sched: s.name().to_string(),
+                                    bench: bench.name.to_string(),
+                                    procs,
+                                    err,
+                                })
+                            }
+                        }
+                        progress.step();
+                    }
+                }
+                for (i, s) in self.subjects.iter().enumerate() {
+                    rows.push(match na[i] {
+                        Some(why) => Row::not_applicable(
+                            s.name(),
+                            s.is_peer(),
+                            bench,
+                            procs,
+                            self.cores,
+                            why,
+                        ),
+                        None => {
+                            Row::measured(s.name(), s.is_peer(), bench, procs, self.cores, &runs[i])
+                        }
+                    });
+                }
+            }
+        }
+        Ok(rows)
+    }
+}

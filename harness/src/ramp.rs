@@ -1,0 +1,102 @@
+//! How many iterations to time: Go's `testing.B` ramp (run N=1, predict N toward the
+//! benchtime from the last round, grow at most 100x and at least by one, round up).
+
+use std::time::Duration;
+
+/// Go's testing.B stops growing N here (`n < 1e9`): past it a round would take minutes on any
+/// workload slow enough to need it, and N must stay a sane loop bound.
+pub const MAX_N: u64 = 1_000_000_000;
+
+/// One timed execution of a workload's loop with a given N.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Round {
+    pub n: u64,
+    pub elapsed: Duration,
+}
+
+/// Every round of one ramp, the last being the one that counts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ramp {
+    pub rounds: Vec<Round>,
+}
+
+impl Ramp {
+    /// The round whose figure is reported (the last).
+    pub fn last(&self) -> Round {
+        *self.rounds.last().expect("a ramp has at least one round")
+    }
+
+    /// ns/op of the last round: its elapsed time over its N, as Go's `b.NsPerOp` (as a float).
+    pub fn ns_per_op(&self) -> f64 {
+        let r = self.last();
+        r.elapsed.as_nanos() as f64 / r.n as f64
+    }
+
+    /// The operations of every round together (to show counters per op).
+    pub fn total_ops(&self) -> u64 {
+        self.rounds.iter().map(|r| r.n).sum()
+    }
+}
+
+/// Runs `round(n)` (which returns the time of the loop body only) with N = 1, then with N
+/// predicted from the previous round, until a round lasts at least `benchtime` or N reaches
+/// [`MAX_N`]. Port of testing.B's `launch` loop.
+pub fn ramp(benchtime: Duration, mut round: impl FnMut(u64) -> Duration) -> Ramp {
+    let mut n = 1;
+    let mut rounds = vec![Round {
+        n,
+        elapsed: round(n),
+    }];
+    while rounds.last().unwrap().elapsed < benchtime && n < MAX_N {
+        n = predict_n(benchtime, rounds.last().unwrap());
+        rounds.push(Round {
+            n,
+            elapsed: round(n),
+        });
+    }
+    Ramp { rounds }
+}
+
+/// The next N after round `last`: aim for `benchtime` plus a fifth, at most 100 times the last
+/// N, at least one more, rounded up to 1, 2, 3 or 5 times a power of ten, at most [`MAX_N`].
+///
+/// Go computes the prediction from the integer `NsPerOp`, which is 0 for loops under a
+/// nanosecond and hides an order of magnitude; like Go since 1.16 this multiplies first
+/// (benchtime * N / elapsed), in 128 bits so nothing overflows.
+pub fn predict_n(benchtime: Duration, last: &Round) -> u64 {
+    let prev_ns = last.elapsed.as_nanos().max(1);
+    let mut n = benchtime.as_nanos() * u128::from(last.n) / prev_ns;
+    // Run more iterations than the prediction (1.2x): the last round should not fall short.
+    n += n / 5;
+    // Do not grow too fast in case the previous round was timed badly.
+    n = n.min(100 * u128::from(last.n));
+    // Always one more than last time, so the ramp ends.
+    n = n.max(u128::from(last.n) + 1);
+    round_up(n.min(u128::from(MAX_N)) as u64).min(MAX_N)
+}
+
+/// The largest power of ten not above `n` (1 for 0). Port of testing's `roundDown10`.
+pub fn round_down10(mut n: u64) -> u64 {
+    let mut result = 1;
+    while n >= 10 {
+        n /= 10;
+        result *= 10;
+    }
+    result
+}
+
+/// `n` rounded up to 1, 2, 3 or 5 times a power of ten. Port of testing's `roundUp`.
+pub fn round_up(n: u64) -> u64 {
+    let base = round_down10(n);
+    if n <= base {
+        base
+    } else if n <= 2 * base {
+        2 * base
+    } else if n <= 3 * base {
+        3 * base
+    } else if n <= 5 * base {
+        5 * base
+    } else {
+        10 * base
+    }
+}

@@ -1,0 +1,175 @@
+//! The one list of schedulers, workloads and peers that `lab list`, `lab compare`, the benches
+//! and the conformance tests all read. Adding a scheduler, a workload or a peer is one entry.
+//!
+//! Schedulers and workloads are types and generic functions, so the lists are macros that hand
+//! their entries to a callback macro ([`for_each_scheduler!`], [`for_each_workload!`]); the
+//! tables and the dispatch below are generated from them, and a test or bench file can
+//! generate its own code from the same entries. Dispatch by name ends in a function
+//! monomorphized for one scheduler and one workload: no `dyn` inside a timed loop.
+
+use crate::procs::PROCS_LIMIT;
+use crate::runner::{self, Failure, Measurement};
+use schedcore::Scheduler;
+use std::time::Duration;
+
+/// Calls `$callback! { $(ident: Type, "about";)* }` with every scheduler of the lab, oldest
+/// first (the first is the baseline of the deltas). The ident names the scheduler in generated
+/// code (test modules, bench ids); the lab name is the type's `Scheduler::NAME`.
+///
+/// To add a scheduler: add its crate to harness/Cargo.toml, re-export it in lib.rs, and add
+/// one line here, e.g.
+/// `sched2013: $crate::sched2013::Sched2013, "Go 1.1 (2013): G-M-P, per-P locked run queues, stealing, sysmon";`
+#[macro_export]
+macro_rules! for_each_scheduler {
+    ($callback:ident) => {
+        $callback! {
+            sched2011_lock: $crate::sched2011::Sched2011Lock, "Go before seed 002 (2011): the 2011 scheduler with the schedlock on every entersyscall/exitsyscall";
+            sched2011: $crate::sched2011::Sched2011, "Go 1.0 (July 2011, seed 002): one schedlock, global run queue, lock-free syscall fast paths";
+        }
+    };
+}
+
+/// Calls `$callback! { $({ name: "..", run: module::function, go: "Benchmark..", core: bool,
+/// about: ".." },)* }` with every workload. `run` names a function in `crate::workloads` that
+/// is generic over `S: Scheduler` and does N operations; `go` is the row name in tables and in
+/// bench.txt; `core` puts the workload in `lab compare`'s default set.
+///
+/// To add a workload: write `pub fn my_work<S: Scheduler>(n: u64)` in `workloads/` and add one
+/// line here, e.g.
+/// `{ name: "ping-pong", run: chan::ping_pong, go: "BenchmarkPingPong", core: false, about: "two goroutines over an unbuffered channel" },`
+#[macro_export]
+macro_rules! for_each_workload {
+    ($callback:ident) => {
+        $callback! {
+            { name: "syscall", run: syscall::syscall, go: "BenchmarkSyscall", core: true, about: "GOMAXPROCS goroutines share N/1000 batches: a gosched, then 1000 empty entersyscall/exitsyscall pairs (seed 002)" },
+            { name: "syscall-work", run: syscall::syscall_work, go: "BenchmarkSyscallWork", core: true, about: "as syscall, with 100 steps of foo*=2; foo/=2 inside each pair (seed 002)" },
+            { name: "create-goroutines", run: create::create_goroutines, go: "BenchmarkCreateGoroutines", core: true, about: "one chain: each goroutine spawns the next and exits; the last signals a channel" },
+            { name: "create-goroutines-parallel", run: create::create_goroutines_parallel, go: "BenchmarkCreateGoroutinesParallel", core: true, about: "GOMAXPROCS such chains of N/GOMAXPROCS at once" },
+            { name: "syscall-excess", run: syscall::syscall_excess, go: "BenchmarkSyscallExcess", core: false, about: "as syscall, with 4*GOMAXPROCS goroutines" },
+            { name: "syscall-excess-work", run: syscall::syscall_excess_work, go: "BenchmarkSyscallExcessWork", core: false, about: "as syscall-work, with 4*GOMAXPROCS goroutines" },
+            { name: "syscall-block", run: syscall::syscall_block, go: "BenchmarkSyscallBlock", core: false, about: "GOMAXPROCS goroutines, batches of 10 syscalls that each really block (a 20 us sleep)" },
+            { name: "create-goroutines-single", run: create::create_goroutines_single, go: "BenchmarkCreateGoroutinesSingle", core: false, about: "main spawns N goroutines that each mark a WaitGroup done, and waits" },
+        }
+    };
+}
+
+/// A scheduler of the registry.
+#[derive(Debug)]
+pub struct SchedInfo {
+    /// The lab name (`Scheduler::NAME`).
+    pub name: &'static str,
+    pub about: &'static str,
+    /// The generation's limit on procs.
+    pub max_procs: usize,
+    /// [`runner::measure`] for this scheduler, looking the workload up by name.
+    measure: fn(&str, usize, Duration) -> Option<Result<Measurement, schedcore::RunError>>,
+}
+
+/// A workload of the registry.
+#[derive(Debug)]
+pub struct WorkloadInfo {
+    pub name: &'static str,
+    /// The Go benchmark's name, used for table rows and bench.txt.
+    pub go_name: &'static str,
+    /// In the default set of `lab compare`.
+    pub core: bool,
+    pub about: &'static str,
+}
+
+/// A peer of the registry: measured in place of a scheduler, added with `--peers`.
+#[derive(Debug)]
+pub struct PeerInfo {
+    pub name: &'static str,
+    pub about: &'static str,
+    pub max_procs: usize,
+    /// Measures a workload by name; `NotApplicable` where the peer cannot express it.
+    pub measure: fn(&str, usize, Duration) -> Result<Measurement, Failure>,
+}
+
+/// Every peer. To add one: a module in `peers/` with a `measure` function, and one entry here.
+pub const PEERS: &[PeerInfo] = &[PeerInfo {
+    name: crate::peers::floor::NAME,
+    about: "the same loops on plain threads: two uncontended CAS per syscall, a coroutine on a cached stack per spawn",
+    max_procs: PROCS_LIMIT,
+    measure: crate::peers::floor::measure,
+}];
+
+/// Visits a scheduler type chosen at run time: `visit::<S>` is monomorphized for each one.
+pub trait SchedVisitor {
+    type Out;
+    fn visit<S: Scheduler>(self) -> Self::Out;
+}
+
+macro_rules! scheduler_tables {
+    ($($id:ident: $ty:ty, $about:literal;)*) => {
+        /// Every scheduler, oldest first.
+        pub const SCHEDULERS: &[SchedInfo] = &[$(SchedInfo {
+            name: <$ty as Scheduler>::NAME,
+            about: $about,
+            max_procs: <$ty as Scheduler>::MAX_PROCS,
+            measure: measure_by_name::<$ty>,
+        },)*];
+
+        /// Calls `v.visit::<S>()` with the scheduler named `name`; `None` if there is none.
+        pub fn with_scheduler<V: SchedVisitor>(name: &str, v: V) -> Option<V::Out> {
+            $(if name == <$ty as Scheduler>::NAME {
+                return Some(v.visit::<$ty>());
+            })*
+            None
+        }
+    };
+}
+for_each_scheduler!(scheduler_tables);
+
+macro_rules! workload_tables {
+    ($({ name: $name:literal, run: $m:ident :: $f:ident, go: $go:literal, core: $core:literal, about: $about:literal },)*) => {
+        /// Every workload, in the order tables show them.
+        pub const WORKLOADS: &[WorkloadInfo] = &[$(WorkloadInfo {
+            name: $name,
+            go_name: $go,
+            core: $core,
+            about: $about,
+        },)*];
+
+        /// The workload named `name`, monomorphized for `S`: a function of N.
+        pub fn workload_fn<S: Scheduler>(name: &str) -> Option<fn(u64)> {
+            match name {
+                $($name => Some($crate::workloads::$m::$f::<S>),)*
+                _ => None,
+            }
+        }
+    };
+}
+for_each_workload!(workload_tables);
+
+fn measure_by_name<S: Scheduler>(
+    bench: &str,
+    procs: usize,
+    benchtime: Duration,
+) -> Option<Result<Measurement, schedcore::RunError>> {
+    workload_fn::<S>(bench).map(|f| runner::measure::<S>(f, procs, benchtime))
+}
+
+impl SchedInfo {
+    /// One measurement of the workload named `bench`; `None` if there is no such workload.
+    pub fn measure(
+        &self,
+        bench: &str,
+        procs: usize,
+        benchtime: Duration,
+    ) -> Option<Result<Measurement, schedcore::RunError>> {
+        (self.measure)(bench, procs, benchtime)
+    }
+}
+
+pub fn scheduler(name: &str) -> Option<&'static SchedInfo> {
+    SCHEDULERS.iter().find(|s| s.name == name)
+}
+
+pub fn workload(name: &str) -> Option<&'static WorkloadInfo> {
+    WORKLOADS.iter().find(|w| w.name == name)
+}
+
+pub fn peer(name: &str) -> Option<&'static PeerInfo> {
+    PEERS.iter().find(|p| p.name == name)
+}

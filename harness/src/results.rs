@@ -1,0 +1,207 @@
+//! The results of a comparison: one row per scheduler or peer, workload and procs, with the
+//! median and spread of its runs and the counters of the median run; as JSON, CSV and
+//! bench.txt.
+
+use crate::benchfmt;
+use crate::machine::Machine;
+use crate::runner::Measurement;
+use crate::stats::Spread;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One combination of scheduler (or peer), workload and procs.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Row {
+    /// The scheduler's name, or the peer's.
+    pub sched: String,
+    /// Whether `sched` names a peer rather than a scheduler generation.
+    pub peer: bool,
+    /// The workload's lab name (`syscall`).
+    pub bench: String,
+    /// The Go benchmark it ports (`BenchmarkSyscall`).
+    pub go_name: String,
+    pub procs: usize,
+    /// Median ns/op over the runs; `None` when the combination is not applicable.
+    pub ns_per_op: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    /// ns/op of every run, in the order they ran.
+    pub runs: Vec<f64>,
+    /// N of the timed round of every run.
+    pub runs_iterations: Vec<u64>,
+    /// N of the timed round of the median run.
+    pub iterations: Option<u64>,
+    /// Operations over every round of the median run (what its counters count over).
+    pub total_ops: Option<u64>,
+    /// procs above this machine's cores.
+    pub oversubscribed: bool,
+    /// The counters of the median run, over all of its rounds.
+    pub counters: BTreeMap<String, u64>,
+    /// The same divided by `total_ops`.
+    pub counters_per_op: BTreeMap<String, f64>,
+    /// Why there is no figure ("n/a"), if there is none.
+    pub na: Option<String>,
+}
+
+impl Row {
+    /// A row from the runs of one combination (at least one).
+    pub fn measured(
+        sched: &str,
+        peer: bool,
+        bench: &crate::registry::WorkloadInfo,
+        procs: usize,
+        cores: usize,
+        runs: &[Measurement],
+    ) -> Row {
+        let figures: Vec<f64> = runs.iter().map(Measurement::ns_per_op).collect();
+        let spread = Spread::of(&figures).expect("at least one run");
+        let median = &runs[spread.median_run];
+        let total_ops = median.ramp.total_ops();
+        let counters_per_op = median
+            .counters
+            .iter()
+            .map(|(k, v)| (k.clone(), *v as f64 / total_ops.max(1) as f64))
+            .collect();
+        Row {
+            sched: sched.to_string(),
+            peer,
+            bench: bench.name.to_string(),
+            go_name: bench.go_name.to_string(),
+            procs,
+            ns_per_op: Some(spread.median),
+            min: Some(spread.min),
+            max: Some(spread.max),
+            runs: figures,
+            runs_iterations: runs.iter().map(Measurement::iterations).collect(),
+            iterations: Some(median.iterations()),
+            total_ops: Some(total_ops),
+            oversubscribed: procs > cores,
+            counters: median.counters.clone(),
+            counters_per_op,
+            na: None,
+        }
+    }
+
+    /// A row without a figure, and the reason.
+    pub fn not_applicable(
+        sched: &str,
+        peer: bool,
+        bench: &crate::registry::WorkloadInfo,
+        procs: usize,
+        cores: usize,
+        why: &str,
+    ) -> Row {
+        Row {
+            sched: sched.to_string(),
+            peer,
+            bench: bench.name.to_string(),
+            go_name: bench.go_name.to_string(),
+            procs,
+            ns_per_op: None,
+            min: None,
+            max: None,
+            runs: Vec::new(),
+            runs_iterations: Vec::new(),
+            iterations: None,
+            total_ops: None,
+            oversubscribed: procs > cores,
+            counters: BTreeMap::new(),
+            counters_per_op: BTreeMap::new(),
+            na: Some(why.to_string()),
+        }
+    }
+}
+
+/// Everything a comparison produced: what `results.json` holds and `--format json` prints.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Results {
+    /// When the run started, UTC, RFC 3339.
+    pub started: String,
+    pub label: String,
+    /// The command line, as in command.txt.
+    pub command: String,
+    pub benchtime_ns: u64,
+    pub count: usize,
+    /// Schedulers, then peers, in the order of the table's columns.
+    pub columns: Vec<String>,
+    pub machine: Machine,
+    pub rows: Vec<Row>,
+}
+
+impl Results {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("results serialize")
+    }
+
+    /// bench.txt: benchstat's header, then one line per run of every measured row.
+    pub fn bench_txt(&self) -> String {
+        let m = &self.machine;
+        let mut s = benchfmt::header(std::env::consts::OS, &m.arch, &m.cpu_model);
+        for r in &self.rows {
+            let name = benchfmt::bench_name(&r.go_name, &r.sched, r.procs);
+            for (ns, n) in r.runs.iter().zip(&r.runs_iterations) {
+                s.push_str(&benchfmt::line(&name, *n, *ns));
+                s.push('\n');
+            }
+        }
+        s
+    }
+
+    /// results.csv: one record per row; `runs` joined with spaces; one column per counter
+    /// that any row has (empty where a row lacks it).
+    pub fn to_csv(&self) -> Result<String, csv::Error> {
+        let names: BTreeSet<&str> = self
+            .rows
+            .iter()
+            .flat_map(|r| r.counters.keys().map(String::as_str))
+            .collect();
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let mut header: Vec<&str> = vec![
+            "sched",
+            "peer",
+            "bench",
+            "procs",
+            "ns_per_op",
+            "min",
+            "max",
+            "runs",
+            "iterations",
+            "total_ops",
+            "oversubscribed",
+            "na",
+        ];
+        header.extend(names.iter().copied());
+        w.write_record(&header)?;
+        let opt = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
+        for r in &self.rows {
+            let mut rec = vec![
+                r.sched.clone(),
+                r.peer.to_string(),
+                r.bench.clone(),
+                r.procs.to_string(),
+                opt(r.ns_per_op),
+                opt(r.min),
+                opt(r.max),
+                r.runs
+                    .iter()
+                    .map(f64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                r.iterations.map(|n| n.to_string()).unwrap_or_default(),
+                r.total_ops.map(|n| n.to_string()).unwrap_or_default(),
+                r.oversubscribed.to_string(),
+                r.na.clone().unwrap_or_default(),
+            ];
+            rec.extend(
+                names
+                    .iter()
+                    .map(|k| r.counters.get(*k).map(u64::to_string).unwrap_or_default()),
+            );
+            w.write_record(&rec)?;
+        }
+        let bytes = w
+            .into_inner()
+            .map_err(|e| csv::Error::from(e.into_error()))?;
+        Ok(String::from_utf8(bytes).expect("csv of strings is utf-8"))
+    }
+}

@@ -1,0 +1,129 @@
+//! The terminal table, in the shape of seed 002's own: a row per benchmark and procs
+//! (`BenchmarkSyscall`, `BenchmarkSyscall-2`), a ns/op column per scheduler, and after each
+//! scheduler but the first its delta against the first (`-56.63%`).
+
+use crate::benchfmt::{format_ns, row_name};
+use crate::results::{Results, Row};
+use std::fmt::Write;
+
+/// Marks a row whose procs are above the machine's cores.
+const OVERSUBSCRIBED: &str = " *";
+
+/// The delta of `v` against `base` in percent, as benchcmp prints it (`-56.63%`, `+3.10%`).
+pub fn delta(base: f64, v: f64) -> String {
+    if base > 0.0 {
+        format!("{:+.2}%", (v - base) / base * 100.0)
+    } else {
+        "~".into()
+    }
+}
+
+fn cell(row: Option<&Row>, count: usize) -> String {
+    match row {
+        None => String::new(),
+        Some(r) => match (r.ns_per_op, r.min, r.max) {
+            (Some(med), Some(lo), Some(hi)) if count > 1 && med > 0.0 => {
+                let spread = (hi - med).max(med - lo) / med * 100.0;
+                format!("{} ±{spread:.0}%", format_ns(med))
+            }
+            (Some(med), _, _) => format_ns(med),
+            _ => "n/a".into(),
+        },
+    }
+}
+
+/// Renders the table, with footnotes for oversubscribed rows and n/a cells.
+pub fn render(res: &Results) -> String {
+    let cols = &res.columns;
+    let mut header = vec!["benchmark".to_string()];
+    for (i, c) in cols.iter().enumerate() {
+        header.push(format!("{c} ns/op"));
+        if i > 0 {
+            header.push("delta".into());
+        }
+    }
+    // Rows in the order the results hold them: by workload, then procs.
+    let mut keys: Vec<(&str, &str, usize)> = Vec::new();
+    for r in &res.rows {
+        let k = (r.bench.as_str(), r.go_name.as_str(), r.procs);
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    let mut lines = vec![header];
+    let mut any_over = false;
+    let mut notes: Vec<String> = Vec::new();
+    for (bench, go_name, procs) in keys {
+        let find = |sched: &str| {
+            res.rows
+                .iter()
+                .find(|r| r.bench == bench && r.procs == procs && r.sched == sched)
+        };
+        let over = res
+            .rows
+            .iter()
+            .any(|r| r.bench == bench && r.procs == procs && r.oversubscribed);
+        any_over |= over;
+        let mut name = row_name(go_name, procs);
+        if over {
+            name.push_str(OVERSUBSCRIBED);
+        }
+        let mut line = vec![name];
+        let base = find(&cols[0]).and_then(|r| r.ns_per_op);
+        for (i, c) in cols.iter().enumerate() {
+            let row = find(c);
+            line.push(cell(row, res.count));
+            if let Some(why) = row.and_then(|r| r.na.as_deref()) {
+                let note = format!("n/a: {c} on {bench}: {why}");
+                if !notes.contains(&note) {
+                    notes.push(note);
+                }
+            }
+            if i > 0 {
+                line.push(match (base, row.and_then(|r| r.ns_per_op)) {
+                    (Some(b), Some(v)) => delta(b, v),
+                    _ => String::new(),
+                });
+            }
+        }
+        lines.push(line);
+    }
+    let ncols = lines[0].len();
+    let widths: Vec<usize> = (0..ncols)
+        .map(|j| {
+            lines
+                .iter()
+                .map(|l| l[j].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for l in &lines {
+        let mut s = String::new();
+        for (j, c) in l.iter().enumerate() {
+            let pad = widths[j] - c.chars().count();
+            if j == 0 {
+                s.push_str(c);
+                s.push_str(&" ".repeat(pad));
+            } else {
+                s.push_str("   ");
+                s.push_str(&" ".repeat(pad));
+                s.push_str(c);
+            }
+        }
+        let _ = writeln!(out, "{}", s.trim_end());
+    }
+    if any_over {
+        let _ = writeln!(
+            out,
+            "{} procs above this machine's {} cores: oversubscribed",
+            OVERSUBSCRIBED.trim(),
+            res.machine.cores
+        );
+    }
+    for n in notes {
+        let _ = writeln!(out, "{n}");
+    }
+    out
+}

@@ -64,6 +64,18 @@ impl<T> GlobRunq<T> {
         self.q.extend(batch);
     }
 
+    /// procresize's push onto the head of the global queue (seed 001, inline there): the G's
+    /// popped from the tails of the local rings go in front, newest first, so that the global
+    /// queue ends up holding every ring's G's in their FIFO order.
+    pub fn globrunqputhead(&mut self, gp: NonNull<T>) {
+        self.q.push_front(gp);
+    }
+
+    /// Takes the oldest G (procresize refills the local rings one G at a time).
+    pub fn globrunqpop(&mut self) -> Option<NonNull<T>> {
+        self.q.pop_front()
+    }
+
     /// Port of globrunqget (seed 001).
     ///
     /// Takes a batch sized by [`globrunq_batch`]: returns its first G to run at once and puts

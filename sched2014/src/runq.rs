@@ -269,6 +269,28 @@ impl<T> RunQueue<T> {
     }
 }
 
+impl<T> RunQueue<T> {
+    /// procresize's pop from the tail (seed 001 does it inline in procresize).
+    ///
+    /// Only while the world is stopped: procresize empties every local ring into the head of
+    /// the global queue newest first, so that the global queue keeps each ring's FIFO order.
+    /// Nobody else can touch the ring then, so no CAS is needed: the owner's own tail simply
+    /// moves back one slot. Called while thieves run, it could hand out a G that a thief is
+    /// taking too; the ring stays memory-safe, but the scheduler would run that G twice.
+    pub fn runqpoptail_stw(&self) -> Option<NonNull<T>> {
+        let h = self.head.load(Acquire);
+        let t = self.tail.load(Relaxed);
+        if t == h {
+            return None;
+        }
+        let t = t.wrapping_sub(1);
+        let gp = self.slot(t).load(Relaxed);
+        // Release, as every tail store: the next owner (another M after procresize) sees it.
+        self.tail.store(t, Release);
+        Some(non_null(gp, "procresize"))
+    }
+}
+
 /// A slot read by a consumer whose CAS then succeeded always holds what the owner stored, a
 /// non-null G; null here would mean the ring's protocol is broken.
 #[inline]

@@ -415,3 +415,57 @@ fn stress_owner_and_two_thieves() {
         t0.elapsed()
     );
 }
+
+/// procresize's pop from the tail under a stopped world, for every length up to a full ring
+/// and across the counters' wrap: the ring's G's come back newest first, and pushing them onto
+/// the head of the global queue leaves them there in the ring's FIFO order.
+#[test]
+fn procresize_pops_from_tail() {
+    let items = Items::new(RUNQ_SIZE);
+    for start in [0u32, u32::MAX - 7] {
+        for n in 0..=RUNQ_SIZE {
+            let p = RunQueue::new();
+            p.head.store(start, SeqCst);
+            p.tail.store(start, SeqCst);
+            for j in 0..n {
+                p.runqput(items.ptr(j), &MustNotOverflow);
+            }
+            let mut global = GlobRunq::new();
+            while let Some(gp) = p.runqpoptail_stw() {
+                global.globrunqputhead(gp);
+            }
+            assert!(
+                p.is_empty(),
+                "ring not empty after popping {n} (start {start})"
+            );
+            assert_eq!(global.len(), n);
+            for j in 0..n {
+                assert_eq!(global.globrunqpop(), Some(items.ptr(j)), "n {n}, slot {j}");
+            }
+            assert_eq!(global.globrunqpop(), None);
+            // The ring still works from where the pops left it.
+            p.runqput(items.ptr(0), &MustNotOverflow);
+            assert_eq!(p.runqget(), Some(items.ptr(0)));
+        }
+    }
+}
+
+/// After a pop from the tail a thief still sees a consistent ring.
+#[test]
+fn pop_tail_then_steal() {
+    let items = Items::new(10);
+    let p = RunQueue::new();
+    for j in 0..10 {
+        p.runqput(items.ptr(j), &MustNotOverflow);
+    }
+    assert_eq!(p.runqpoptail_stw(), Some(items.ptr(9)));
+    assert_eq!(p.runqpoptail_stw(), Some(items.ptr(8)));
+    let thief = RunQueue::new();
+    // 8 left: a steal takes the older 4, returning the newest of them.
+    assert_eq!(thief.runqsteal(&p), Some(items.ptr(3)));
+    assert_eq!(thief.len(), 3);
+    assert_eq!(p.len(), 4);
+    for j in 4..8 {
+        assert_eq!(p.runqget(), Some(items.ptr(j)));
+    }
+}

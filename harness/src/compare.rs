@@ -43,10 +43,10 @@ impl Subject {
     ) -> Result<Measurement, Failure> {
         match self {
             Subject::Sched(s) => s
-                .measure(bench.name, procs, benchtime)
+                .measure(bench, procs, benchtime)
                 .expect("every registry workload exists for every scheduler")
                 .map_err(Failure::Run),
-            Subject::Peer(p) => (p.measure)(bench.name, procs, benchtime),
+            Subject::Peer(p) => (p.measure)(bench, procs, benchtime),
         }
     }
 }
@@ -171,7 +171,7 @@ impl Plan {
                             continue;
                         }
                         progress.running(format!(
-                            "{}-{procs} on {} (run {}/{})",
+                            "{} at procs {procs} on {} (run {}/{})",
                             bench.name,
                             s.name(),
                             k + 1,

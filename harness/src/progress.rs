@@ -21,6 +21,8 @@ impl Progress {
                 )
                 .expect("valid progress template"),
             );
+            // Redrawn between steps too, so the estimate keeps moving during long runs.
+            bar.enable_steady_tick(std::time::Duration::from_millis(250));
             bar
         };
         Progress { bar }

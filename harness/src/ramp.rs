@@ -40,15 +40,24 @@ impl Ramp {
 
 /// Runs `round(n)` (which returns the time of the loop body only) with N = 1, then with N
 /// predicted from the previous round, until a round lasts at least `benchtime` or N reaches
-/// [`MAX_N`]. Port of testing.B's `launch` loop.
-pub fn ramp(benchtime: Duration, mut round: impl FnMut(u64) -> Duration) -> Ramp {
+/// [`MAX_N`]. Port of testing.B's `launch` loop, with one addition: the ramp also goes on
+/// while N is below `min_n`, the workload's batch (BenchmarkSyscall does N/1000 batches, so a
+/// round with N < 1000 does nothing at all, and a slow first round must not end the ramp on
+/// a figure of no work).
+pub fn ramp(benchtime: Duration, min_n: u64, mut round: impl FnMut(u64) -> Duration) -> Ramp {
     let mut n = 1;
     let mut rounds = vec![Round {
         n,
         elapsed: round(n),
     }];
-    while rounds.last().unwrap().elapsed < benchtime && n < MAX_N {
-        n = predict_n(benchtime, rounds.last().unwrap());
+    while (rounds.last().unwrap().elapsed < benchtime || n < min_n) && n < MAX_N {
+        let last = rounds.last().unwrap();
+        n = predict_n(benchtime, last);
+        if last.elapsed >= benchtime {
+            // Only here because N is below the batch: go straight to it rather than creep up
+            // by one per (long) round.
+            n = n.max(round_up(min_n)).min(MAX_N);
+        }
         rounds.push(Round {
             n,
             elapsed: round(n),

@@ -30,25 +30,26 @@ macro_rules! for_each_scheduler {
 }
 
 /// Calls `$callback! { $({ name: "..", run: module::function, go: "Benchmark..", core: bool,
-/// about: ".." },)* }` with every workload. `run` names a function in `crate::workloads` that
-/// is generic over `S: Scheduler` and does N operations; `go` is the row name in tables and in
-/// bench.txt; `core` puts the workload in `lab compare`'s default set.
+/// batch: u64, about: ".." },)* }` with every workload. `run` names a function in
+/// `crate::workloads` that is generic over `S: Scheduler` and does N operations; `go` is the
+/// row name in tables and in bench.txt; `core` puts the workload in `lab compare`'s default
+/// set; `batch` is the smallest N that does any work (the ramp goes on to at least that).
 ///
 /// To add a workload: write `pub fn my_work<S: Scheduler>(n: u64)` in `workloads/` and add one
 /// line here, e.g.
-/// `{ name: "ping-pong", run: chan::ping_pong, go: "BenchmarkPingPong", core: false, about: "two goroutines over an unbuffered channel" },`
+/// `{ name: "ping-pong", run: chan::ping_pong, go: "BenchmarkPingPong", core: false, batch: 1, about: "two goroutines over an unbuffered channel" },`
 #[macro_export]
 macro_rules! for_each_workload {
     ($callback:ident) => {
         $callback! {
-            { name: "syscall", run: syscall::syscall, go: "BenchmarkSyscall", core: true, about: "GOMAXPROCS goroutines share N/1000 batches: a gosched, then 1000 empty entersyscall/exitsyscall pairs (seed 002)" },
-            { name: "syscall-work", run: syscall::syscall_work, go: "BenchmarkSyscallWork", core: true, about: "as syscall, with 100 steps of foo*=2; foo/=2 inside each pair (seed 002)" },
-            { name: "create-goroutines", run: create::create_goroutines, go: "BenchmarkCreateGoroutines", core: true, about: "one chain: each goroutine spawns the next and exits; the last signals a channel" },
-            { name: "create-goroutines-parallel", run: create::create_goroutines_parallel, go: "BenchmarkCreateGoroutinesParallel", core: true, about: "GOMAXPROCS such chains of N/GOMAXPROCS at once" },
-            { name: "syscall-excess", run: syscall::syscall_excess, go: "BenchmarkSyscallExcess", core: false, about: "as syscall, with 4*GOMAXPROCS goroutines" },
-            { name: "syscall-excess-work", run: syscall::syscall_excess_work, go: "BenchmarkSyscallExcessWork", core: false, about: "as syscall-work, with 4*GOMAXPROCS goroutines" },
-            { name: "syscall-block", run: syscall::syscall_block, go: "BenchmarkSyscallBlock", core: false, about: "GOMAXPROCS goroutines, batches of 10 syscalls that each really block (a 20 us sleep)" },
-            { name: "create-goroutines-single", run: create::create_goroutines_single, go: "BenchmarkCreateGoroutinesSingle", core: false, about: "main spawns N goroutines that each mark a WaitGroup done, and waits" },
+            { name: "syscall", run: syscall::syscall, go: "BenchmarkSyscall", core: true, batch: 1000, about: "GOMAXPROCS goroutines share N/1000 batches: a gosched, then 1000 empty entersyscall/exitsyscall pairs (seed 002)" },
+            { name: "syscall-work", run: syscall::syscall_work, go: "BenchmarkSyscallWork", core: true, batch: 1000, about: "as syscall, with 100 steps of foo*=2; foo/=2 inside each pair (seed 002)" },
+            { name: "create-goroutines", run: create::create_goroutines, go: "BenchmarkCreateGoroutines", core: true, batch: 1, about: "one chain: each goroutine spawns the next and exits; the last signals a channel" },
+            { name: "create-goroutines-parallel", run: create::create_goroutines_parallel, go: "BenchmarkCreateGoroutinesParallel", core: true, batch: 1, about: "GOMAXPROCS such chains of N/GOMAXPROCS at once" },
+            { name: "syscall-excess", run: syscall::syscall_excess, go: "BenchmarkSyscallExcess", core: false, batch: 1000, about: "as syscall, with 4*GOMAXPROCS goroutines" },
+            { name: "syscall-excess-work", run: syscall::syscall_excess_work, go: "BenchmarkSyscallExcessWork", core: false, batch: 1000, about: "as syscall-work, with 4*GOMAXPROCS goroutines" },
+            { name: "syscall-block", run: syscall::syscall_block, go: "BenchmarkSyscallBlock", core: false, batch: 10, about: "GOMAXPROCS goroutines, batches of 10 syscalls that each really block (a 20 us sleep)" },
+            { name: "create-goroutines-single", run: create::create_goroutines_single, go: "BenchmarkCreateGoroutinesSingle", core: false, batch: 1, about: "main spawns N goroutines that each mark a WaitGroup done, and waits" },
         }
     };
 }
@@ -62,7 +63,7 @@ pub struct SchedInfo {
     /// The generation's limit on procs.
     pub max_procs: usize,
     /// [`runner::measure`] for this scheduler, looking the workload up by name.
-    measure: fn(&str, usize, Duration) -> Option<Result<Measurement, schedcore::RunError>>,
+    measure: fn(&WorkloadInfo, usize, Duration) -> Option<Result<Measurement, schedcore::RunError>>,
 }
 
 /// A workload of the registry.
@@ -73,6 +74,8 @@ pub struct WorkloadInfo {
     pub go_name: &'static str,
     /// In the default set of `lab compare`.
     pub core: bool,
+    /// The smallest N that does any work: the ramp goes on until N reaches it.
+    pub batch: u64,
     pub about: &'static str,
 }
 
@@ -83,7 +86,7 @@ pub struct PeerInfo {
     pub about: &'static str,
     pub max_procs: usize,
     /// Measures a workload by name; `NotApplicable` where the peer cannot express it.
-    pub measure: fn(&str, usize, Duration) -> Result<Measurement, Failure>,
+    pub measure: fn(&WorkloadInfo, usize, Duration) -> Result<Measurement, Failure>,
 }
 
 /// Every peer. To add one: a module in `peers/` with a `measure` function, and one entry here.
@@ -122,12 +125,13 @@ macro_rules! scheduler_tables {
 for_each_scheduler!(scheduler_tables);
 
 macro_rules! workload_tables {
-    ($({ name: $name:literal, run: $m:ident :: $f:ident, go: $go:literal, core: $core:literal, about: $about:literal },)*) => {
+    ($({ name: $name:literal, run: $m:ident :: $f:ident, go: $go:literal, core: $core:literal, batch: $batch:literal, about: $about:literal },)*) => {
         /// Every workload, in the order tables show them.
         pub const WORKLOADS: &[WorkloadInfo] = &[$(WorkloadInfo {
             name: $name,
             go_name: $go,
             core: $core,
+            batch: $batch,
             about: $about,
         },)*];
 
@@ -143,18 +147,18 @@ macro_rules! workload_tables {
 for_each_workload!(workload_tables);
 
 fn measure_by_name<S: Scheduler>(
-    bench: &str,
+    bench: &WorkloadInfo,
     procs: usize,
     benchtime: Duration,
 ) -> Option<Result<Measurement, schedcore::RunError>> {
-    workload_fn::<S>(bench).map(|f| runner::measure::<S>(f, procs, benchtime))
+    workload_fn::<S>(bench.name).map(|f| runner::measure::<S>(f, bench.batch, procs, benchtime))
 }
 
 impl SchedInfo {
     /// One measurement of the workload named `bench`; `None` if there is no such workload.
     pub fn measure(
         &self,
-        bench: &str,
+        bench: &WorkloadInfo,
         procs: usize,
         benchtime: Duration,
     ) -> Option<Result<Measurement, schedcore::RunError>> {

@@ -35,6 +35,8 @@ pub struct Row {
     pub total_ops: Option<u64>,
     /// procs above this machine's cores.
     pub oversubscribed: bool,
+    /// The ramp of the median run: N and the time of every round, the last one counting.
+    pub ramp: Vec<RoundJson>,
     /// The counters of the median run, over all of its rounds.
     pub counters: BTreeMap<String, u64>,
     /// The same divided by `total_ops`.
@@ -76,6 +78,15 @@ impl Row {
             iterations: Some(median.iterations()),
             total_ops: Some(total_ops),
             oversubscribed: procs > cores,
+            ramp: median
+                .ramp
+                .rounds
+                .iter()
+                .map(|r| RoundJson {
+                    n: r.n,
+                    ns: r.elapsed.as_nanos() as u64,
+                })
+                .collect(),
             counters: median.counters.clone(),
             counters_per_op,
             na: None,
@@ -105,11 +116,19 @@ impl Row {
             iterations: None,
             total_ops: None,
             oversubscribed: procs > cores,
+            ramp: Vec::new(),
             counters: BTreeMap::new(),
             counters_per_op: BTreeMap::new(),
             na: Some(why.to_string()),
         }
     }
+}
+
+/// One round of a ramp, as the JSON shows it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RoundJson {
+    pub n: u64,
+    pub ns: u64,
 }
 
 /// Everything a comparison produced: what `results.json` holds and `--format json` prints.

@@ -48,14 +48,15 @@ impl fmt::Display for Failure {
 
 /// One measurement of `work` on a fresh `S` runtime with `procs`: `S::run` boots it (threads
 /// are created before the first round), the main goroutine ramps N toward `benchtime`, and
-/// each round times `work(n)` alone.
+/// each round times `work(n)` alone; `min_n` is the workload's batch (see [`ramp`]).
 pub fn measure<S: Scheduler>(
     work: fn(u64),
+    min_n: u64,
     procs: usize,
     benchtime: Duration,
 ) -> Result<Measurement, RunError> {
     let (ramp, report) = S::run(&Config::new(procs), move || {
-        ramp(benchtime, |n| {
+        ramp(benchtime, min_n, |n| {
             let t = Instant::now();
             work(n);
             t.elapsed()

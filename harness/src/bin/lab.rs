@@ -104,10 +104,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            // One line: clap's first line ("error: ..."), without the usage and tips.
-            let text = e.render().to_string();
-            let first = text.lines().next().unwrap_or("error: bad arguments");
-            eprintln!("lab: {}", first.trim_start_matches("error: "));
+            eprintln!("lab: {}", one_line(&e));
             return ExitCode::from(2);
         }
     };
@@ -133,6 +130,23 @@ fn main() -> ExitCode {
             ExitCode::from(101)
         }
     }
+}
+
+/// A clap error as one line: its message and hints (possible values, a similar name), without
+/// the usage block and the pointer to --help.
+fn one_line(e: &clap::Error) -> String {
+    if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        return "a command is needed: compare or list (see lab --help)".into();
+    }
+    let text = e.render().to_string();
+    let parts: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .filter(|l| !l.is_empty())
+        .collect();
+    let line = parts.join("; ");
+    line.strip_prefix("error: ").unwrap_or(&line).to_string()
 }
 
 /// The last panic's message and place, for the one-line internal error.

@@ -9,6 +9,7 @@
 
 use super::pool::{Job, Pool};
 use crate::ramp::ramp;
+use crate::registry::WorkloadInfo;
 use crate::runner::{Failure, Measurement};
 use crate::workloads::syscall::{BLOCK_CALLS_PER_SCHED, CALLS_PER_SCHED, EXCESS};
 use crate::workloads::{blocking_call, local_work, no_work};
@@ -26,8 +27,12 @@ use std::time::{Duration, Instant};
 pub const NAME: &str = "floor";
 
 /// Measures `bench` on `procs` plain threads with a ramp toward `benchtime`.
-pub fn measure(bench: &str, procs: usize, benchtime: Duration) -> Result<Measurement, Failure> {
-    let job: fn(u64) -> Job = match bench {
+pub fn measure(
+    bench: &WorkloadInfo,
+    procs: usize,
+    benchtime: Duration,
+) -> Result<Measurement, Failure> {
+    let job: fn(u64) -> Job = match bench.name {
         "syscall" => |n| batches(n, 1, CALLS_PER_SCHED, no_work),
         "syscall-work" => |n| batches(n, 1, CALLS_PER_SCHED, local_work),
         "syscall-excess" => |n| batches(n, EXCESS, CALLS_PER_SCHED, no_work),
@@ -44,7 +49,7 @@ pub fn measure(bench: &str, procs: usize, benchtime: Duration) -> Result<Measure
     };
     let pool = Pool::new(procs);
     let mut ok = true;
-    let ramp = ramp(benchtime, |n| {
+    let ramp = ramp(benchtime, bench.batch, |n| {
         let job = job(n);
         let t = Instant::now();
         ok &= pool.run(&job);
@@ -52,7 +57,8 @@ pub fn measure(bench: &str, procs: usize, benchtime: Duration) -> Result<Measure
     });
     if !ok {
         return Err(Failure::Run(RunError::Panic(format!(
-            "floor: {bench} failed its check"
+            "floor: {} failed its check",
+            bench.name
         ))));
     }
     Ok(Measurement {

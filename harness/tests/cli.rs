@@ -1,0 +1,270 @@
+//! The `lab` binary: bad input is one line on stderr and exit code 2; a short comparison writes
+//! a whole run folder (and nothing half-written beside it).
+
+use harness::benchfmt::parse_line;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn lab(args: &[&str]) -> Output {
+    let t = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_lab"))
+        .args(args)
+        .output()
+        .expect("run lab");
+    assert!(
+        t.elapsed() < Duration::from_secs(30),
+        "lab {args:?} took {:?}",
+        t.elapsed()
+    );
+    out
+}
+
+/// Exit code 2, exactly one line on stderr, nothing on stdout, no panic text.
+fn assert_user_error(args: &[&str], needle: &str) {
+    let out = lab(args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "lab {args:?}: {err}");
+    assert_eq!(err.lines().count(), 1, "lab {args:?} printed: {err:?}");
+    assert!(
+        err.contains(needle),
+        "lab {args:?}: {err:?} lacks {needle:?}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out.stdout.is_empty(), "lab {args:?} printed on stdout");
+}
+
+#[test]
+fn bad_input_is_one_line_and_exit_2() {
+    let out = tempfile::tempdir().unwrap();
+    let o = out.path().to_str().unwrap();
+    let c = |extra: &[&'static str]| {
+        let mut v = vec!["compare", "--out", o];
+        v.extend_from_slice(extra);
+        // Short runs, in case a case is accepted by mistake.
+        if !extra.contains(&"--benchtime") {
+            v.extend(["--benchtime", "1ms"]);
+        }
+        if !extra.contains(&"--count") {
+            v.extend(["--count", "1"]);
+        }
+        v
+    };
+    assert_user_error(&c(&["--sched", "1999"]), "unknown scheduler \"1999\"");
+    assert_user_error(&c(&["--bench", "nope"]), "unknown workload \"nope\"");
+    assert_user_error(&c(&["--peers", "nope"]), "unknown peer \"nope\"");
+    assert_user_error(&c(&["--procs", "0"]), "at least 1");
+    assert_user_error(&c(&["--procs", "4..1"]), "backwards");
+    assert_user_error(&c(&["--procs", "x"]), "not a number");
+    assert_user_error(&c(&["--procs", "100000"]), "limit");
+    assert_user_error(&c(&["--benchtime", "soon"]), "--benchtime");
+    assert_user_error(&c(&["--benchtime", "0s"]), "above zero");
+    assert_user_error(&c(&["--count", "0"]), "--count");
+    assert_user_error(&c(&["--format", "xml"]), "--format");
+    assert_user_error(&c(&["--label", "a/b"]), "--label");
+    assert_user_error(&c(&["--frobnicate"]), "--frobnicate");
+    assert_user_error(&["frobnicate"], "frobnicate");
+    assert_user_error(&[], "");
+    // None of that left anything in the results folder.
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn unwritable_results_folder_is_one_line_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    // A file where a folder should be: creating anything under it fails, even as root.
+    let file = dir.path().join("plain-file");
+    std::fs::write(&file, "").unwrap();
+    let out = file.join("results");
+    let args = [
+        "compare",
+        "--peers",
+        "floor",
+        "--bench",
+        "syscall",
+        "--procs",
+        "1",
+        "--benchtime",
+        "1ms",
+        "--count",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    assert_user_error(&args, "cannot write results");
+}
+
+#[test]
+fn list_names_everything() {
+    let out = lab(&["list"]);
+    assert!(out.status.success());
+    let s = String::from_utf8_lossy(&out.stdout);
+    for name in harness::registry::SCHEDULERS.iter().map(|s| s.name) {
+        assert!(s.contains(name), "{s}");
+    }
+    for name in harness::registry::WORKLOADS.iter().map(|w| w.name) {
+        assert!(s.contains(name), "{s}");
+    }
+    assert!(s.contains("floor"), "{s}");
+    assert!(lab(&["--help"]).status.success());
+    assert!(lab(&["compare", "--help"]).status.success());
+}
+
+fn only_run_folder(out: &Path) -> std::path::PathBuf {
+    let entries: Vec<_> = std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(
+        entries.len(),
+        1,
+        "expected one run folder, found {entries:?}"
+    );
+    let dir = entries[0].clone();
+    let name = dir.file_name().unwrap().to_str().unwrap().to_string();
+    assert!(name.ends_with("-e2e") && !name.starts_with('.'), "{name}");
+    for f in [
+        "results.json",
+        "results.csv",
+        "bench.txt",
+        "machine.json",
+        "command.txt",
+    ] {
+        assert!(dir.join(f).is_file(), "{f} missing in {}", dir.display());
+    }
+    dir
+}
+
+#[test]
+fn compare_end_to_end() {
+    let out = tempfile::tempdir().unwrap();
+    let scheds: Vec<&str> = harness::registry::SCHEDULERS
+        .iter()
+        .map(|s| s.name)
+        .filter(|n| *n == "2011" || *n == "2011-lock")
+        .collect();
+    let sched = scheds.join(",");
+    let mut args = vec![
+        "compare",
+        "--peers",
+        "floor",
+        "--bench",
+        "syscall,create-goroutines",
+        "--procs",
+        "1,2",
+        "--benchtime",
+        "5ms",
+        "--count",
+        "2",
+        "--format",
+        "json",
+        "--label",
+        "e2e",
+        "--quiet",
+        "--out",
+        out.path().to_str().unwrap(),
+    ];
+    if !sched.is_empty() {
+        args.extend(["--sched", &sched]);
+    }
+    let o = lab(&args);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "lab failed: {err}");
+    assert!(err.is_empty(), "--quiet printed {err:?}");
+    let stdout: serde_json::Value = serde_json::from_slice(&o.stdout).expect("stdout is JSON");
+    let dir = only_run_folder(out.path());
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).unwrap()).unwrap();
+    assert_eq!(stdout, saved);
+
+    let rows = saved["rows"].as_array().unwrap();
+    let columns = scheds.len() + 1;
+    assert_eq!(rows.len(), columns * 2 * 2, "{saved:#}");
+    for r in rows {
+        for field in [
+            "sched",
+            "bench",
+            "procs",
+            "ns_per_op",
+            "min",
+            "max",
+            "runs",
+            "oversubscribed",
+            "counters",
+            "iterations",
+        ] {
+            assert!(r.get(field).is_some(), "row lacks {field}: {r}");
+        }
+        let ns = r["ns_per_op"].as_f64().expect("a figure");
+        assert!(ns > 0.0);
+        assert!(r["min"].as_f64().unwrap() <= ns && ns <= r["max"].as_f64().unwrap());
+        assert_eq!(r["runs"].as_array().unwrap().len(), 2);
+        assert!(r["counters"].is_object());
+        // The syscall workload ramps past its first batch of 1000.
+        if r["bench"] == "syscall" {
+            assert!(r["iterations"].as_u64().unwrap() >= 1000, "{r}");
+        }
+        if r["sched"] != "floor" {
+            assert!(
+                r["counters"]["goroutines_created"].as_u64().unwrap() > 0,
+                "{r}"
+            );
+        }
+    }
+    assert!(rows
+        .iter()
+        .any(|r| r["sched"] == "floor" && r["peer"] == true));
+
+    let bench = std::fs::read_to_string(dir.join("bench.txt")).unwrap();
+    let lines: Vec<_> = bench.lines().filter_map(parse_line).collect();
+    assert_eq!(lines.len(), columns * 2 * 2 * 2, "{bench}");
+    assert!(lines
+        .iter()
+        .any(|(name, n, ns)| name == "BenchmarkSyscall/floor-2" && *n >= 1000 && *ns > 0.0));
+    let machine: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("machine.json")).unwrap()).unwrap();
+    for field in ["cpu_model", "cores", "os", "rustc", "git_commit"] {
+        assert!(machine.get(field).is_some(), "machine.json lacks {field}");
+    }
+    assert!(std::fs::read_to_string(dir.join("command.txt"))
+        .unwrap()
+        .contains("compare --peers floor"));
+    let csv = std::fs::read_to_string(dir.join("results.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + rows.len());
+}
+
+#[test]
+fn compare_table_on_stdout() {
+    let out = tempfile::tempdir().unwrap();
+    let o = lab(&[
+        "compare",
+        "--peers",
+        "floor",
+        "--sched",
+        harness::registry::SCHEDULERS[0].name,
+        "--bench",
+        "syscall-work",
+        "--procs",
+        "1,4",
+        "--benchtime",
+        "2ms",
+        "--count",
+        "1",
+        "--label",
+        "e2e",
+        "--quiet",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let t = String::from_utf8_lossy(&o.stdout);
+    assert!(t.starts_with("benchmark"), "{t}");
+    assert!(t.contains("\nBenchmarkSyscallWork "), "{t}");
+    assert!(t.contains("\nBenchmarkSyscallWork-4"), "{t}");
+    assert!(t.contains("floor ns/op") && t.contains('%'), "{t}");
+    if harness::machine::cores() < 4 {
+        assert!(t.contains("BenchmarkSyscallWork-4 *") && t.contains("oversubscribed"));
+    }
+    assert!(t.contains("results in "), "{t}");
+    only_run_folder(out.path());
+}

@@ -309,3 +309,44 @@ fn run_folder_is_atomic() {
     assert_eq!(p2, out.path().join("1970-01-01-000000-x-2"));
     assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 2);
 }
+
+#[test]
+fn lab_errors_are_one_line() {
+    use harness::error::LabError;
+    use harness::schedcore::RunError;
+    let errs = [
+        LabError::Run {
+            sched: "2011".into(),
+            bench: "syscall".into(),
+            procs: 2,
+            err: RunError::Panic("boom".into()),
+        },
+        LabError::Run {
+            sched: "2011".into(),
+            bench: "syscall".into(),
+            procs: 2,
+            err: RunError::Deadlock,
+        },
+        LabError::ProcsOverLimit {
+            sched: "2013",
+            procs: 300,
+            max: 256,
+        },
+        LabError::UnknownName {
+            kind: "scheduler",
+            name: "x".into(),
+            known: vec!["2011"],
+        },
+        LabError::Procs(ProcsError::Zero),
+    ];
+    for e in errs {
+        let s = e.to_string();
+        assert!(!s.is_empty() && !s.contains('\n'), "{s:?}");
+    }
+    let e = LabError::ProcsOverLimit {
+        sched: "2013",
+        procs: 300,
+        max: 256,
+    };
+    assert_eq!(e.to_string(), "procs 300 is over 2013's limit of 256");
+}

@@ -29,6 +29,9 @@ pub(crate) enum Why {
     Park(*const RawLock),
     /// exitsyscall found no P: queue the goroutine and stop the M (exitsyscall0).
     ExitSyscall,
+    /// exitsyscall found the run over: leave the goroutine, and let the M leave (no seed
+    /// counterpart: Go exits the process).
+    Exiting,
 }
 
 /// A goroutine.

@@ -7,7 +7,7 @@ use crate::gfree::{gfget, gfput};
 use crate::lockosthread::{startlockedm, stoplockedm};
 use crate::m::{acquirep, getm, releasep, stopm, wakep, Exiting, M};
 use crate::ptr::Ptr;
-use crate::syscall::exitsyscall0;
+use crate::syscall::{exitsyscall0, exitsyscall_exiting};
 use schedcore::exit::panic_message;
 use schedcore::{Counter, RawLock, RunError, Switch};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -243,6 +243,7 @@ pub(crate) fn execute(m: &M, gp: GRef) -> Next {
         // SAFETY: park passed the raw lock of a guard it gave up, still held.
         Switch::Yielded(Why::Park(lock)) => unsafe { park0(m, gp, &*lock) },
         Switch::Yielded(Why::ExitSyscall) => exitsyscall0(m, gp),
+        Switch::Yielded(Why::Exiting) => exitsyscall_exiting(m, gp),
     }
 }
 

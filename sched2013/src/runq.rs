@@ -330,8 +330,8 @@ mod loom_tests {
         }
     }
 
-    /// An owner puts (growing its ring from one slot) and gets while a thief steals from it
-    /// and drains what it stole: every goroutine is run exactly once.
+    /// An owner puts (growing its ring from one slot), drains its queue and refills it while a
+    /// thief steals from it and drains what it stole: every goroutine is run exactly once.
     #[test]
     fn loom_runq_owner_and_thief() {
         loom::model(|| {
@@ -349,8 +349,11 @@ mod loom_tests {
             let mut got = Vec::new();
             owner.runqput(1);
             owner.runqput(2);
-            if let Some(gp) = owner.runqget() {
-                got.push(gp);
+            // Empty the queue under the thief's feet, then refill it.
+            for _ in 0..2 {
+                if let Some(gp) = owner.runqget() {
+                    got.push(gp);
+                }
             }
             owner.runqput(3);
             let mut all = th.join().unwrap();

@@ -10,7 +10,7 @@ use crate::p::P;
 use crate::ptr::{Link, Ptr};
 use crate::Sched2013;
 use hdrhistogram::Histogram;
-use schedcore::{Counter, Counters, Lock, Note, RunEnd, RunError, Sema};
+use schedcore::{CachePadded, Counter, Counters, Lock, Note, RunEnd, RunError, Sema};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 
@@ -44,28 +44,32 @@ pub(crate) struct Synced {
 
 /// The state of one 2013 runtime.
 pub(crate) struct Sched {
-    pub lock: Lock<Synced>,
-    pub goidgen: AtomicU64,
-    pub npidle: AtomicU32,
-    pub nmspinning: AtomicU32,
+    // Words written often (the lock, goidgen, the idle/spinning counts) each get a cache
+    // line of their own, away from the read-mostly ones (gcwaiting, sysmonwait,
+    // gomaxprocs, the end of the run) that every syscall and spawn reads.
+    pub lock: CachePadded<Lock<Synced>>,
+    /// Goroutine ids, taken with an atomic add on every spawn, as in the seed.
+    pub goidgen: CachePadded<AtomicU64>,
+    pub npidle: CachePadded<AtomicU32>,
+    pub nmspinning: CachePadded<AtomicU32>,
     /// Length of the global run queue: changed under the lock, peeked at without it.
-    pub runqsize: AtomicI32,
+    pub runqsize: CachePadded<AtomicI32>,
     /// The global cache of dead G's, under its own lock (gflock).
-    pub gflock: Lock<Option<GRef>>,
+    pub gflock: CachePadded<Lock<Option<GRef>>>,
     /// Whether the global gfree list is non-empty, for the peek in gfget.
     pub gfree_any: AtomicBool,
     pub stopnote: Note,
-    pub sysmonwait: AtomicU32,
+    pub sysmonwait: CachePadded<AtomicU32>,
     pub sysmonnote: Note,
     /// Set while stoptheworld is stopping or has stopped the world.
-    pub gcwaiting: AtomicU32,
-    pub gomaxprocs: AtomicI32,
+    pub gcwaiting: CachePadded<AtomicU32>,
+    pub gomaxprocs: CachePadded<AtomicI32>,
     /// Every P ever created, by id; entries below gomaxprocs are in use.
     pub allp: Box<[Link<P>]>,
     /// Serializes stop-the-world users (gc, gomaxprocs), as goroutines.
     pub worldsema: Sema<Sched2013>,
-    /// How the run ends.
-    pub end: RunEnd,
+    /// How the run ends (its `exiting` flag is read by every exitsyscall).
+    pub end: CachePadded<RunEnd>,
     pub stack_size: usize,
     /// Every thread started, to be joined at teardown.
     pub threads: Lock<Vec<JoinHandle<()>>>,
@@ -76,7 +80,7 @@ pub(crate) struct Sched {
 impl Sched {
     pub(crate) fn new(stack_size: usize) -> Sched {
         Sched {
-            lock: Lock::new(Synced {
+            lock: CachePadded::new(Lock::new(Synced {
                 midle: None,
                 nmidle: 0,
                 mlocked: 0,
@@ -88,21 +92,21 @@ impl Sched {
                 newprocs: 0,
                 allg: Vec::new(),
                 allm: Vec::new(),
-            }),
-            goidgen: AtomicU64::new(0),
-            npidle: AtomicU32::new(0),
-            nmspinning: AtomicU32::new(0),
-            runqsize: AtomicI32::new(0),
-            gflock: Lock::new(None),
+            })),
+            goidgen: CachePadded::new(AtomicU64::new(0)),
+            npidle: CachePadded::new(AtomicU32::new(0)),
+            nmspinning: CachePadded::new(AtomicU32::new(0)),
+            runqsize: CachePadded::new(AtomicI32::new(0)),
+            gflock: CachePadded::new(Lock::new(None)),
             gfree_any: AtomicBool::new(false),
             stopnote: Note::new(),
-            sysmonwait: AtomicU32::new(0),
+            sysmonwait: CachePadded::new(AtomicU32::new(0)),
             sysmonnote: Note::new(),
-            gcwaiting: AtomicU32::new(0),
-            gomaxprocs: AtomicI32::new(0),
+            gcwaiting: CachePadded::new(AtomicU32::new(0)),
+            gomaxprocs: CachePadded::new(AtomicI32::new(0)),
             allp: (0..=MAX_GOMAXPROCS).map(|_| Link::none()).collect(),
             worldsema: Sema::new(1),
-            end: RunEnd::default(),
+            end: CachePadded::new(RunEnd::default()),
             stack_size,
             threads: Lock::new(Vec::new()),
             pauses: Lock::new(schedcore::report::latency_histogram()),

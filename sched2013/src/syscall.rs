@@ -64,8 +64,9 @@ pub(crate) fn entersyscallblock() {
 pub(crate) fn exitsyscall() {
     let m = getm();
     let gp = m.curg().expect("exitsyscall: no current goroutine");
-    // Try to take back the P we left in Psyscall.
-    if let Some(p) = m.p.get() {
+    // Try to take back the P we left in Psyscall (unless the run is over: see
+    // exitsyscall_cold).
+    if let (Some(p), false) = (m.p.get(), m.sched().end.exiting()) {
         if p.status.load(Ordering::Relaxed) == PSYSCALL
             && p.status
                 .compare_exchange(PSYSCALL, PRUNNING, Ordering::SeqCst, Ordering::Relaxed)
@@ -86,6 +87,14 @@ pub(crate) fn exitsyscall() {
 #[inline(never)]
 fn exitsyscall_cold(m: crate::ptr::Ptr<M>, gp: GRef) {
     let sched = m.sched();
+    if sched.end.exiting() {
+        // The run is over (Go would have exited the process). A goroutine looping on
+        // syscalls never reaches schedule, so stop it here: its M leaves, and teardown
+        // abandons the goroutine with the others.
+        // SAFETY: called by the running goroutine `gp`, on its own stack.
+        unsafe { gp.ctx.suspend(Why::Exiting) };
+        unreachable!("a goroutine abandoned at exit was resumed");
+    }
     m.p.set(None);
     if sched.npidle() != 0 {
         let p = sched.pidleget(&mut sched.lock.lock());
@@ -101,6 +110,14 @@ fn exitsyscall_cold(m: crate::ptr::Ptr<M>, gp: GRef) {
     // SAFETY: called by the running goroutine `gp`, on its own stack. `m` is not used
     // after the switch: the goroutine may come back on another M.
     unsafe { gp.ctx.suspend(Why::ExitSyscall) };
+}
+
+/// The goroutine stopped in exitsyscall because the run is over: the M leaves its loop.
+pub(crate) fn exitsyscall_exiting(m: &M, gp: GRef) -> Next {
+    gp.set_status(GRUNNABLE);
+    gp.m.set(None);
+    m.curg.set(None);
+    Next::Exit
 }
 
 /// Port of exitsyscall0 (seed 003): exitsyscall's slow path on g0: run the goroutine here

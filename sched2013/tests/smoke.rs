@@ -7,7 +7,7 @@ use schedcore::{Chan, Config, Counter, Report, RunError, Scheduler, WaitGroup};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Runs `main` on a fresh runtime in a helper thread; panics if it takes over 60 s.
 fn run<R: Send + 'static>(
@@ -69,7 +69,7 @@ fn spawn_reuses_stacks() {
         }
     })
     .unwrap();
-    assert!(r.counter(Counter::StacksMapped) < 10, "{r:?}");
+    assert!(r.counter(Counter::StacksMapped) < 10, "{:?}", r.counters);
 }
 
 #[test]
@@ -153,8 +153,8 @@ fn syscalls_fast_and_blocking() {
     .unwrap();
     let fast = r.counter(Counter::SyscallExitFast);
     let slow = r.counter(Counter::SyscallExitSlow);
-    assert_eq!(fast + slow, 1600, "{r:?}");
-    assert!(r.counter(Counter::Handoffp) >= 800, "{r:?}");
+    assert_eq!(fast + slow, 1600, "{:?}", r.counters);
+    assert!(r.counter(Counter::Handoffp) >= 800, "{:?}", r.counters);
 }
 
 /// A goroutine blocked in a syscall that did not say so keeps its P in Psyscall until sysmon
@@ -169,7 +169,7 @@ fn sysmon_retakes_blocked_syscalls() {
         }
     })
     .unwrap();
-    assert!(r.counter(Counter::Retakes) > 0, "{r:?}");
+    assert!(r.counter(Counter::Retakes) > 0, "{:?}", r.counters);
     assert!(r.counter(Counter::SyscallExitFast) + r.counter(Counter::SyscallExitSlow) == 20);
 }
 
@@ -305,6 +305,36 @@ fn panic_is_reported() {
     assert_eq!(r.unwrap_err(), RunError::Panic("main panics".into()));
 }
 
+/// A goroutine that only makes syscalls never reaches schedule; the run must still end when
+/// another goroutine panics (exitsyscall notices) and when main returns.
+#[test]
+fn syscall_loops_do_not_hold_up_the_end() {
+    for block in [false, true] {
+        let r = run(Config::new(2), move || {
+            S::go(|| panic!("boom"));
+            loop {
+                if block {
+                    S::entersyscallblock();
+                } else {
+                    S::entersyscall();
+                }
+                std::thread::sleep(Duration::from_micros(50));
+                S::exitsyscall();
+            }
+        });
+        assert_eq!(r.unwrap_err(), RunError::Panic("boom".into()));
+    }
+    let (_, r) = run(Config::new(2), || {
+        S::go(|| loop {
+            S::entersyscall();
+            S::exitsyscall();
+        });
+        S::gosched();
+    })
+    .unwrap();
+    assert_eq!(r.counter(Counter::GoroutinesLeft), 1);
+}
+
 #[test]
 fn bad_config_is_rejected() {
     for procs in [0, 257] {
@@ -353,7 +383,11 @@ fn idle_ps_steal_from_one_producer() {
             for _ in 0..200 {
                 let wg = wg.clone();
                 S::go(move || {
-                    std::hint::black_box((0..200).sum::<u64>());
+                    // About 5 us of work, so that the other P has time to join in.
+                    let t = Instant::now();
+                    while t.elapsed() < Duration::from_micros(5) {
+                        std::hint::spin_loop();
+                    }
                     wg.done();
                 });
             }
@@ -361,8 +395,9 @@ fn idle_ps_steal_from_one_producer() {
         }
     })
     .unwrap();
-    assert!(r.counter(Counter::ThreadsCreated) >= 3, "{r:?}");
-    assert!(r.counter(Counter::StealTries) > 0, "{r:?}");
+    assert!(r.counter(Counter::ThreadsCreated) >= 3, "{:?}", r.counters);
+    assert!(r.counter(Counter::StealTries) > 0, "{:?}", r.counters);
+    assert!(r.counter(Counter::GoroutinesStolen) > 0, "{:?}", r.counters);
 }
 
 #[test]

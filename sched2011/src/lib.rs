@@ -12,6 +12,7 @@ pub mod m;
 pub mod proc;
 mod run;
 pub mod sched;
+pub mod schedlock;
 pub mod syscall;
 pub mod word;
 

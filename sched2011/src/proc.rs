@@ -7,10 +7,12 @@
 
 use crate::g::{GPtr, GDEAD, GMORIBUND, GRUNNABLE, GRUNNING, GWAITING};
 use crate::m::{getm, MPtr, M};
-use crate::sched::{gfget, gfput, gget, gput, haveg, mget, mnextg, mput, Runtime, Synced};
+use crate::sched::{
+    gfget, gfput, gget, gput, haveg, mget, mnextg, mput, Runtime, SchedGuard, Synced,
+};
 use crate::word::{mcpu, MAXGOMAXPROCS};
 use schedcore::exit::panic_message;
-use schedcore::{Counter, LockGuard, RunError, Switch};
+use schedcore::{Counter, RunError, Switch};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr::null_mut;
 use std::sync::atomic::Ordering::Relaxed;
@@ -61,7 +63,7 @@ pub fn schedule(rt: &Runtime, m: &M, gp: Option<GPtr>) -> Option<GPtr> {
 
 /// Port of nextgandunlock (seed 002): the next goroutine this M should run, taken from its
 /// hand-off slot or the global queue, or waited for on the M's note. Unlocks the schedlock.
-fn nextgandunlock(rt: &Runtime, mut s: LockGuard<'_, Synced>, m: &M) -> Option<GPtr> {
+fn nextgandunlock(rt: &Runtime, mut s: SchedGuard<'_>, m: &M) -> Option<GPtr> {
     if mcpu(rt.word.load()) >= MAXGOMAXPROCS {
         panic!("negative mcpu");
     }

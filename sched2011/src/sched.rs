@@ -3,10 +3,14 @@
 
 use crate::g::GPtr;
 use crate::m::{MPtr, M};
+use crate::schedlock::SchedLock;
 use crate::word::SchedWord;
 use crate::Sched2011;
 use hdrhistogram::Histogram;
-use schedcore::{CachePadded, Counter, Counters, Lock, Note, RunEnd, RunError, Sema};
+use schedcore::{
+    CachePadded, Counter, Counters, KernelLock, Lock, LockGuard, Note, RawLock, RunEnd, RunError,
+    Sema,
+};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::thread::JoinHandle;
@@ -35,16 +39,19 @@ pub struct Synced {
     pub counters: Counters,
 }
 
+/// The schedlock held.
+pub type SchedGuard<'a> = LockGuard<'a, Synced, SchedLock>;
+
 /// One 2011 runtime.
 pub struct Runtime {
     /// `false` for "2011-lock": entersyscall/exitsyscall always take the schedlock, as before
-    /// seed 002.
+    /// seed 002, and the schedlock is the lock of that day.
     pub fastpath: bool,
     pub name: &'static str,
     pub stack_size: usize,
     /// The packed word, alone on its cache line: it is the one line the fast paths bounce.
     pub word: CachePadded<SchedWord>,
-    pub sched: Lock<Synced>,
+    pub sched: Lock<Synced, SchedLock>,
     /// stoptheworld sleeps here after setting waitstop.
     pub stopped: Note,
     pub gcwaiting: AtomicBool,
@@ -62,21 +69,28 @@ impl Runtime {
             name,
             stack_size,
             word: CachePadded::new(SchedWord::new()),
-            sched: Lock::new(Synced {
-                runq: VecDeque::new(),
-                gwait: 0,
-                gfree: Vec::new(),
-                goidgen: 0,
-                gcount: 0,
-                grunning: 0,
-                mhead: Vec::new(),
-                mcount: 0,
-                allm: Vec::new(),
-                allg: Vec::new(),
-                threads: Vec::new(),
-                gomaxprocs: procs,
-                counters: Counters::new(),
-            }),
+            sched: Lock::with_raw(
+                if fastpath {
+                    SchedLock::Go1(RawLock::new())
+                } else {
+                    SchedLock::July2011(KernelLock::new())
+                },
+                Synced {
+                    runq: VecDeque::new(),
+                    gwait: 0,
+                    gfree: Vec::new(),
+                    goidgen: 0,
+                    gcount: 0,
+                    grunning: 0,
+                    mhead: Vec::new(),
+                    mcount: 0,
+                    allm: Vec::new(),
+                    allg: Vec::new(),
+                    threads: Vec::new(),
+                    gomaxprocs: procs,
+                    counters: Counters::new(),
+                },
+            ),
             stopped: Note::new(),
             gcwaiting: AtomicBool::new(false),
             end: RunEnd::default(),

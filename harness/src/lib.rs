@@ -20,4 +20,5 @@ pub mod workloads;
 
 /// The scheduler crates, re-exported so the registry's macros can name them from any crate.
 pub use sched2011;
+pub use sched2013;
 pub use schedcore;

@@ -25,6 +25,7 @@ macro_rules! for_each_scheduler {
         $callback! {
             sched2011_lock: $crate::sched2011::Sched2011Lock, "Go before seed 002 (2011): the 2011 scheduler with the schedlock on every entersyscall/exitsyscall";
             sched2011: $crate::sched2011::Sched2011, "Go 1.0 (July 2011, seed 002): one schedlock, global run queue, lock-free syscall fast paths";
+            sched2013: $crate::sched2013::Sched2013, "Go 1.1 (2013, seeds 000/003): G-M-P, per-P locked growable run queues, work stealing, sysmon";
         }
     };
 }

@@ -169,5 +169,11 @@ macro_rules! stress {
     };
 }
 
-stress!(sched_2011, sched2011::Sched2011);
-stress!(sched_2011_lock, sched2011::Sched2011Lock);
+/// One stress test per scheduler of the registry.
+macro_rules! suites {
+    ($($m:ident: $S:ty, $about:literal;)*) => {
+        $(stress!($m, $S);)*
+    };
+}
+
+harness::for_each_scheduler!(suites);

@@ -60,13 +60,33 @@ where
             rt.wake_for_exit(&mut rt.sched.lock());
         }
     };
+    // 2011 has no sysmon to print schedtrace lines from: a monitor thread does it.
+    let monitor = cfg.schedtrace.map(|every| {
+        let rt_ref = RuntimeRef(&*rt);
+        schedcore::trace::Monitor::spawn(every, move |elapsed| rt_ref.get().schedtrace(elapsed))
+    });
     {
         // The main goroutine goes through newproc like any other; matchmg starts M0 for it.
         let mut s = rt.sched.lock();
         newproc1(&rt, &mut s, None, main_g);
     }
     let err = rt.end.wait();
-    Ok(teardown(rt, err, result, cfg.procs)?)
+    drop(monitor);
+    teardown(rt, err, result, cfg.procs)
+}
+
+/// The runtime, for the schedtrace monitor thread.
+struct RuntimeRef(*const Runtime);
+
+// SAFETY: the monitor is dropped (its thread joined) before the runtime is freed, and Runtime
+// is Sync.
+unsafe impl Send for RuntimeRef {}
+
+impl RuntimeRef {
+    fn get(&self) -> &Runtime {
+        // SAFETY: see `unsafe impl Send for RuntimeRef`.
+        unsafe { &*self.0 }
+    }
 }
 
 fn teardown<R>(

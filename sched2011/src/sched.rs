@@ -101,6 +101,23 @@ impl Runtime {
         rt
     }
 
+    /// The state as a Go-style `SCHED` line. 2011 has no P's: idleprocs counts the CPUs that
+    /// mcpumax allows and nobody uses, and there are no local queues.
+    pub fn schedtrace(&self, elapsed: std::time::Duration) -> schedcore::trace::SchedTrace {
+        let s = self.sched.lock();
+        let v = self.word.load();
+        schedcore::trace::SchedTrace {
+            elapsed,
+            gomaxprocs: s.gomaxprocs as usize,
+            idleprocs: (s.gomaxprocs as usize).saturating_sub(crate::word::mcpu(v) as usize),
+            threads: s.mcount,
+            spinningthreads: 0,
+            idlethreads: s.mhead.len(),
+            runqueue: s.gwait,
+            local: None,
+        }
+    }
+
     /// Ends the run with `err` (first one wins) and wakes every M so it can leave.
     pub fn fail(&self, err: RunError) {
         if self.end.fail(err) {

@@ -49,7 +49,7 @@ where
     F: FnOnce() -> R + Send + 'static,
 {
     cfg.validate(MAX_GOMAXPROCS)?;
-    let sched = Ptr::from_box(Box::new(Sched::new(cfg.stack_size)));
+    let sched = Ptr::from_box(Box::new(Sched::new(cfg.stack_size, cfg.schedtrace)));
     // schedinit: M0 and the P's, M0 holding P0.
     let m0 = allocm(&sched, StartFn::Schedule);
     procresize(&m0, &mut sched.lock.lock(), cfg.procs as i32);

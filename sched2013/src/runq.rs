@@ -82,6 +82,17 @@ impl<T: Copy> Runq<T> {
         self.head.load(Ordering::Relaxed) == self.tail.load(Ordering::Relaxed)
     }
 
+    /// The queue's length, under the ring's lock (for schedtrace).
+    pub fn len(&self) -> usize {
+        let q = lock(&self.slots);
+        let size = q.0.len();
+        let (h, t) = (
+            self.head.load(Ordering::Relaxed) as usize,
+            self.tail.load(Ordering::Relaxed) as usize,
+        );
+        (t + size - h) % size
+    }
+
     /// Port of runqput (seed 003): append at the tail, doubling the ring first when full.
     #[inline]
     pub fn runqput(&self, gp: T) -> Put {

@@ -71,6 +71,8 @@ pub(crate) struct Sched {
     /// How the run ends (its `exiting` flag is read by every exitsyscall).
     pub end: CachePadded<RunEnd>,
     pub stack_size: usize,
+    /// Print a schedtrace line from sysmon this often (Config::schedtrace).
+    pub schedtrace: Option<std::time::Duration>,
     /// Every thread started, to be joined at teardown.
     pub threads: Lock<Vec<JoinHandle<()>>>,
     /// Stop-the-world pauses, stoptheworld start to starttheworld end.
@@ -78,7 +80,7 @@ pub(crate) struct Sched {
 }
 
 impl Sched {
-    pub(crate) fn new(stack_size: usize) -> Sched {
+    pub(crate) fn new(stack_size: usize, schedtrace: Option<std::time::Duration>) -> Sched {
         Sched {
             lock: CachePadded::new(Lock::new(Synced {
                 midle: None,
@@ -108,6 +110,7 @@ impl Sched {
             worldsema: Sema::new(1),
             end: CachePadded::new(RunEnd::default()),
             stack_size,
+            schedtrace,
             threads: Lock::new(Vec::new()),
             pauses: Lock::new(schedcore::report::latency_histogram()),
         }
@@ -278,6 +281,25 @@ impl Sched {
     }
 
     /// Ends the run with `err` (first error wins).
+    /// Port of schedtrace (seed 001, non-detailed): the state as a Go-style `SCHED` line.
+    pub(crate) fn schedtrace_line(
+        &self,
+        elapsed: std::time::Duration,
+    ) -> schedcore::trace::SchedTrace {
+        let s = self.lock.lock();
+        let procs = self.gomaxprocs().max(0) as usize;
+        schedcore::trace::SchedTrace {
+            elapsed,
+            gomaxprocs: procs,
+            idleprocs: self.npidle() as usize,
+            threads: s.mcount.max(0) as usize,
+            spinningthreads: self.nmspinning() as usize,
+            idlethreads: s.nmidle.max(0) as usize,
+            runqueue: self.runqsize().max(0) as usize,
+            local: Some((0..procs).map(|i| self.allp(i).runq.len()).collect()),
+        }
+    }
+
     pub(crate) fn fail(&self, err: RunError) {
         self.end.fail(err);
     }

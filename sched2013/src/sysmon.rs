@@ -23,6 +23,7 @@ pub(crate) fn sysmon(m: &M) {
     let mut idle = 0u32;
     let mut delay = 0u32;
     let mut ticks = [0u32; MAX_GOMAXPROCS];
+    let mut trace = sched.schedtrace.map(schedcore::trace::TraceClock::new);
     loop {
         if idle == 0 {
             delay = SYSMON_MIN_DELAY_US;
@@ -34,7 +35,9 @@ pub(crate) fn sysmon(m: &M) {
         if sched.end.exiting() {
             return;
         }
-        if sched.gcwaiting() || sched.npidle() as i32 == sched.gomaxprocs() {
+        // With schedtrace on, sysmon stays awake to print even when nothing runs (as seed
+        // 001's sysmon does).
+        if trace.is_none() && (sched.gcwaiting() || sched.npidle() as i32 == sched.gomaxprocs()) {
             let s = sched.lock.lock();
             if sched.end.exiting() {
                 return;
@@ -58,6 +61,9 @@ pub(crate) fn sysmon(m: &M) {
             idle = 0;
         } else {
             idle += 1;
+        }
+        if let Some(elapsed) = trace.as_mut().and_then(|t| t.due()) {
+            eprintln!("{}", sched.schedtrace_line(elapsed));
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod sema;
 mod sudog;
 pub mod sync;
 pub mod tls;
+pub mod trace;
 pub mod waitgroup;
 
 pub use chan::Chan;

@@ -1,0 +1,423 @@
+//! M: an OS thread. Its own stack is g0, which runs the scheduling loop; this file holds the
+//! M's life (allocm/newm/mstart, its exit at teardown), binding P's to it (acquirep/releasep)
+//! and parking and unparking M's (stopm/startm/handoffp/wakep).
+
+use crate::g::{GRef, G, STACK_PREEMPT};
+use crate::p::{P, PIDLE, PRUNNING};
+use crate::preempt;
+use crate::proc::{execute, schedule, Next};
+use crate::ptr::{Link, Ptr};
+use crate::sched::Sched;
+use crate::sysmon::sysmon;
+use schedcore::exit::panic_message;
+use schedcore::{tls, Counter, Counters, Note};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+/// LockOSThread called by user code (runtime.LockOSThread).
+pub(crate) const LOCK_EXTERNAL: u32 = 1;
+
+/// What a new M runs first (the seed's `mstartfn`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum StartFn {
+    /// Straight into the scheduler.
+    Schedule,
+    /// Mark itself spinning, then schedule (the seed's mspinning).
+    Spinning,
+    /// The sysmon loop; this M never holds a P.
+    Sysmon,
+}
+
+/// An M. Fields touched by other threads are atomics; the rest are written by the M's own
+/// thread (including goroutine code running on it).
+pub(crate) struct M {
+    pub id: i32,
+    pub sched: Ptr<Sched>,
+    pub startfn: StartFn,
+    /// The P it holds (kept while in a syscall, where the P is in Psyscall).
+    pub p: Link<P>,
+    /// The P to acquire when woken (set by whoever wakes it).
+    pub nextp: Link<P>,
+    /// The goroutine it runs (kept across a switch-out while it is locked to one).
+    pub curg: Link<G>,
+    /// The goroutine locked to it, if any.
+    pub lockedg: Link<G>,
+    pub locked: AtomicU32,
+    /// Runtime work in progress on this M that must not be preempted (the seed's m->locks):
+    /// a preempt point that finds it non-zero lets the goroutine run on with `preempt` still
+    /// set, and whoever drops it back to zero re-arms the guard.
+    pub locks: AtomicU32,
+    /// Looking for work without finding any yet (counted in `Sched::nmspinning`).
+    pub spinning: AtomicBool,
+    /// Where it sleeps when idle or waiting for its locked goroutine.
+    pub park: Note,
+    /// Next M on the idle list (sched lock).
+    pub schedlink: Link<M>,
+    /// Sleeping in stoplockedm (sched lock); teardown wakes such M's.
+    pub lockwait: AtomicBool,
+    /// Someone has taken the job of waking it from stoplockedm (sched lock).
+    pub lockwake: AtomicBool,
+    fastrand: AtomicU32,
+    pub counters: Counters,
+}
+
+impl M {
+    #[inline(always)]
+    pub(crate) fn sched(&self) -> &Sched {
+        &self.sched
+    }
+
+    /// The P this M holds; panics (Go throws) when it has none.
+    #[inline(always)]
+    pub(crate) fn p(&self) -> Ptr<P> {
+        match self.p.get() {
+            Some(p) => p,
+            None => no_p(),
+        }
+    }
+
+    /// The goroutine this M runs.
+    #[inline(always)]
+    pub(crate) fn curg(&self) -> Option<GRef> {
+        self.curg.get().map(GRef)
+    }
+
+    #[inline(always)]
+    pub(crate) fn spinning(&self) -> bool {
+        self.spinning.load(Ordering::Relaxed)
+    }
+
+    /// Stops spinning, if it was (the seed's repeated `m->spinning = false; xadd(-1)`).
+    #[inline(always)]
+    pub(crate) fn unspin(&self) {
+        if self.spinning() {
+            self.spinning.store(false, Ordering::Relaxed);
+            self.sched().nmspinning.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    /// `m->locks++`.
+    #[inline(always)]
+    pub(crate) fn acquire_locks(&self) {
+        self.locks
+            .store(self.locks.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+    }
+
+    /// `m->locks--`, then, back at zero, restore a preemption request of the current
+    /// goroutine that a preempt point may have set aside meanwhile (the seed's "restore the
+    /// preemption request in case we've cleared it in newstack").
+    #[inline(always)]
+    pub(crate) fn release_locks(&self) {
+        let l = self.locks.load(Ordering::Relaxed) - 1;
+        self.locks.store(l, Ordering::Relaxed);
+        if l == 0 {
+            if let Some(gp) = self.curg() {
+                if gp.preempt.load(Ordering::Relaxed) {
+                    gp.stackguard0.store(STACK_PREEMPT, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+
+    /// Port of fastrand1 (asm_amd64.s): a cheap per-M pseudo-random number for picking steal
+    /// victims: double, and xor a constant in unless the top bit came up set.
+    #[inline(always)]
+    pub(crate) fn fastrand1(&self) -> u32 {
+        let mut x = self.fastrand.load(Ordering::Relaxed);
+        x = x.wrapping_add(x);
+        if (x as i32) >= 0 {
+            x ^= 0x8888_8eef;
+        }
+        self.fastrand.store(x, Ordering::Relaxed);
+        x
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn no_p() -> ! {
+    panic!("sched2014: this M holds no P (scheduler call from inside a syscall?)")
+}
+
+/// The M of the calling thread. Goroutines migrate: call it again after every switch.
+#[inline(always)]
+pub(crate) fn getm() -> Ptr<M> {
+    let m = tls::expect_current::<M>(crate::NAME);
+    Ptr::from_ref(
+        // SAFETY: the slot holds the address of this thread's M, set by mstart; M's live until
+        // teardown, after this thread has been joined.
+        unsafe { &*m },
+    )
+}
+
+/// A varying seed for fastrand (the seed uses the CPU's tick counter).
+fn cputicks() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos())
+}
+
+/// Port of allocm and mcommoninit (seed 001): a new M, registered in allm.
+pub(crate) fn allocm(sched: &Sched, startfn: StartFn) -> Ptr<M> {
+    let mut s = sched.lock.lock();
+    let id = s.mcount;
+    s.mcount += 1;
+    let seed = 0x49f6_428a_u32
+        .wrapping_add(id as u32)
+        .wrapping_add(cputicks());
+    let mp = Ptr::from_box(Box::new(M {
+        id,
+        sched: Ptr::from_ref(sched),
+        startfn,
+        p: Link::none(),
+        nextp: Link::none(),
+        curg: Link::none(),
+        lockedg: Link::none(),
+        locked: AtomicU32::new(0),
+        locks: AtomicU32::new(0),
+        spinning: AtomicBool::new(false),
+        park: Note::new(),
+        schedlink: Link::none(),
+        lockwait: AtomicBool::new(false),
+        lockwake: AtomicBool::new(false),
+        fastrand: AtomicU32::new(seed),
+        counters: Counters::new(),
+    }));
+    s.allm.push(mp);
+    mp
+}
+
+/// Port of newm (seed 001): a new M on a new OS thread, starting with `startfn` and holding
+/// `p` (sysmon holds none).
+pub(crate) fn newm(sched: &Sched, startfn: StartFn, p: Option<Ptr<P>>) {
+    let mp = allocm(sched, startfn);
+    mp.nextp.set(p);
+    newosproc(sched, mp);
+}
+
+/// Starts the thread of `mp` and records it for teardown.
+pub(crate) fn newosproc(sched: &Sched, mp: Ptr<M>) {
+    let name = match mp.startfn {
+        StartFn::Sysmon => "2014-sysmon".to_string(),
+        _ => format!("2014-m{}", mp.id),
+    };
+    let h = std::thread::Builder::new()
+        .name(name)
+        .spawn(move || mstart(mp))
+        .expect("sched2014: cannot create an OS thread (newosproc)");
+    sched.threads.lock().push(h);
+}
+
+/// Port of mstart (seed 001): the body of every M thread.
+fn mstart(m: Ptr<M>) {
+    tls::set_current(Some(&*m));
+    m.counters.inc(Counter::ThreadsCreated);
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match m.startfn {
+        StartFn::Sysmon => sysmon(&m),
+        StartFn::Spinning | StartFn::Schedule => {
+            if m.startfn == StartFn::Spinning {
+                m.spinning.store(true, Ordering::Relaxed);
+            }
+            // M0 got its P from procresize at boot; every other M from whoever created it.
+            if m.p.get().is_none() {
+                let p = m.nextp.take().expect("mstart: new M without a P");
+                acquirep(&m, p);
+            }
+            mloop(&m);
+        }
+    }));
+    if let Err(e) = r {
+        m.sched()
+            .throw(format!("M{} died: {}", m.id, panic_message(&*e)));
+    }
+    if m.startfn != StartFn::Sysmon {
+        mexit(&m);
+    }
+    preempt::set_guard_slot(None);
+    tls::set_current::<M>(None);
+}
+
+/// The scheduling loop on g0: Go's schedule/execute, which never return, written as a loop
+/// over what each continuation asks for next.
+fn mloop(m: &M) {
+    let mut next = Next::Schedule;
+    loop {
+        next = match next {
+            Next::Schedule => match schedule(m) {
+                Ok(gp) => Next::Execute(gp),
+                Err(Exiting) => return,
+            },
+            Next::Execute(gp) => execute(m, gp),
+            Next::Exit => return,
+        };
+    }
+}
+
+/// The run is over: the M leaves its loop.
+#[derive(Debug)]
+pub(crate) struct Exiting;
+
+/// Teardown: an M leaving its loop drops the P it holds or was handed. Nothing needs it any
+/// more: a stoptheworld in progress gives up once the run is over (see `stoptheworld`).
+fn mexit(m: &M) {
+    m.unspin();
+    m.p.set(None);
+    m.nextp.set(None);
+}
+
+/// Port of acquirep (seed 001): binds `p` to this M.
+pub(crate) fn acquirep(m: &M, p: Ptr<P>) {
+    if m.p.get().is_some() {
+        panic!("acquirep: already in go");
+    }
+    if p.m.get().is_some() || p.status() != PIDLE {
+        panic!(
+            "acquirep: invalid p state: P{} p->m={:?} p->status={}",
+            p.id,
+            p.m.get().map(|mp| mp.id),
+            p.status()
+        );
+    }
+    m.p.set(Some(p));
+    p.m.set(Some(Ptr::from_ref(m)));
+    p.set_status(PRUNNING);
+}
+
+/// Port of releasep (seed 001): unbinds this M's P and returns it, idle.
+pub(crate) fn releasep(m: &M) -> Ptr<P> {
+    let p = m.p.get().expect("releasep: invalid arg");
+    if p.m.get() != Some(Ptr::from_ref(m)) || p.status() != PRUNNING {
+        panic!(
+            "releasep: invalid p state: p->m={:?} p->status={}",
+            p.m.get().map(|mp| mp.id),
+            p.status()
+        );
+    }
+    m.p.set(None);
+    p.m.set(None);
+    p.set_status(PIDLE);
+    p
+}
+
+/// Port of stopm (seed 001): parks this M on the idle list until someone hands it a P.
+/// Returns with the P acquired, or `Exiting` when the run is over.
+pub(crate) fn stopm(m: &M) -> Result<(), Exiting> {
+    if m.locks.load(Ordering::Relaxed) != 0 {
+        panic!("stopm holding locks");
+    }
+    if m.p.get().is_some() {
+        panic!("stopm holding p");
+    }
+    m.unspin();
+    let sched = m.sched();
+    {
+        let mut s = sched.lock.lock();
+        // Teardown sets `exiting` before it wakes the idle list under this lock, so an M
+        // either sees it here or is on the list when teardown looks.
+        if sched.end.exiting() {
+            return Err(Exiting);
+        }
+        sched.mput(&mut s, Ptr::from_ref(m));
+    }
+    m.counters.inc(Counter::MSleeps);
+    m.park.notesleep();
+    m.park.noteclear();
+    if sched.end.exiting() {
+        return Err(Exiting);
+    }
+    let p = m.nextp.take().expect("stopm: woken without a P");
+    acquirep(m, p);
+    Ok(())
+}
+
+/// Port of startm (seed 001): gets an M (an idle one, else a new thread) to run `p`, or an
+/// idle P if `p` is None (and gives up if there is none). `spinning`: the caller already
+/// counted the new M in nmspinning.
+pub(crate) fn startm(m: &M, p: Option<Ptr<P>>, spinning: bool) {
+    let sched = m.sched();
+    let mut s = sched.lock.lock();
+    let p = match p.or_else(|| sched.pidleget(&mut s)) {
+        Some(p) => p,
+        None => {
+            drop(s);
+            if spinning {
+                sched.nmspinning.fetch_sub(1, Ordering::SeqCst);
+            }
+            return;
+        }
+    };
+    let mp = sched.mget(&mut s);
+    drop(s);
+    if spinning {
+        m.counters.inc(Counter::SpinningWoken);
+    }
+    let Some(mp) = mp else {
+        let f = if spinning {
+            StartFn::Spinning
+        } else {
+            StartFn::Schedule
+        };
+        newm(sched, f, Some(p));
+        return;
+    };
+    if mp.spinning() {
+        panic!("startm: m is spinning");
+    }
+    if mp.nextp.get().is_some() {
+        panic!("startm: m has p");
+    }
+    mp.spinning.store(spinning, Ordering::Relaxed);
+    mp.nextp.set(Some(p));
+    mp.park.notewakeup();
+}
+
+/// Port of handoffp (seed 001): `p` was released by an M going into a blocking syscall, a
+/// locked M, or retake. Start an M on it if there is work or nobody else looks for work;
+/// otherwise stop it for a waiting stoptheworld, or make it idle.
+pub(crate) fn handoffp(m: &M, p: Ptr<P>) {
+    let sched = m.sched();
+    m.counters.inc(Counter::Handoffp);
+    // Local or global work: start it straight away.
+    if !p.runq_empty() || sched.runqsize() != 0 {
+        startm(m, Some(p), false);
+        return;
+    }
+    // No work, and nobody spinning or idle to notice new work: become the spinning M.
+    if sched.nmspinning() + sched.npidle() as i32 == 0
+        && sched
+            .nmspinning
+            .compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+    {
+        startm(m, Some(p), true);
+        return;
+    }
+    let mut s = sched.lock.lock();
+    if sched.gcwaiting() {
+        p.set_status(crate::p::PGCSTOP);
+        sched.stopwait_done(&mut s);
+        return;
+    }
+    if sched.runqsize() != 0 {
+        drop(s);
+        startm(m, Some(p), false);
+        return;
+    }
+    // The seed starts an M here when this is the last running P so that somebody polls the
+    // network; there is no network poller in this lab.
+    sched.pidleput(&mut s, p);
+}
+
+/// Port of wakep (seed 001): a goroutine became runnable; start one spinning M, unless one
+/// already spins (it will find the goroutine).
+#[inline]
+pub(crate) fn wakep(m: &M) {
+    let sched = m.sched();
+    if sched
+        .nmspinning
+        .compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst)
+        .is_err()
+    {
+        return;
+    }
+    startm(m, None, true);
+}

@@ -19,7 +19,7 @@ use schedcore::{Counter, Lock, Note, RunEnd, RunError, Sema};
 use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The largest GOMAXPROCS (the seed's MaxGomaxprocs, 1<<8). Nothing in the algorithm depends
 /// on it; it sizes `allp` and sysmon's per-P records.
@@ -85,7 +85,6 @@ pub(crate) struct Sched {
     pub preempt: bool,
     /// sysmon prints the scheduler's state this often (GODEBUG=schedtrace).
     pub schedtrace: Option<Duration>,
-    pub start: Instant,
     /// Every thread started, to be joined at teardown.
     pub threads: Lock<Vec<JoinHandle<()>>>,
     /// Stop-the-world pauses, stoptheworld start to starttheworld end.
@@ -127,7 +126,6 @@ impl Sched {
             stack_size,
             preempt,
             schedtrace,
-            start: Instant::now(),
             threads: Lock::new(Vec::new()),
             pauses: Lock::new(schedcore::report::latency_histogram()),
             gcstacks: Lock::new(None),

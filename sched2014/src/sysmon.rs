@@ -8,6 +8,7 @@ use crate::g::STACK_PREEMPT;
 use crate::m::{handoffp, M};
 use crate::p::{P, PIDLE, PRUNNING, PSYSCALL};
 use crate::sched::MAX_GOMAXPROCS;
+use schedcore::trace::{SchedTrace, TraceClock};
 use schedcore::Counter;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -46,7 +47,7 @@ pub(crate) fn sysmon(m: &M) {
         syscalltick: 0,
         syscallwhen: now,
     }; MAX_GOMAXPROCS];
-    let mut lasttrace = now;
+    let mut trace = sched.schedtrace.map(TraceClock::new);
     // How many rounds in a row woke nobody.
     let mut idle = 0u32;
     let mut delay = 0u32;
@@ -61,9 +62,8 @@ pub(crate) fn sysmon(m: &M) {
         if sched.end.exiting() {
             return;
         }
-        if sched.schedtrace.is_none()
-            && (sched.gcwaiting() || sched.npidle() as i32 == sched.gomaxprocs())
-        {
+        // With schedtrace on, sysmon stays awake to print even when nothing runs.
+        if trace.is_none() && (sched.gcwaiting() || sched.npidle() as i32 == sched.gomaxprocs()) {
             let s = sched.lock.lock();
             if sched.end.exiting() {
                 return;
@@ -91,11 +91,8 @@ pub(crate) fn sysmon(m: &M) {
         } else {
             idle += 1;
         }
-        if let Some(period) = sched.schedtrace {
-            if now.duration_since(lasttrace) >= period {
-                lasttrace = now;
-                schedtrace(m);
-            }
+        if let Some(elapsed) = trace.as_mut().and_then(|t| t.due()) {
+            schedtrace(m, elapsed);
         }
     }
 }
@@ -204,31 +201,23 @@ pub(crate) fn preemptone(m: &M, p: &P) -> bool {
     true
 }
 
-/// Port of schedtrace (seed 001), the one-line form: GOMAXPROCS, idle P's, threads, spinning
-/// and idle M's, the global queue and every P's ring length, on stderr.
-fn schedtrace(m: &M) {
+/// Port of schedtrace (seed 001), the one-line form (schedcore's `SchedTrace` prints it as Go
+/// did): GOMAXPROCS, idle P's, threads, spinning and idle M's, the global queue and every
+/// P's ring, on stderr.
+fn schedtrace(m: &M, elapsed: Duration) {
     let sched = m.sched();
     let s = sched.lock.lock();
-    let procs = sched.gomaxprocs();
-    let mut line = format!(
-        "SCHED {}ms: gomaxprocs={} idleprocs={} threads={} spinningthreads={} idlethreads={} runqueue={} [",
-        sched.start.elapsed().as_millis(),
-        procs,
-        sched.npidle(),
-        s.mcount,
-        sched.nmspinning(),
-        s.nmidle,
-        s.runq.len()
-    );
+    let procs = sched.gomaxprocs().max(0) as usize;
+    let line = SchedTrace {
+        elapsed,
+        gomaxprocs: procs,
+        idleprocs: sched.npidle() as usize,
+        threads: s.mcount.max(0) as usize,
+        spinningthreads: sched.nmspinning().max(0) as usize,
+        idlethreads: s.nmidle.max(0) as usize,
+        runqueue: s.runq.len(),
+        local: Some((0..procs).map(|i| sched.allp(i).runq.len()).collect()),
+    };
     drop(s);
-    for i in 0..procs as usize {
-        if let Some(p) = sched.allp[i].get() {
-            if i > 0 {
-                line.push(' ');
-            }
-            line.push_str(&p.runq.len().to_string());
-        }
-    }
-    line.push(']');
     eprintln!("{line}");
 }

@@ -157,6 +157,7 @@ fn cputicks() -> u32 {
 }
 
 /// Port of allocm and mcommoninit (seed 001): a new M, registered in allm.
+/// Unchanged since 2013.
 pub(crate) fn allocm(sched: &Sched, startfn: StartFn) -> Ptr<M> {
     let mut s = sched.lock.lock();
     let id = s.mcount;
@@ -188,6 +189,7 @@ pub(crate) fn allocm(sched: &Sched, startfn: StartFn) -> Ptr<M> {
 
 /// Port of newm (seed 001): a new M on a new OS thread, starting with `startfn` and holding
 /// `p` (sysmon holds none).
+/// Unchanged since 2013.
 pub(crate) fn newm(sched: &Sched, startfn: StartFn, p: Option<Ptr<P>>) {
     let mp = allocm(sched, startfn);
     mp.nextp.set(p);
@@ -208,6 +210,7 @@ pub(crate) fn newosproc(sched: &Sched, mp: Ptr<M>) {
 }
 
 /// Port of mstart (seed 001): the body of every M thread.
+/// Unchanged since 2013.
 fn mstart(m: Ptr<M>) {
     tls::set_current(Some(&*m));
     m.counters.inc(Counter::ThreadsCreated);
@@ -265,6 +268,7 @@ fn mexit(m: &M) {
 }
 
 /// Port of acquirep (seed 001): binds `p` to this M.
+/// Unchanged since 2013.
 pub(crate) fn acquirep(m: &M, p: Ptr<P>) {
     if m.p.get().is_some() {
         panic!("acquirep: already in go");
@@ -283,6 +287,7 @@ pub(crate) fn acquirep(m: &M, p: Ptr<P>) {
 }
 
 /// Port of releasep (seed 001): unbinds this M's P and returns it, idle.
+/// Unchanged since 2013.
 pub(crate) fn releasep(m: &M) -> Ptr<P> {
     let p = m.p.get().expect("releasep: invalid arg");
     if p.m.get() != Some(Ptr::from_ref(m)) || p.status() != PRUNNING {
@@ -300,6 +305,7 @@ pub(crate) fn releasep(m: &M) -> Ptr<P> {
 
 /// Port of stopm (seed 001): parks this M on the idle list until someone hands it a P.
 /// Returns with the P acquired, or `Exiting` when the run is over.
+/// Unchanged since 2013.
 pub(crate) fn stopm(m: &M) -> Result<(), Exiting> {
     if m.locks.load(Ordering::Relaxed) != 0 {
         panic!("stopm holding locks");
@@ -332,6 +338,7 @@ pub(crate) fn stopm(m: &M) -> Result<(), Exiting> {
 /// Port of startm (seed 001): gets an M (an idle one, else a new thread) to run `p`, or an
 /// idle P if `p` is None (and gives up if there is none). `spinning`: the caller already
 /// counted the new M in nmspinning.
+/// Unchanged since 2013.
 pub(crate) fn startm(m: &M, p: Option<Ptr<P>>, spinning: bool) {
     let sched = m.sched();
     let mut s = sched.lock.lock();
@@ -373,6 +380,7 @@ pub(crate) fn startm(m: &M, p: Option<Ptr<P>>, spinning: bool) {
 /// Port of handoffp (seed 001): `p` was released by an M going into a blocking syscall, a
 /// locked M, or retake. Start an M on it if there is work or nobody else looks for work;
 /// otherwise stop it for a waiting stoptheworld, or make it idle.
+/// Unchanged since 2013.
 pub(crate) fn handoffp(m: &M, p: Ptr<P>) {
     let sched = m.sched();
     m.counters.inc(Counter::Handoffp);
@@ -409,6 +417,7 @@ pub(crate) fn handoffp(m: &M, p: Ptr<P>) {
 
 /// Port of wakep (seed 001): a goroutine became runnable; start one spinning M, unless one
 /// already spins (it will find the goroutine).
+/// Unchanged since 2013.
 #[inline]
 pub(crate) fn wakep(m: &M) {
     let sched = m.sched();

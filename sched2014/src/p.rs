@@ -152,3 +152,24 @@ impl Overflow<G> for ToGlobal<'_> {
         self.counters.add(Counter::GlobrunqPut, n);
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// newproc1's goidcache: each P takes ids 16 at a time from the global generator; the
+    /// first id is 1 (the main goroutine's), and no id is handed out twice.
+    #[test]
+    fn goroutine_ids_come_in_per_p_batches() {
+        let sched = Sched::new(64 * 1024, true, None);
+        let (p0, p1) = (P::new(0), P::new(1));
+        assert_eq!(p0.goid(&sched), 1);
+        assert_eq!(p1.goid(&sched), 17);
+        for want in 2..=16 {
+            assert_eq!(p0.goid(&sched), want);
+        }
+        assert_eq!(p0.goid(&sched), 33);
+        assert_eq!(p1.goid(&sched), 18);
+        assert_eq!(sched.goidgen.load(Ordering::Relaxed), 48);
+    }
+}

@@ -113,6 +113,7 @@ pub(crate) fn ready(gp: GRef) {
 
 /// Port of park (seed 001): switches to g0, which releases `lock` once the goroutine is off
 /// its stack (park_m with parkunlock_c).
+/// Unchanged since 2013.
 pub(crate) fn park(lock: &RawLock) {
     let m = getm();
     let gp = m.curg().expect("park: no current goroutine");
@@ -122,6 +123,7 @@ pub(crate) fn park(lock: &RawLock) {
 }
 
 /// Port of gosched (seed 001).
+/// Unchanged since 2013.
 pub(crate) fn gosched() {
     let m = getm();
     let gp = m.curg().expect("gosched: no current goroutine");
@@ -344,6 +346,7 @@ pub(crate) fn dropg(m: &M) {
 ///
 /// # Safety
 /// `lock` is held, and its holder (the parked goroutine) gave up its guard.
+/// Unchanged since 2013 (park0) but for casgstatus.
 unsafe fn park_m(m: &M, gp: GRef, lock: &RawLock) -> Next {
     gp.casgstatus(Grunning, Gwaiting);
     dropg(m);
@@ -353,6 +356,7 @@ unsafe fn park_m(m: &M, gp: GRef, lock: &RawLock) -> Next {
 
 /// Port of gosched_m (seed 001): gosched's continuation: the goroutine goes to the global
 /// queue.
+/// Unchanged since 2013 (gosched0) but for casgstatus.
 fn gosched_m(m: &M, gp: GRef) -> Next {
     let status = gp.readgstatus();
     if status & !Gscan != Grunning {
@@ -368,6 +372,7 @@ fn gosched_m(m: &M, gp: GRef) -> Next {
 
 /// Port of goexit0 (seed 001): the goroutine's function returned; its G (with its stack) goes
 /// to the P's gfree cache.
+/// Unchanged since 2013 but for casgstatus.
 fn goexit0(m: &M, gp: GRef) -> Next {
     gp.casgstatus(Grunning, Gdead);
     gp.m.set(None);

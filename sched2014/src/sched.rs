@@ -172,6 +172,7 @@ impl Sched {
     }
 
     /// Port of mput (seed 001): puts `mp` on the idle M list. Sched is locked.
+    /// Unchanged since 2013.
     pub(crate) fn mput(&self, s: &mut Synced, mp: Ptr<M>) {
         mp.schedlink.set(s.midle);
         s.midle = Some(mp);
@@ -180,6 +181,7 @@ impl Sched {
     }
 
     /// Port of mget (seed 001): takes an M off the idle list. Sched is locked.
+    /// Unchanged since 2013.
     pub(crate) fn mget(&self, s: &mut Synced) -> Option<Ptr<M>> {
         let mp = s.midle?;
         s.midle = mp.schedlink.take();
@@ -188,6 +190,7 @@ impl Sched {
     }
 
     /// Port of pidleput (seed 001): puts `p` on the idle P list. Sched is locked.
+    /// Unchanged since 2013.
     pub(crate) fn pidleput(&self, s: &mut Synced, p: Ptr<P>) {
         p.link.set(s.pidle);
         s.pidle = Some(p);
@@ -195,6 +198,7 @@ impl Sched {
     }
 
     /// Port of pidleget (seed 001): takes a P off the idle list. Sched is locked.
+    /// Unchanged since 2013.
     pub(crate) fn pidleget(&self, s: &mut Synced) -> Option<Ptr<P>> {
         let p = s.pidle?;
         s.pidle = p.link.take();
@@ -204,6 +208,7 @@ impl Sched {
 
     /// Port of globrunqput (seed 001): appends `gp` to the global run queue, counted on the
     /// caller's `p`. Sched is locked.
+    /// Unchanged since 2013.
     pub(crate) fn globrunqput(&self, s: &mut Synced, gp: GRef, c: &schedcore::Counters) {
         s.runq.globrunqput(gp.as_non_null());
         self.set_runqsize(s);
@@ -227,6 +232,7 @@ impl Sched {
 
     /// Port of incidlelocked (seed 001): counts M's that wait for their locked goroutine (or,
     /// as retake uses it, briefly discounts one), checking for deadlock when the count grows.
+    /// Unchanged since 2013 (where it was called inclocked).
     pub(crate) fn incidlelocked(&self, v: i32) {
         let mut s = self.lock.lock();
         s.nmidlelocked += v;
@@ -237,6 +243,7 @@ impl Sched {
 
     /// Port of checkdead (seed 001): if no M is running (every M but sysmon is idle or locked
     /// waiting) and no goroutine can run, the program is deadlocked. Sched is locked.
+    /// Unchanged since 2013 but for reading statuses through the Gscan bit.
     pub(crate) fn checkdead(&self, s: &Synced) {
         if self.end.exiting() {
             return;
@@ -288,6 +295,7 @@ impl Sched {
 
     /// Marks the stop of one P for stoptheworld (the `--stopwait` step of gcstopm, handoffp
     /// and entersyscall): wakes stoptheworld when it was the last. Sched is locked.
+    /// Unchanged since 2013.
     pub(crate) fn stopwait_done(&self, s: &mut Synced) {
         s.stopwait -= 1;
         if s.stopwait == 0 {
@@ -296,6 +304,7 @@ impl Sched {
     }
 
     /// Wakes sysmon if it sleeps because everything was idle. Sched is locked.
+    /// Unchanged since 2013.
     pub(crate) fn wake_sysmon(&self, _s: &mut Synced) {
         if self.sysmonwait.load(Ordering::SeqCst) != 0 {
             self.sysmonwait.store(0, Ordering::SeqCst);

@@ -22,6 +22,7 @@ use std::sync::atomic::Ordering;
 ///
 /// The seed also raises m.locks and poisons stackguard0 here so that a stack check inside the
 /// syscall throws; nothing of this port runs a check in between, so it does neither.
+/// Unchanged since 2013 but for casgstatus.
 #[inline]
 pub(crate) fn entersyscall() {
     let m = getm();
@@ -167,6 +168,7 @@ fn exitsyscallfast_pidle(m: &M) -> bool {
 
 /// Port of exitsyscall0 (seed 001): exitsyscall's slow path on g0: run the goroutine here if
 /// an idle P turned up, else queue it globally and park this M.
+/// Unchanged since 2013 but for casgstatus and waking sysmon.
 pub(crate) fn exitsyscall0(m: &M, gp: GRef) -> Next {
     let sched = m.sched();
     gp.casgstatus(Gsyscall, Grunnable);

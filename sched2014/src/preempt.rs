@@ -15,7 +15,7 @@
 
 use crate::g::{GRef, STACK_PREEMPT};
 use crate::gc::gcphasework;
-use crate::gstatus::{Grunnable, Grunning, Gsyscall};
+use crate::gstatus::{Grunnable, Grunning, Gscan, Gsyscall};
 use crate::m::{getm, M};
 use crate::p::PRUNNING;
 use crate::proc::{dropg, Next};
@@ -95,7 +95,8 @@ fn newstack() {
         // exitsyscall: a goroutine in a syscall holds no P, so there is nothing to take.
         return;
     }
-    if m.p.get().is_none() && m.locks.load(Ordering::Relaxed) == 0 {
+    let locks = m.locks.load(Ordering::Relaxed);
+    if m.p.get().is_none() && locks == 0 {
         panic!("runtime: g is running but p is not");
     }
     if gp.preemptscan.load(Ordering::Relaxed) {
@@ -114,7 +115,10 @@ fn newstack() {
     }
     // Be conservative about where to preempt: not inside runtime work (m.locks), and only a
     // goroutine that really runs on a running P.
-    if status != Grunning || m.locks.load(Ordering::Relaxed) != 0 || m.p().status() != PRUNNING {
+    // (Gscanrunning: a collector is marking this G for a self scan at this very moment; it
+    // still runs here, and gopreempt_m's casgstatus waits for the mark to be done.)
+    let p_running = matches!(m.p.get(), Some(p) if p.status() == PRUNNING);
+    if status & !Gscan != Grunning || locks != 0 || !p_running {
         // Let it run on; `preempt` stays set, and release_locks re-arms the guard.
         gp.stackguard0.store(gp.stackguard_ok(), Ordering::Relaxed);
         return;

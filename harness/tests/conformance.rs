@@ -383,27 +383,28 @@ fn lock_os_thread_stays<S: Scheduler>() {
     .unwrap();
 }
 
-/// Go's TestPreemption: a goroutine spinning without yielding (but passing preempt points)
-/// does not keep the other goroutine on the one proc from running.
+/// Go's TestPreemption: two goroutines on one proc take turns through a shared word, each
+/// spinning (through preempt points, never yielding) until it is its turn. They can only
+/// finish if the spinning one is preempted so that the other gets the CPU.
 fn preemption<S: Scheduler>() {
     if !S::PREEMPTIVE {
         eprintln!("skipped on {}: this generation has no preemption (a goroutine that never yields keeps its CPU)", S::NAME);
         return;
     }
     S::run(&Config::new(1), || {
+        const N: u32 = 5;
         let x = Arc::new(AtomicU32::new(0));
         let done = Chan::<bool, S>::new(0);
-        for _ in 0..2 {
+        for g in 0..2u32 {
             let (x, done) = (x.clone(), done.clone());
             S::go(move || {
                 let deadline = Instant::now() + Duration::from_secs(20);
-                for _ in 0..20 {
-                    let v = x.load(SeqCst);
-                    while x.load(SeqCst) == v {
+                for _ in 0..N {
+                    while x.load(SeqCst) != g {
                         S::preempt_point();
                         assert!(Instant::now() < deadline, "no preemption within 20 s");
                     }
-                    x.fetch_add(1, SeqCst);
+                    x.store(1 - g, SeqCst);
                 }
                 done.send(true);
             });

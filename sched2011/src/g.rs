@@ -37,6 +37,12 @@ pub struct G {
 // while it runs and by the M that owns it (starting or resuming it), never by two at once.
 unsafe impl Sync for G {}
 
+impl Default for G {
+    fn default() -> G {
+        G::new()
+    }
+}
+
 impl G {
     pub fn new() -> G {
         G {

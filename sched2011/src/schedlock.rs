@@ -12,6 +12,8 @@ pub enum SchedLock {
 }
 
 impl RawMutex for SchedLock {
+    // A fresh, unlocked lock at every use: that is what INIT is for.
+    #[allow(clippy::declare_interior_mutable_const)]
     const INIT: SchedLock = SchedLock::Go1(RawLock::new());
 
     #[inline]

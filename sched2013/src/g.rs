@@ -2,7 +2,7 @@
 //! lists together with its cached stack.
 
 use crate::m::M;
-use crate::ptr::{Link, Ptr};
+use schedcore::ptr::{Link, Ptr};
 use schedcore::{GoContext, RawLock};
 use std::fmt;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};

@@ -10,7 +10,6 @@ mod lockosthread;
 mod m;
 mod p;
 mod proc;
-mod ptr;
 mod run;
 pub mod runq;
 mod sched;

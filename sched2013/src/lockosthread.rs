@@ -4,7 +4,7 @@
 
 use crate::g::{GRef, GRUNNABLE};
 use crate::m::{acquirep, getm, handoffp, releasep, stopm, Exiting, LOCK_EXTERNAL, M};
-use crate::ptr::Ptr;
+use schedcore::ptr::Ptr;
 use std::sync::atomic::Ordering;
 
 /// Port of runtime·LockOSThread (seed 003).

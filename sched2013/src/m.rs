@@ -5,10 +5,10 @@
 use crate::g::{GRef, G};
 use crate::p::{P, PGCSTOP, PIDLE, PRUNNING};
 use crate::proc::{execute, schedule, Next};
-use crate::ptr::{Link, Ptr};
 use crate::sched::Sched;
 use crate::sysmon::sysmon;
 use schedcore::exit::panic_message;
+use schedcore::ptr::{Link, Ptr};
 use schedcore::{tls, Counter, Counters, Note};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 

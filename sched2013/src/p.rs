@@ -3,8 +3,8 @@
 
 use crate::g::GRef;
 use crate::m::M;
-use crate::ptr::Link;
 use crate::runq::Runq;
+use schedcore::ptr::Link;
 use schedcore::{Counter, Counters};
 use std::sync::atomic::{AtomicU32, Ordering};
 

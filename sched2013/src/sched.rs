@@ -7,9 +7,9 @@
 use crate::g::{status_name, GRef, GRUNNABLE, GRUNNING, GSYSCALL, GWAITING};
 use crate::m::M;
 use crate::p::P;
-use crate::ptr::{Link, Ptr};
 use crate::Sched2013;
 use hdrhistogram::Histogram;
+use schedcore::ptr::{Link, Ptr};
 use schedcore::{CachePadded, Counter, Counters, Lock, Note, RunEnd, RunError, Sema};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
 use std::thread::JoinHandle;

@@ -85,7 +85,7 @@ pub(crate) fn exitsyscall() {
 /// exitsyscall when the P was retaken (or handed off): try any idle P, else switch to g0.
 #[cold]
 #[inline(never)]
-fn exitsyscall_cold(m: crate::ptr::Ptr<M>, gp: GRef) {
+fn exitsyscall_cold(m: schedcore::ptr::Ptr<M>, gp: GRef) {
     let sched = m.sched();
     if sched.end.exiting() {
         // The run is over (Go would have exited the process). A goroutine looping on

@@ -5,7 +5,7 @@
 
 use crate::gstatus::{gstatus_name, GStatus};
 use crate::m::M;
-use crate::ptr::{Link, Ptr};
+use schedcore::ptr::{Link, Ptr};
 use schedcore::{GoContext, RawLock};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};

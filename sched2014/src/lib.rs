@@ -22,7 +22,6 @@ mod p;
 mod preempt;
 mod proc;
 mod procresize;
-mod ptr;
 mod run;
 #[doc(hidden)]
 pub mod runq;

@@ -5,7 +5,7 @@
 use crate::g::GRef;
 use crate::gstatus::{gstatus_name, Grunnable, Gscan};
 use crate::m::{acquirep, getm, handoffp, releasep, stopm, Exiting, LOCK_EXTERNAL, M};
-use crate::ptr::Ptr;
+use schedcore::ptr::Ptr;
 use std::sync::atomic::Ordering;
 
 /// Port of runtime·LockOSThread (seed 001).

@@ -6,10 +6,10 @@ use crate::g::{GRef, G, STACK_PREEMPT};
 use crate::p::{P, PIDLE, PRUNNING};
 use crate::preempt;
 use crate::proc::{execute, schedule, Next};
-use crate::ptr::{Link, Ptr};
 use crate::sched::Sched;
 use crate::sysmon::sysmon;
 use schedcore::exit::panic_message;
+use schedcore::ptr::{Link, Ptr};
 use schedcore::{tls, Counter, Counters, Note};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 

@@ -4,9 +4,9 @@
 
 use crate::g::{GRef, G};
 use crate::m::M;
-use crate::ptr::Link;
 use crate::runq::{Overflow, RunQueue};
 use crate::sched::Sched;
+use schedcore::ptr::Link;
 use schedcore::{Counter, Counters};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};

@@ -5,9 +5,9 @@ use crate::g::G;
 use crate::gfree::gfpurge;
 use crate::m::{acquirep, M};
 use crate::p::{P, PDEAD, PGCSTOP, PIDLE};
-use crate::ptr::Ptr;
 use crate::runq::{Overflow, RUNQ_HALF};
 use crate::sched::{Synced, MAX_GOMAXPROCS};
+use schedcore::ptr::Ptr;
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering;
 

@@ -13,7 +13,7 @@ use crate::gstatus::{Grunnable, Grunning, Gsyscall};
 use crate::m::{acquirep, getm, handoffp, releasep, stopm, M};
 use crate::p::{P, PGCSTOP, PRUNNING, PSYSCALL};
 use crate::proc::{dropg, Next};
-use crate::ptr::Ptr;
+use schedcore::ptr::Ptr;
 use schedcore::Counter;
 use std::sync::atomic::Ordering;
 

@@ -7,6 +7,7 @@ pub mod context;
 pub mod exit;
 pub mod lock;
 pub mod note;
+pub mod ptr;
 pub mod report;
 pub mod scan;
 pub mod scheduler;

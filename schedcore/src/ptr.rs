@@ -1,10 +1,11 @@
-//! Handles on the runtime's heap objects (G, M, P, Sched) and atomic links between them.
+//! Handles on a runtime's objects (G, M, P, Sched) and atomic, nullable links between them,
+//! shared by the generations that pass `G*`, `M*` and `P*` around as Go does.
 //!
-//! Go's runtime passes `G*`, `M*` and `P*` around freely because those objects are never freed
-//! while the program runs. The same holds here: every G, M and P, and the `Sched` itself, is
-//! allocated once, never moves, and is freed only at teardown after every thread of the
-//! runtime has been joined. [`Ptr`] is a pointer with that promise attached; [`Link`] is an
-//! atomic, nullable [`Ptr`] (a `schedlink`, `p->m`, `m->nextp`, ...).
+//! Go's runtime passes `G*`, `M*` and `P*` around freely because nothing frees them while the
+//! program runs. The same promise holds here: every G, M and P, and the `Sched`, is boxed once,
+//! never moves, and is freed only by teardown after every thread of the runtime has been
+//! joined. [`Ptr`] is a pointer carrying that promise; [`Link`] is a nullable atomic [`Ptr`]
+//! (`p->m`, `m->nextp`, `g->schedlink`, ...).
 
 use std::fmt;
 use std::ops::Deref;
@@ -12,7 +13,7 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicPtr, Ordering};
 
 /// A pointer to a runtime object that lives until teardown.
-pub(crate) struct Ptr<T>(NonNull<T>);
+pub struct Ptr<T>(NonNull<T>);
 
 impl<T> Clone for Ptr<T> {
     fn clone(&self) -> Self {
@@ -32,9 +33,9 @@ impl<T> fmt::Debug for Ptr<T> {
     }
 }
 
-// SAFETY: a Ptr only hands out shared references (`Deref`), and T is Sync, so using it from
-// several threads is sharing a `&T`; the pointee outlives every thread (teardown joins them
-// all before freeing anything).
+// SAFETY: a Ptr only ever hands out shared references, and T is Sync, so sending one to
+// another thread is sharing a `&T`; the object outlives every thread of the runtime
+// (teardown joins them all before it frees anything).
 unsafe impl<T: Sync> Send for Ptr<T> {}
 // SAFETY: as for Send.
 unsafe impl<T: Sync> Sync for Ptr<T> {}
@@ -49,7 +50,11 @@ impl<T> Ptr<T> {
         Ptr(NonNull::from(r))
     }
 
-    fn from_raw(p: *mut T) -> Option<Ptr<T>> {
+    pub fn from_non_null(p: NonNull<T>) -> Ptr<T> {
+        Ptr(p)
+    }
+
+    pub fn from_raw(p: *mut T) -> Option<Ptr<T>> {
         NonNull::new(p).map(Ptr)
     }
 
@@ -57,11 +62,15 @@ impl<T> Ptr<T> {
         self.0.as_ptr()
     }
 
+    pub fn as_non_null(self) -> NonNull<T> {
+        self.0
+    }
+
     /// Frees the object.
     ///
     /// # Safety
-    /// The object came from [`Ptr::from_box`], no thread of the runtime is left, and no copy
-    /// of this pointer is used afterwards.
+    /// The object came from [`Ptr::from_box`], no thread of the runtime is left, and no copy of
+    /// this pointer is used afterwards.
     pub unsafe fn free(self) {
         drop(Box::from_raw(self.0.as_ptr()));
     }
@@ -77,9 +86,10 @@ impl<T> Deref for Ptr<T> {
     }
 }
 
-/// A nullable atomic [`Ptr`]. Links are written under a lock, by their owner, or before a
-/// note or lock hands the object over, so relaxed accesses suffice.
-pub(crate) struct Link<T>(AtomicPtr<T>);
+/// A nullable atomic [`Ptr`]. Links are written by their owner, under a lock, or before a note
+/// or a lock hands the object on, so relaxed accesses suffice; where a racy reader (sysmon's
+/// preemptone, teardown) follows one, it only ever finds an object that is still alive.
+pub struct Link<T>(AtomicPtr<T>);
 
 impl<T> Default for Link<T> {
     fn default() -> Self {
@@ -94,26 +104,25 @@ impl<T> Link<T> {
 
     #[inline(always)]
     pub fn get(&self) -> Option<Ptr<T>> {
-        Ptr::from_raw(self.0.load(Ordering::Relaxed))
+        NonNull::new(self.0.load(Ordering::Relaxed)).map(Ptr)
     }
 
     #[inline(always)]
     pub fn set(&self, v: Option<Ptr<T>>) {
-        self.0.store(Self::raw(v), Ordering::Relaxed);
+        self.0.store(
+            v.map_or(std::ptr::null_mut(), |p| p.0.as_ptr()),
+            Ordering::Relaxed,
+        );
     }
 
     /// Empties the link and returns what it held.
     #[inline(always)]
     pub fn take(&self) -> Option<Ptr<T>> {
-        Ptr::from_raw(self.0.swap(std::ptr::null_mut(), Ordering::Relaxed))
+        NonNull::new(self.0.swap(std::ptr::null_mut(), Ordering::Relaxed)).map(Ptr)
     }
 
     #[inline(always)]
     pub fn is_some(&self) -> bool {
         !self.0.load(Ordering::Relaxed).is_null()
-    }
-
-    fn raw(v: Option<Ptr<T>>) -> *mut T {
-        v.map_or(std::ptr::null_mut(), Ptr::as_ptr)
     }
 }

@@ -1,0 +1,3 @@
+module labgopeer
+
+go 1.19

@@ -1,0 +1,110 @@
+// How many iterations to time: a port of harness/src/ramp.rs, itself testing.B's launch loop
+// (run N=1, predict N toward the benchtime from the last round, grow at most 100x and at least
+// by one, round up), with the lab's one addition: the ramp goes on while N is below the
+// workload's batch.
+
+package main
+
+import (
+	"math"
+	"math/bits"
+	"time"
+)
+
+// maxN is testing.B's bound on N (n < 1e9).
+const maxN = 1_000_000_000
+
+type round struct {
+	n       int64
+	elapsed time.Duration
+}
+
+// ramp runs run(n) (the time of the loop body only) with N = 1, then with N predicted from the
+// previous round, until a round lasts at least benchtime and N is at least minN, or N reaches maxN.
+func ramp(benchtime time.Duration, minN int64, run func(n int64) time.Duration) []round {
+	n := int64(1)
+	rounds := []round{{n, run(n)}}
+	for {
+		last := rounds[len(rounds)-1]
+		if !((last.elapsed < benchtime || n < minN) && n < maxN) {
+			return rounds
+		}
+		n = predictN(benchtime, last)
+		if last.elapsed >= benchtime {
+			// Only here because N is below the batch: go straight to it.
+			n = min64(max64(n, roundUp(minN)), maxN)
+		}
+		rounds = append(rounds, round{n, run(n)})
+	}
+}
+
+// predictN is the next N after round last: benchtime*N/elapsed computed in 128 bits, plus a
+// fifth, at most 100x the last N, at least one more, rounded up, at most maxN.
+func predictN(benchtime time.Duration, last round) int64 {
+	prev := uint64(last.elapsed.Nanoseconds())
+	if prev == 0 {
+		prev = 1
+	}
+	hi, lo := bits.Mul64(uint64(benchtime.Nanoseconds()), uint64(last.n))
+	var n uint64
+	if hi >= prev {
+		n = math.MaxUint64 / 2
+	} else {
+		n, _ = bits.Div64(hi, lo, prev)
+		n = minU64(n, math.MaxUint64/2)
+	}
+	n += n / 5
+	n = minU64(n, 100*uint64(last.n))
+	if n < uint64(last.n)+1 {
+		n = uint64(last.n) + 1
+	}
+	return min64(roundUp(int64(minU64(n, maxN))), maxN)
+}
+
+// roundDown10 is the largest power of ten not above n (testing's roundDown10).
+func roundDown10(n int64) int64 {
+	result := int64(1)
+	for n >= 10 {
+		n /= 10
+		result *= 10
+	}
+	return result
+}
+
+// roundUp rounds n up to 1, 2, 3 or 5 times a power of ten (testing's roundUp).
+func roundUp(n int64) int64 {
+	base := roundDown10(n)
+	switch {
+	case n <= base:
+		return base
+	case n <= 2*base:
+		return 2 * base
+	case n <= 3*base:
+		return 3 * base
+	case n <= 5*base:
+		return 5 * base
+	default:
+		return 10 * base
+	}
+}
+
+func min64(a, b int64) int64 {
+	if a < b {
+		return a
+	}
+	return b
+}
+
+func max64(a, b int64) int64 {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+func minU64(a, b uint64) uint64 {
+	if a < b {
+		return a
+	}
+	return b
+}

@@ -2,6 +2,7 @@
 //! the project's git commit, recorded in every run folder.
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
@@ -20,6 +21,10 @@ pub struct Machine {
     pub rustc: String,
     /// The project's commit (`git rev-parse HEAD`), with `+dirty` when tracked files differ.
     pub git_commit: Option<String>,
+    /// The versions of the peers' runtimes that are not built into the lab, by peer name
+    /// (`go`: its `go version` line).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub peers: BTreeMap<String, String>,
 }
 
 /// The CPUs this process may use (1 if unknown).
@@ -58,6 +63,7 @@ impl Machine {
             arch: std::env::consts::ARCH.to_string(),
             rustc: env!("LAB_RUSTC_VERSION").to_string(),
             git_commit: git_commit(),
+            peers: BTreeMap::new(),
         }
     }
 }

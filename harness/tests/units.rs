@@ -237,6 +237,7 @@ fn results(rows: Vec<Row>) -> Results {
             arch: "x86_64".into(),
             rustc: "rustc".into(),
             git_commit: None,
+            peers: Default::default(),
         },
         rows,
     }

@@ -5,7 +5,7 @@ use crate::error::LabError;
 use crate::progress::Progress;
 use crate::registry::{self, PeerInfo, SchedInfo, WorkloadInfo};
 use crate::results::Row;
-use crate::runner::{Failure, Measurement};
+use crate::runner::{Failure, Measurement, Settings};
 use std::time::Duration;
 
 /// A column of the table: a scheduler generation or a peer.
@@ -38,15 +38,14 @@ impl Subject {
     pub fn measure(
         &self,
         bench: &WorkloadInfo,
-        procs: usize,
-        benchtime: Duration,
+        settings: &Settings,
     ) -> Result<Measurement, Failure> {
         match self {
             Subject::Sched(s) => s
-                .measure(bench, procs, benchtime)
+                .measure(bench, settings)
                 .expect("every registry workload exists for every scheduler")
                 .map_err(Failure::Run),
-            Subject::Peer(p) => (p.measure)(bench, procs, benchtime),
+            Subject::Peer(p) => (p.measure)(bench, settings),
         }
     }
 }
@@ -62,6 +61,8 @@ pub struct Plan {
     pub count: usize,
     /// The machine's cores, to flag oversubscribed rows.
     pub cores: usize,
+    /// How long a CPU hog waits without progress of the others before it gives up.
+    pub starve_after: Duration,
 }
 
 impl Plan {
@@ -141,6 +142,7 @@ impl Plan {
             benchtime,
             count,
             cores,
+            starve_after: crate::workloads::DEFAULT_STARVE_AFTER,
         })
     }
 
@@ -156,7 +158,8 @@ impl Plan {
 
     /// Runs every combination: for each workload and procs, the runs of all subjects are
     /// interleaved (run 1 of each, then run 2 of each...) so a slow spell of the machine hits
-    /// every column alike. The first failed run stops everything.
+    /// every column alike. The first failed run stops everything; after a starved run, a
+    /// subject's other runs of that combination are skipped (they would starve alike).
     pub fn run(&self, progress: &Progress) -> Result<Vec<Row>, LabError> {
         let mut rows = Vec::new();
         for &bench in &self.benches {
@@ -164,9 +167,13 @@ impl Plan {
                 let n = self.subjects.len();
                 let mut runs: Vec<Vec<Measurement>> = vec![Vec::new(); n];
                 let mut na: Vec<Option<&'static str>> = vec![None; n];
+                let settings = Settings {
+                    starve_after: self.starve_after,
+                    ..Settings::new(procs, self.benchtime)
+                };
                 for k in 0..self.count {
                     for (i, s) in self.subjects.iter().enumerate() {
-                        if na[i].is_some() {
+                        if na[i].is_some() || runs[i].last().is_some_and(|m| m.starved) {
                             progress.step();
                             continue;
                         }
@@ -177,7 +184,7 @@ impl Plan {
                             k + 1,
                             self.count
                         ));
-                        match s.measure(bench, procs, self.benchtime) {
+                        match s.measure(bench, &settings) {
                             Ok(m) => runs[i].push(m),
                             Err(Failure::NotApplicable(why)) => na[i] = Some(why),
                             Err(Failure::Run(err)) => {

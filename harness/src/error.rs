@@ -27,6 +27,13 @@ pub enum LabError {
         path: PathBuf,
         err: std::io::Error,
     },
+    /// `lab plot` was given a folder that is not a readable run folder.
+    NotARun {
+        path: PathBuf,
+        why: String,
+    },
+    /// A chart could not be drawn.
+    Chart(String),
     /// A runtime failed during a measurement.
     Run {
         sched: String,
@@ -50,6 +57,10 @@ impl fmt::Display for LabError {
             LabError::Io { path, err } => {
                 write!(f, "cannot write results to {}: {err}", path.display())
             }
+            LabError::NotARun { path, why } => {
+                write!(f, "{} is not a run folder: {why}", path.display())
+            }
+            LabError::Chart(why) => write!(f, "cannot draw the charts: {why}"),
             LabError::Run {
                 sched,
                 bench,

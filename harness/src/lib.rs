@@ -3,6 +3,7 @@
 //! them all, and the pieces of the `lab` command line (plans, tables, run folders, progress).
 
 pub mod benchfmt;
+pub mod chart;
 pub mod compare;
 pub mod error;
 pub mod machine;
@@ -15,10 +16,12 @@ pub mod results;
 pub mod rundir;
 pub mod runner;
 pub mod stats;
+pub mod summary;
 pub mod table;
 pub mod workloads;
 
 /// The scheduler crates, re-exported so the registry's macros can name them from any crate.
 pub use sched2011;
 pub use sched2013;
+pub use sched2014;
 pub use schedcore;

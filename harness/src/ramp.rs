@@ -45,12 +45,20 @@ impl Ramp {
 /// round with N < 1000 does nothing at all, and a slow first round must not end the ramp on
 /// a figure of no work).
 pub fn ramp(benchtime: Duration, min_n: u64, mut round: impl FnMut(u64) -> Duration) -> Ramp {
+    ramp_until(benchtime, min_n, |n| (round(n), false))
+}
+
+/// [`ramp`], where a round may also end the ramp: `round(n)` returns its time and whether to
+/// stop (a starved round: a longer one would say no more).
+pub fn ramp_until(
+    benchtime: Duration,
+    min_n: u64,
+    mut round: impl FnMut(u64) -> (Duration, bool),
+) -> Ramp {
     let mut n = 1;
-    let mut rounds = vec![Round {
-        n,
-        elapsed: round(n),
-    }];
-    while (rounds.last().unwrap().elapsed < benchtime || n < min_n) && n < MAX_N {
+    let (elapsed, mut stop) = round(n);
+    let mut rounds = vec![Round { n, elapsed }];
+    while !stop && (rounds.last().unwrap().elapsed < benchtime || n < min_n) && n < MAX_N {
         let last = rounds.last().unwrap();
         n = predict_n(benchtime, last);
         if last.elapsed >= benchtime {
@@ -58,10 +66,9 @@ pub fn ramp(benchtime: Duration, min_n: u64, mut round: impl FnMut(u64) -> Durat
             // by one per (long) round.
             n = n.max(round_up(min_n)).min(MAX_N);
         }
-        rounds.push(Round {
-            n,
-            elapsed: round(n),
-        });
+        let (elapsed, s) = round(n);
+        stop = s;
+        rounds.push(Round { n, elapsed });
     }
     Ramp { rounds }
 }

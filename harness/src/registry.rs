@@ -8,9 +8,9 @@
 //! monomorphized for one scheduler and one workload: no `dyn` inside a timed loop.
 
 use crate::procs::PROCS_LIMIT;
-use crate::runner::{self, Failure, Measurement};
+use crate::runner::{self, Failure, Measurement, Settings};
+use crate::workloads::B;
 use schedcore::Scheduler;
-use std::time::Duration;
 
 /// Calls `$callback! { $(ident: Type, "about";)* }` with every scheduler of the lab, oldest
 /// first (the first is the baseline of the deltas). The ident names the scheduler in generated
@@ -26,31 +26,47 @@ macro_rules! for_each_scheduler {
             sched2011_lock: $crate::sched2011::Sched2011Lock, "Go before seed 002 (2011): the 2011 scheduler with the schedlock on every entersyscall/exitsyscall";
             sched2011: $crate::sched2011::Sched2011, "Go 1.0 (July 2011, seed 002): one schedlock, global run queue, lock-free syscall fast paths";
             sched2013: $crate::sched2013::Sched2013, "Go 1.1 (2013, seeds 000/003): G-M-P, per-P locked growable run queues, work stealing, sysmon";
+            sched2014: $crate::sched2014::Sched2014, "Go 1.4 (late 2014, seeds 001/004): lock-free 256-slot per-P rings, preemption at preempt points, Gscan";
+            sched2014_nopreempt: $crate::sched2014::Sched2014NoPreempt, "the 2014 scheduler with preemption turned off (Config switch), to show what it buys";
         }
     };
 }
 
 /// Calls `$callback! { $({ name: "..", run: module::function, go: "Benchmark..", core: bool,
-/// batch: u64, about: ".." },)* }` with every workload. `run` names a function in
-/// `crate::workloads` that is generic over `S: Scheduler` and does N operations; `go` is the
-/// row name in tables and in bench.txt; `core` puts the workload in `lab compare`'s default
-/// set; `batch` is the smallest N that does any work (the ramp goes on to at least that).
+/// batch: u64, hog: bool, about: ".." },)* }` with every workload. `run` names a function in
+/// `crate::workloads` that is generic over `S: Scheduler` and does `b.n` operations of a
+/// [`B`](crate::workloads::B); `go` is the row name in tables and in bench.txt; `core` puts
+/// the workload in `lab compare`'s default set; `batch` is the smallest N that does any work
+/// (the ramp goes on to at least that); `hog` says a CPU hog in it can only be interrupted by
+/// preemption, so a generation without it reports the workload starved.
 ///
-/// To add a workload: write `pub fn my_work<S: Scheduler>(n: u64)` in `workloads/` and add one
-/// line here, e.g.
-/// `{ name: "ping-pong", run: chan::ping_pong, go: "BenchmarkPingPong", core: false, batch: 1, about: "two goroutines over an unbuffered channel" },`
+/// To add a workload: write `pub fn my_work<S: Scheduler>(b: &mut B)` in `workloads/` and add
+/// one line here, e.g.
+/// `{ name: "my-work", run: mine::my_work, go: "BenchmarkMyWork", core: false, batch: 1, hog: false, about: "what it does" },`
 #[macro_export]
 macro_rules! for_each_workload {
     ($callback:ident) => {
         $callback! {
-            { name: "syscall", run: syscall::syscall, go: "BenchmarkSyscall", core: true, batch: 1000, about: "GOMAXPROCS goroutines share N/1000 batches: a gosched, then 1000 empty entersyscall/exitsyscall pairs (seed 002)" },
-            { name: "syscall-work", run: syscall::syscall_work, go: "BenchmarkSyscallWork", core: true, batch: 1000, about: "as syscall, with 100 steps of foo*=2; foo/=2 inside each pair (seed 002)" },
-            { name: "create-goroutines", run: create::create_goroutines, go: "BenchmarkCreateGoroutines", core: true, batch: 1, about: "one chain: each goroutine spawns the next and exits; the last signals a channel" },
-            { name: "create-goroutines-parallel", run: create::create_goroutines_parallel, go: "BenchmarkCreateGoroutinesParallel", core: true, batch: 1, about: "GOMAXPROCS such chains of N/GOMAXPROCS at once" },
-            { name: "syscall-excess", run: syscall::syscall_excess, go: "BenchmarkSyscallExcess", core: false, batch: 1000, about: "as syscall, with 4*GOMAXPROCS goroutines" },
-            { name: "syscall-excess-work", run: syscall::syscall_excess_work, go: "BenchmarkSyscallExcessWork", core: false, batch: 1000, about: "as syscall-work, with 4*GOMAXPROCS goroutines" },
-            { name: "syscall-block", run: syscall::syscall_block, go: "BenchmarkSyscallBlock", core: false, batch: 10, about: "GOMAXPROCS goroutines, batches of 10 syscalls that each really block (a 20 us sleep)" },
-            { name: "create-goroutines-single", run: create::create_goroutines_single, go: "BenchmarkCreateGoroutinesSingle", core: false, batch: 1, about: "main spawns N goroutines that each mark a WaitGroup done, and waits" },
+            { name: "syscall", run: syscall::syscall, go: "BenchmarkSyscall", core: true, batch: 1000, hog: false, about: "GOMAXPROCS goroutines share N/1000 batches: a gosched, then 1000 empty entersyscall/exitsyscall pairs (seed 002); per-batch latency" },
+            { name: "syscall-work", run: syscall::syscall_work, go: "BenchmarkSyscallWork", core: true, batch: 1000, hog: false, about: "as syscall, with 100 steps of foo*=2; foo/=2 inside each pair (seed 002)" },
+            { name: "create-goroutines", run: create::create_goroutines, go: "BenchmarkCreateGoroutines", core: true, batch: 1, hog: false, about: "one chain: each goroutine spawns the next and exits; the last signals a channel" },
+            { name: "create-goroutines-parallel", run: create::create_goroutines_parallel, go: "BenchmarkCreateGoroutinesParallel", core: true, batch: 1, hog: false, about: "GOMAXPROCS such chains of N/GOMAXPROCS at once" },
+            { name: "ping-pong", run: chan::ping_pong, go: "BenchmarkPingPong", core: true, batch: 1, hog: false, about: "two goroutines over unbuffered channels, ns per round trip; send-to-receive (wake-up) latency" },
+            { name: "ping-pong-hog", run: chan::ping_pong_hog, go: "BenchmarkPingPongHog", core: true, batch: 1, hog: true, about: "at GOMAXPROCS 1, ping-pong beside a CPU hog that only preemption interrupts; starved without it" },
+            { name: "gc-pause", run: gc::gc_pause, go: "BenchmarkGCPause", core: true, batch: 1, hog: false, about: "gc() while GOMAXPROCS goroutines spin (a preempt point every 2 us, a gosched every 1 ms); ns per gc, STW pause percentiles" },
+            { name: "matmult", run: matmult::matmult_bench, go: "BenchmarkMatmult", core: true, batch: 1, hog: false, about: "Go's recursive fork-join matrix product with channels, N ~ side^3, result checked" },
+            { name: "chain-spawn", run: tokio::chain_spawn, go: "BenchmarkChainSpawn", core: true, batch: 1, hog: false, about: "tokio's chained_spawn: a chain of 1000 goroutines per op" },
+            { name: "yield-many", run: tokio::yield_many, go: "BenchmarkYieldMany", core: true, batch: 1, hog: false, about: "tokio's yield_many: 200 goroutines yield 1000 times each per op" },
+            { name: "wakeup-spinning-5us", run: wakeup::spinning_5us, go: "BenchmarkWakeupParallelSpinning/5µs", core: true, batch: 1, hog: false, about: "Go's WakeupParallelSpinning: two goroutines alternate, spinning 5 us (+5 us for the sender) between hops; wake-up latency" },
+            { name: "wakeup-syscall-5us", run: wakeup::syscall_5us, go: "BenchmarkWakeupParallelSyscall/5µs", core: true, batch: 1, hog: false, about: "as wakeup-spinning-5us, sleeping in a syscall instead of spinning" },
+            { name: "wakeup-spinning-0us", run: wakeup::spinning_0us, go: "BenchmarkWakeupParallelSpinning/0s", core: false, batch: 1, hog: false, about: "the delay sweep's 0 us point" },
+            { name: "wakeup-spinning-50us", run: wakeup::spinning_50us, go: "BenchmarkWakeupParallelSpinning/50µs", core: false, batch: 1, hog: false, about: "the delay sweep's 50 us point" },
+            { name: "wakeup-syscall-0us", run: wakeup::syscall_0us, go: "BenchmarkWakeupParallelSyscall/0s", core: false, batch: 1, hog: false, about: "the delay sweep's 0 us point (a sched_yield syscall)" },
+            { name: "wakeup-syscall-50us", run: wakeup::syscall_50us, go: "BenchmarkWakeupParallelSyscall/50µs", core: false, batch: 1, hog: false, about: "the delay sweep's 50 us point" },
+            { name: "syscall-excess", run: syscall::syscall_excess, go: "BenchmarkSyscallExcess", core: false, batch: 1000, hog: false, about: "as syscall, with 4*GOMAXPROCS goroutines" },
+            { name: "syscall-excess-work", run: syscall::syscall_excess_work, go: "BenchmarkSyscallExcessWork", core: false, batch: 1000, hog: false, about: "as syscall-work, with 4*GOMAXPROCS goroutines" },
+            { name: "syscall-block", run: syscall::syscall_block, go: "BenchmarkSyscallBlock", core: false, batch: 10, hog: false, about: "GOMAXPROCS goroutines, batches of 10 syscalls that each really block (a 20 us sleep)" },
+            { name: "create-goroutines-single", run: create::create_goroutines_single, go: "BenchmarkCreateGoroutinesSingle", core: false, batch: 1, hog: false, about: "main spawns N goroutines that each mark a WaitGroup done, and waits" },
         }
     };
 }
@@ -64,7 +80,9 @@ pub struct SchedInfo {
     /// The generation's limit on procs.
     pub max_procs: usize,
     /// [`runner::measure`] for this scheduler, looking the workload up by name.
-    measure: fn(&WorkloadInfo, usize, Duration) -> Option<Result<Measurement, schedcore::RunError>>,
+    measure: fn(&WorkloadInfo, &Settings) -> Option<Result<Measurement, schedcore::RunError>>,
+    /// Whether the generation preempts (`Scheduler::PREEMPTIVE`).
+    pub preemptive: bool,
 }
 
 /// A workload of the registry.
@@ -77,6 +95,8 @@ pub struct WorkloadInfo {
     pub core: bool,
     /// The smallest N that does any work: the ramp goes on until N reaches it.
     pub batch: u64,
+    /// Holds a CPU hog that only preemption interrupts: starved on generations without it.
+    pub hog: bool,
     pub about: &'static str,
 }
 
@@ -87,16 +107,24 @@ pub struct PeerInfo {
     pub about: &'static str,
     pub max_procs: usize,
     /// Measures a workload by name; `NotApplicable` where the peer cannot express it.
-    pub measure: fn(&WorkloadInfo, usize, Duration) -> Result<Measurement, Failure>,
+    pub measure: fn(&WorkloadInfo, &Settings) -> Result<Measurement, Failure>,
 }
 
 /// Every peer. To add one: a module in `peers/` with a `measure` function, and one entry here.
-pub const PEERS: &[PeerInfo] = &[PeerInfo {
-    name: crate::peers::floor::NAME,
-    about: "the same loops on plain threads: two uncontended CAS per syscall, a coroutine on a cached stack per spawn",
-    max_procs: PROCS_LIMIT,
-    measure: crate::peers::floor::measure,
-}];
+pub const PEERS: &[PeerInfo] = &[
+    PeerInfo {
+        name: crate::peers::floor::NAME,
+        about: "the same loops on plain threads: two uncontended CAS per syscall, a coroutine on a cached stack per spawn",
+        max_procs: PROCS_LIMIT,
+        measure: crate::peers::floor::measure,
+    },
+    PeerInfo {
+        name: crate::peers::rayon::NAME,
+        about: "a rayon pool of procs threads: matmult with join, the spawn chains with rayon::spawn and a latch",
+        max_procs: PROCS_LIMIT,
+        measure: crate::peers::rayon::measure,
+    },
+];
 
 /// Visits a scheduler type chosen at run time: `visit::<S>` is monomorphized for each one.
 pub trait SchedVisitor {
@@ -112,6 +140,7 @@ macro_rules! scheduler_tables {
             about: $about,
             max_procs: <$ty as Scheduler>::MAX_PROCS,
             measure: measure_by_name::<$ty>,
+            preemptive: <$ty as Scheduler>::PREEMPTIVE,
         },)*];
 
         /// Calls `v.visit::<S>()` with the scheduler named `name`; `None` if there is none.
@@ -126,18 +155,19 @@ macro_rules! scheduler_tables {
 for_each_scheduler!(scheduler_tables);
 
 macro_rules! workload_tables {
-    ($({ name: $name:literal, run: $m:ident :: $f:ident, go: $go:literal, core: $core:literal, batch: $batch:literal, about: $about:literal },)*) => {
+    ($({ name: $name:literal, run: $m:ident :: $f:ident, go: $go:literal, core: $core:literal, batch: $batch:literal, hog: $hog:literal, about: $about:literal },)*) => {
         /// Every workload, in the order tables show them.
         pub const WORKLOADS: &[WorkloadInfo] = &[$(WorkloadInfo {
             name: $name,
             go_name: $go,
             core: $core,
             batch: $batch,
+            hog: $hog,
             about: $about,
         },)*];
 
-        /// The workload named `name`, monomorphized for `S`: a function of N.
-        pub fn workload_fn<S: Scheduler>(name: &str) -> Option<fn(u64)> {
+        /// The workload named `name`, monomorphized for `S`.
+        pub fn workload_fn<S: Scheduler>(name: &str) -> Option<fn(&mut B)> {
             match name {
                 $($name => Some($crate::workloads::$m::$f::<S>),)*
                 _ => None,
@@ -149,10 +179,9 @@ for_each_workload!(workload_tables);
 
 fn measure_by_name<S: Scheduler>(
     bench: &WorkloadInfo,
-    procs: usize,
-    benchtime: Duration,
+    settings: &Settings,
 ) -> Option<Result<Measurement, schedcore::RunError>> {
-    workload_fn::<S>(bench.name).map(|f| runner::measure::<S>(f, bench.batch, procs, benchtime))
+    workload_fn::<S>(bench.name).map(|f| runner::measure::<S>(f, bench.batch, settings))
 }
 
 impl SchedInfo {
@@ -160,10 +189,9 @@ impl SchedInfo {
     pub fn measure(
         &self,
         bench: &WorkloadInfo,
-        procs: usize,
-        benchtime: Duration,
+        settings: &Settings,
     ) -> Option<Result<Measurement, schedcore::RunError>> {
-        (self.measure)(bench, procs, benchtime)
+        (self.measure)(bench, settings)
     }
 }
 

@@ -5,7 +5,7 @@
 use crate::benchfmt;
 use crate::machine::Machine;
 use crate::runner::Measurement;
-use crate::stats::Spread;
+use crate::stats::{Percentiles, Spread};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -43,6 +43,15 @@ pub struct Row {
     pub counters_per_op: BTreeMap<String, f64>,
     /// Why there is no figure ("n/a"), if there is none.
     pub na: Option<String>,
+    /// A run was starved: a CPU hog that the generation could not preempt had to give up
+    /// for the others to finish. There is no figure; counters and ramp are the starved run's.
+    #[serde(default)]
+    pub starved: bool,
+    /// Latency percentiles in ns of the median run, by histogram: `wakeup` (send to receive),
+    /// `batch` (one syscall batch), `stw_pause` (the Report's stop-the-world pauses, over
+    /// every round of the run).
+    #[serde(default)]
+    pub latency: BTreeMap<String, Percentiles>,
 }
 
 impl Row {
@@ -55,6 +64,9 @@ impl Row {
         cores: usize,
         runs: &[Measurement],
     ) -> Row {
+        if let Some(starved) = runs.iter().find(|m| m.starved) {
+            return Row::starved(sched, peer, bench, procs, cores, starved);
+        }
         let figures: Vec<f64> = runs.iter().map(Measurement::ns_per_op).collect();
         let spread = Spread::of(&figures).expect("at least one run");
         let median = &runs[spread.median_run];
@@ -90,6 +102,41 @@ impl Row {
             counters: median.counters.clone(),
             counters_per_op,
             na: None,
+            starved: false,
+            latency: percentiles(median),
+        }
+    }
+
+    /// A row for a starved combination: no figure; the starved run's counters and ramp.
+    pub fn starved(
+        sched: &str,
+        peer: bool,
+        bench: &crate::registry::WorkloadInfo,
+        procs: usize,
+        cores: usize,
+        run: &Measurement,
+    ) -> Row {
+        let total_ops = run.ramp.total_ops();
+        Row {
+            starved: true,
+            total_ops: Some(total_ops),
+            ramp: run
+                .ramp
+                .rounds
+                .iter()
+                .map(|r| RoundJson {
+                    n: r.n,
+                    ns: r.elapsed.as_nanos() as u64,
+                })
+                .collect(),
+            counters: run.counters.clone(),
+            counters_per_op: run
+                .counters
+                .iter()
+                .map(|(k, v)| (k.clone(), *v as f64 / total_ops.max(1) as f64))
+                .collect(),
+            na: None,
+            ..Row::not_applicable(sched, peer, bench, procs, cores, "")
         }
     }
 
@@ -120,8 +167,18 @@ impl Row {
             counters: BTreeMap::new(),
             counters_per_op: BTreeMap::new(),
             na: Some(why.to_string()),
+            starved: false,
+            latency: BTreeMap::new(),
         }
     }
+}
+
+/// The percentiles of every latency histogram of a run.
+fn percentiles(m: &Measurement) -> BTreeMap<String, Percentiles> {
+    m.latencies
+        .iter()
+        .filter_map(|(k, h)| Some((k.clone(), Percentiles::of(h)?)))
+        .collect()
 }
 
 /// One round of a ramp, as the JSON shows it.
@@ -140,6 +197,9 @@ pub struct Results {
     /// The command line, as in command.txt.
     pub command: String,
     pub benchtime_ns: u64,
+    /// How long a CPU hog waited without progress of the others before giving up.
+    #[serde(default)]
+    pub starve_after_ns: u64,
     pub count: usize,
     /// Schedulers, then peers, in the order of the table's columns.
     pub columns: Vec<String>,
@@ -174,6 +234,15 @@ impl Results {
             .iter()
             .flat_map(|r| r.counters.keys().map(String::as_str))
             .collect();
+        let lat_names: BTreeSet<&str> = self
+            .rows
+            .iter()
+            .flat_map(|r| r.latency.keys().map(String::as_str))
+            .collect();
+        let lat_cols: Vec<String> = lat_names
+            .iter()
+            .flat_map(|n| ["p50", "p90", "p99", "p99.9", "max"].map(|p| format!("{n}_{p}_ns")))
+            .collect();
         let mut w = csv::Writer::from_writer(Vec::new());
         let mut header: Vec<&str> = vec![
             "sched",
@@ -188,7 +257,9 @@ impl Results {
             "total_ops",
             "oversubscribed",
             "na",
+            "starved",
         ];
+        header.extend(lat_cols.iter().map(String::as_str));
         header.extend(names.iter().copied());
         w.write_record(&header)?;
         let opt = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
@@ -210,7 +281,14 @@ impl Results {
                 r.total_ops.map(|n| n.to_string()).unwrap_or_default(),
                 r.oversubscribed.to_string(),
                 r.na.clone().unwrap_or_default(),
+                r.starved.to_string(),
             ];
+            for n in &lat_names {
+                match r.latency.get(*n) {
+                    Some(p) => rec.extend(p.labelled().map(|(_, v)| v.to_string())),
+                    None => rec.extend((0..5).map(|_| String::new())),
+                }
+            }
             rec.extend(
                 names
                     .iter()

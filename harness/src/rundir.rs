@@ -46,6 +46,11 @@ impl RunDir {
         })
     }
 
+    /// The temporary folder, for writers that want a path (the charts).
+    pub fn path(&self) -> &Path {
+        self.tmp.path()
+    }
+
     /// Writes one file into the folder.
     pub fn write(&self, file: &str, contents: &str) -> io::Result<()> {
         std::fs::write(self.tmp.path().join(file), contents)

@@ -1,11 +1,41 @@
 //! One measurement: boot a runtime, ramp N inside its main goroutine timing only the workload's
-//! loop, and keep the last round's figure with the runtime's counters.
+//! loop, and keep the last round's figure and latencies with the runtime's counters.
 
-use crate::ramp::{ramp, Ramp};
-use schedcore::{Config, RunError, Scheduler};
+use crate::ramp::{ramp_until, Ramp};
+use crate::workloads::{B, DEFAULT_STARVE_AFTER};
+use hdrhistogram::Histogram;
+use schedcore::{Config, Counter, RunError, Scheduler};
 use std::collections::BTreeMap;
 use std::fmt;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+/// How to measure: the knobs of one measurement, the same for every subject of a comparison.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// GOMAXPROCS.
+    pub procs: usize,
+    /// Aim for a timed round of this length (Go's -benchtime).
+    pub benchtime: Duration,
+    /// A CPU hog gives up after this long without progress of the others (see
+    /// [`crate::workloads::Stall`]).
+    pub starve_after: Duration,
+    /// Go's GODEBUG=schedtrace: the runtime prints a SCHED line this often.
+    pub schedtrace: Option<Duration>,
+}
+
+impl Settings {
+    pub fn new(procs: usize, benchtime: Duration) -> Settings {
+        Settings {
+            procs,
+            benchtime,
+            starve_after: DEFAULT_STARVE_AFTER,
+            schedtrace: None,
+        }
+    }
+}
+
+/// The name of the histogram of stop-the-world pauses (from the Report) among the latencies.
+pub const STW_PAUSE: &str = "stw_pause";
 
 /// What one runtime (or one peer run) measured.
 #[derive(Clone, Debug)]
@@ -15,6 +45,12 @@ pub struct Measurement {
     /// The runtime's counters over the whole run (every round: divide by
     /// `ramp.total_ops()` for a figure per op).
     pub counters: BTreeMap<String, u64>,
+    /// Latency histograms in ns: those the workload recorded in the last round, and the
+    /// Report's stop-the-world pauses over the whole run ([`STW_PAUSE`]) when it collected.
+    pub latencies: BTreeMap<String, Histogram<u64>>,
+    /// The last round was starved: a CPU hog had to give up for the others to finish, so
+    /// there is no figure.
+    pub starved: bool,
 }
 
 impl Measurement {
@@ -46,26 +82,55 @@ impl fmt::Display for Failure {
     }
 }
 
-/// One measurement of `work` on a fresh `S` runtime with `procs`: `S::run` boots it (threads
-/// are created before the first round), the main goroutine ramps N toward `benchtime`, and
-/// each round times `work(n)` alone; `min_n` is the workload's batch (see [`ramp`]).
+/// One timed round of `work` with `n` operations, inside a goroutine of a running runtime:
+/// the timer runs from the call to its return unless the workload stops it earlier.
+pub fn round(work: fn(&mut B), n: u64, starve_after: Duration) -> B {
+    let mut b = B::new(n, starve_after);
+    b.start_timer();
+    work(&mut b);
+    b.stop_timer();
+    b
+}
+
+/// One measurement of `work` on a fresh `S` runtime: `S::run` boots it with the settings'
+/// procs (threads are created before the first round), the main goroutine ramps N toward
+/// `benchtime`, and each round times `work` alone; `min_n` is the workload's batch (see
+/// [`crate::ramp::ramp`]). A starved round ends the ramp.
 pub fn measure<S: Scheduler>(
-    work: fn(u64),
+    work: fn(&mut B),
     min_n: u64,
-    procs: usize,
-    benchtime: Duration,
+    settings: &Settings,
 ) -> Result<Measurement, RunError> {
-    let (ramp, report) = S::run(&Config::new(procs), move || {
-        ramp(benchtime, min_n, |n| {
-            let t = Instant::now();
-            work(n);
-            t.elapsed()
-        })
+    let cfg = Config {
+        schedtrace: settings.schedtrace,
+        ..Config::new(settings.procs)
+    };
+    let (benchtime, starve_after) = (settings.benchtime, settings.starve_after);
+    let ((ramp, last), report) = S::run(&cfg, move || {
+        let mut last = None;
+        let ramp = ramp_until(benchtime, min_n, |n| {
+            let mut b = round(work, n, starve_after);
+            let out = (b.elapsed(), b.starved());
+            last = Some((b.take_latencies(), b.starved()));
+            out
+        });
+        (ramp, last.expect("a ramp has at least one round"))
     })?;
+    let (lat, starved) = last;
     let counters = report
         .counters
         .iter()
         .map(|(k, v)| (k.to_string(), *v))
         .collect();
-    Ok(Measurement { ramp, counters })
+    let mut latencies: BTreeMap<String, Histogram<u64>> =
+        lat.into_iter().map(|(k, h)| (k.to_string(), h)).collect();
+    if report.counter(Counter::Gcs) > 0 && !report.stw_pause_ns.is_empty() {
+        latencies.insert(STW_PAUSE.to_string(), report.stw_pause_ns.clone());
+    }
+    Ok(Measurement {
+        ramp,
+        counters,
+        latencies,
+        starved,
+    })
 }

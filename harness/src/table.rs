@@ -21,6 +21,7 @@ pub fn delta(base: f64, v: f64) -> String {
 fn cell(row: Option<&Row>, count: usize) -> String {
     match row {
         None => String::new(),
+        Some(r) if r.starved => "starved".into(),
         Some(r) => match (r.ns_per_op, r.min, r.max) {
             (Some(med), Some(lo), Some(hi)) if count > 1 && med > 0.0 => {
                 let spread = (hi - med).max(med - lo) / med * 100.0;
@@ -53,6 +54,7 @@ pub fn render(res: &Results) -> String {
     let mut lines = vec![header];
     let mut any_over = false;
     let mut notes: Vec<String> = Vec::new();
+    let mut starved: Vec<String> = Vec::new();
     for (bench, go_name, procs) in keys {
         let find = |sched: &str| {
             res.rows
@@ -73,6 +75,12 @@ pub fn render(res: &Results) -> String {
         for (i, c) in cols.iter().enumerate() {
             let row = find(c);
             line.push(cell(row, res.count));
+            if row.is_some_and(|r| r.starved) {
+                let s = format!("{c} on {bench}");
+                if !starved.contains(&s) {
+                    starved.push(s);
+                }
+            }
             if let Some(why) = row.and_then(|r| r.na.as_deref()) {
                 let note = format!("n/a: {c} on {bench}: {why}");
                 if !notes.contains(&note) {
@@ -122,8 +130,82 @@ pub fn render(res: &Results) -> String {
             res.machine.cores
         );
     }
+    if !starved.is_empty() {
+        let _ = writeln!(
+            out,
+            "starved: {}: a CPU hog kept its CPU, the others made no progress for {}, and it gave up (no preemption)",
+            starved.join(", "),
+            humantime::format_duration(std::time::Duration::from_nanos(res.starve_after_ns))
+        );
+    }
     for n in notes {
         let _ = writeln!(out, "{n}");
+    }
+    out
+}
+
+/// The latency percentiles of every row that recorded any: one line per workload, procs,
+/// column and histogram, in ns.
+pub fn render_latency(res: &Results) -> String {
+    let mut lines = vec![vec![
+        "benchmark".to_string(),
+        "sched".into(),
+        "latency".into(),
+        "count".into(),
+        "p50".into(),
+        "p90".into(),
+        "p99".into(),
+        "p99.9".into(),
+        "max".into(),
+    ]];
+    for r in &res.rows {
+        if r.starved {
+            continue;
+        }
+        for (name, p) in &r.latency {
+            let mut l = vec![
+                row_name(&r.go_name, r.procs),
+                r.sched.clone(),
+                name.clone(),
+                p.count.to_string(),
+            ];
+            l.extend(p.labelled().iter().map(|(_, v)| format_ns(*v as f64)));
+            lines.push(l);
+        }
+    }
+    if lines.len() == 1 {
+        return String::new();
+    }
+    align(&lines)
+}
+
+/// Lines of cells, the first column left-aligned, the others right-aligned.
+fn align(lines: &[Vec<String>]) -> String {
+    let ncols = lines[0].len();
+    let widths: Vec<usize> = (0..ncols)
+        .map(|j| {
+            lines
+                .iter()
+                .map(|l| l.get(j).map_or(0, |c| c.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for l in lines {
+        let mut s = String::new();
+        for (j, c) in l.iter().enumerate() {
+            let pad = widths[j] - c.chars().count();
+            if j == 0 {
+                s.push_str(c);
+                s.push_str(&" ".repeat(pad));
+            } else {
+                s.push_str("   ");
+                s.push_str(&" ".repeat(pad));
+                s.push_str(c);
+            }
+        }
+        let _ = writeln!(out, "{}", s.trim_end());
     }
     out
 }

@@ -218,6 +218,8 @@ fn row(sched: &str, bench: &str, procs: usize, ns: Option<f64>, over: bool) -> R
         } else {
             None
         },
+        starved: false,
+        latency: BTreeMap::new(),
     }
 }
 
@@ -227,6 +229,7 @@ fn results(rows: Vec<Row>) -> Results {
         label: "t".into(),
         command: "lab compare".into(),
         benchtime_ns: 1,
+        starve_after_ns: 1_000_000_000,
         count: 1,
         columns: vec!["old".into(), "new".into(), "floor".into()],
         machine: Machine {

@@ -1,21 +1,26 @@
 //! `lab`: runs the lab's workloads on the scheduler generations side by side.
 //!
 //! `lab list` prints what the registry holds; `lab compare` measures every combination, prints
-//! the table (or the JSON) and writes a run folder under `results/`. Every error is one line on
-//! stderr and exit code 2.
+//! the table (or the JSON) and writes a run folder under `results/` (data, charts, summary.md);
+//! `lab run` measures one combination and prints every counter and latency percentile;
+//! `lab plot` redraws a saved run's charts and summary. Every error is one line on stderr and
+//! exit code 2.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use harness::compare::Plan;
+use harness::chart;
+use harness::compare::{Plan, Subject};
 use harness::error::LabError;
 use harness::machine::{self, Machine};
 use harness::procs::{parse_procs, ProcsError};
 use harness::progress::Progress;
 use harness::registry;
-use harness::results::Results;
+use harness::results::{Results, Row};
 use harness::rundir::{self, RunDir};
+use harness::runner::{Failure, Settings};
+use harness::summary;
 use harness::table;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
@@ -32,8 +37,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Measure workloads on schedulers (and peers) and print the table in the seed's shape.
+    /// Measure workloads on schedulers (and peers), print the table in the seed's shape, and
+    /// write a run folder (results, bench.txt, machine, charts, summary.md).
     Compare(CompareArgs),
+    /// Measure one workload on one scheduler (or peer) and print every counter of the Report
+    /// and every latency percentile.
+    Run(RunArgs),
+    /// Redraw the charts and summary.md of a saved run folder from its results.json and
+    /// machine.json.
+    Plot(PlotArgs),
     /// List the schedulers, workloads and peers.
     List,
 }
@@ -92,6 +104,43 @@ struct CompareArgs {
     /// No progress on stderr
     #[arg(long)]
     quiet: bool,
+    /// A CPU hog gives up (and the run is reported starved) after the others made no
+    /// progress for this long
+    #[arg(long, default_value = "1s", value_parser = duration_arg)]
+    starve_after: Duration,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// The scheduler (or peer)
+    #[arg(long)]
+    sched: String,
+    /// The workload
+    #[arg(long)]
+    bench: String,
+    /// GOMAXPROCS
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=harness::procs::PROCS_LIMIT as i64))]
+    procs: u32,
+    /// Aim for a timed round of this length (Go's -benchtime)
+    #[arg(long, default_value = "250ms", value_parser = duration_arg)]
+    benchtime: Duration,
+    /// Print the scheduler's state this often, in the shape of Go's GODEBUG=schedtrace line
+    /// (on stderr, from sysmon or, in 2011, a monitor thread)
+    #[arg(long, value_parser = duration_arg)]
+    schedtrace: Option<Duration>,
+    /// A CPU hog gives up (and the run is reported starved) after the others made no
+    /// progress for this long
+    #[arg(long, default_value = "1s", value_parser = duration_arg)]
+    starve_after: Duration,
+    /// What to print on stdout
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+}
+
+#[derive(Args)]
+struct PlotArgs {
+    /// A run folder written by `lab compare`
+    run_dir: PathBuf,
 }
 
 fn main() -> ExitCode {
@@ -114,6 +163,8 @@ fn main() -> ExitCode {
             Ok(())
         }
         Cmd::Compare(args) => compare(args),
+        Cmd::Run(args) => run(args),
+        Cmd::Plot(args) => plot(&args.run_dir),
     });
     match result {
         Ok(Ok(())) => ExitCode::SUCCESS,
@@ -136,7 +187,7 @@ fn main() -> ExitCode {
 /// the usage block and the pointer to --help.
 fn one_line(e: &clap::Error) -> String {
     if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-        return "a command is needed: compare or list (see lab --help)".into();
+        return "a command is needed: compare, run, plot or list (see lab --help)".into();
     }
     let text = e.render().to_string();
     let parts: Vec<&str> = text
@@ -192,6 +243,15 @@ fn list() {
         let mark = if w.core { "*" } else { " " };
         out.push_str(&format!("  {:<27}{mark} {}\n", w.name, w.about));
     }
+    let preemptive: Vec<&str> = registry::SCHEDULERS
+        .iter()
+        .filter(|s| s.preemptive)
+        .map(|s| s.name)
+        .collect();
+    out.push_str(&format!(
+        "  (workloads with a CPU hog report \"starved\" on schedulers without preemption; preemptive: {})\n",
+        if preemptive.is_empty() { "none".to_string() } else { preemptive.join(", ") }
+    ));
     out.push_str("peers (add with --peers):\n");
     for p in registry::PEERS {
         out.push_str(&format!("  {:<28} {}\n", p.name, p.about));
@@ -229,7 +289,7 @@ fn compare(args: CompareArgs) -> Result<(), LabError> {
             args.label
         )));
     }
-    let plan = Plan::new(
+    let mut plan = Plan::new(
         &args.sched,
         &args.bench,
         &args.peers,
@@ -238,6 +298,7 @@ fn compare(args: CompareArgs) -> Result<(), LabError> {
         args.count as usize,
         cores,
     )?;
+    plan.starve_after = args.starve_after;
     let io_err = |err| LabError::Io {
         path: args.out.clone(),
         err,
@@ -257,6 +318,7 @@ fn compare(args: CompareArgs) -> Result<(), LabError> {
         label: args.label.clone(),
         command: command.clone(),
         benchtime_ns: plan.benchtime.as_nanos() as u64,
+        starve_after_ns: plan.starve_after.as_nanos() as u64,
         count: plan.count,
         columns: plan.columns(),
         machine,
@@ -277,16 +339,31 @@ fn compare(args: CompareArgs) -> Result<(), LabError> {
     .map_err(io_err)?;
     dir.write("command.txt", &format!("{command}\n"))
         .map_err(io_err)?;
+    let charts =
+        chart::draw_all(&results, &results.machine, dir.path()).map_err(LabError::Chart)?;
+    dir.write(
+        "summary.md",
+        &summary::render(&results, &results.machine, &charts),
+    )
+    .map_err(io_err)?;
     let path = dir.commit().map_err(io_err)?;
 
     let mut stdout = std::io::stdout().lock();
     let _ = match args.format {
-        Format::Table => write!(
-            stdout,
-            "{}\nresults in {}\n",
-            table::render(&results),
-            path.display()
-        ),
+        Format::Table => {
+            let lat = table::render_latency(&results);
+            let lat = if lat.is_empty() {
+                lat
+            } else {
+                format!("\nlatency percentiles (ns, median run):\n{lat}")
+            };
+            write!(
+                stdout,
+                "{}{lat}\nresults in {}\n",
+                table::render(&results),
+                path.display()
+            )
+        }
         Format::Json => {
             if !args.quiet {
                 eprintln!("results in {}", path.display());
@@ -294,5 +371,160 @@ fn compare(args: CompareArgs) -> Result<(), LabError> {
             writeln!(stdout, "{json}")
         }
     };
+    Ok(())
+}
+
+/// `lab run`: one combination, every counter and latency percentile.
+fn run(args: RunArgs) -> Result<(), LabError> {
+    let cores = machine::cores();
+    let procs = args.procs as usize;
+    let (scheds, peers) = if registry::peer(&args.sched).is_some() {
+        (vec![], vec![args.sched.clone()])
+    } else {
+        (vec![args.sched.clone()], vec![])
+    };
+    let plan = Plan::new(
+        &scheds,
+        std::slice::from_ref(&args.bench),
+        &peers,
+        vec![procs],
+        args.benchtime,
+        1,
+        cores,
+    )?;
+    let subject = plan.subjects[0];
+    let bench = plan.benches[0];
+    let settings = Settings {
+        schedtrace: args.schedtrace,
+        starve_after: args.starve_after,
+        ..Settings::new(procs, args.benchtime)
+    };
+    let row = match subject.measure(bench, &settings) {
+        Ok(m) => Row::measured(subject.name(), subject.is_peer(), bench, procs, cores, &[m]),
+        Err(Failure::NotApplicable(why)) => {
+            Row::not_applicable(subject.name(), subject.is_peer(), bench, procs, cores, why)
+        }
+        Err(Failure::Run(err)) => {
+            return Err(LabError::Run {
+                sched: subject.name().to_string(),
+                bench: bench.name.to_string(),
+                procs,
+                err,
+            })
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    let _ = match args.format {
+        Format::Json => writeln!(
+            stdout,
+            "{}",
+            serde_json::to_string_pretty(&row).expect("a row serializes")
+        ),
+        Format::Table => write!(stdout, "{}", run_report(&row, subject, &settings)),
+    };
+    Ok(())
+}
+
+/// The text `lab run` prints for one row.
+fn run_report(row: &Row, subject: Subject, settings: &Settings) -> String {
+    use harness::benchfmt::{format_ns, row_name};
+    let mut s = format!(
+        "{} on {} at procs {}{} (benchtime {})\n",
+        row_name(&row.go_name, row.procs),
+        row.sched,
+        row.procs,
+        if row.oversubscribed {
+            ", oversubscribed"
+        } else {
+            ""
+        },
+        humantime::format_duration(settings.benchtime)
+    );
+    if let Some(why) = &row.na {
+        s.push_str(&format!("n/a: {why}\n"));
+        return s;
+    }
+    if row.starved {
+        s.push_str(&format!(
+            "starved: a CPU hog kept its CPU and the others made no progress for {}; {} has no preemption\n",
+            humantime::format_duration(settings.starve_after),
+            subject.name()
+        ));
+    } else if let (Some(ns), Some(n)) = (row.ns_per_op, row.iterations) {
+        s.push_str(&format!(
+            "{} ns/op   ({n} iterations in the timed round)\n",
+            format_ns(ns)
+        ));
+    }
+    let rounds: Vec<String> = row.ramp.iter().map(|r| r.n.to_string()).collect();
+    s.push_str(&format!(
+        "ramp: N = {} ({} ops in all)\n",
+        rounds.join(", "),
+        row.total_ops.unwrap_or(0)
+    ));
+    if !row.counters.is_empty() {
+        s.push_str("\ncounters, over every round        total          per op\n");
+        for (k, v) in &row.counters {
+            let per = row.counters_per_op.get(k).copied().unwrap_or(0.0);
+            s.push_str(&format!("  {k:<28} {v:>12}   {per:>12.6}\n"));
+        }
+    }
+    if !row.latency.is_empty() {
+        s.push_str(&format!(
+            "\n{:<28} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n",
+            "latency (ns)", "count", "p50", "p90", "p99", "p99.9", "max"
+        ));
+        for (k, p) in &row.latency {
+            let v = p.labelled().map(|(_, v)| format_ns(v as f64));
+            s.push_str(&format!(
+                "  {k:<26} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n",
+                p.count, v[0], v[1], v[2], v[3], v[4]
+            ));
+        }
+    }
+    s
+}
+
+/// `lab plot`: redraws the charts and summary.md of a saved run, from its results.json and
+/// machine.json. The new files are drawn into a temporary folder beside them and renamed over
+/// the old ones only once every one is drawn.
+fn plot(dir: &Path) -> Result<(), LabError> {
+    let not_a_run = |why: String| LabError::NotARun {
+        path: dir.to_path_buf(),
+        why,
+    };
+    if !dir.is_dir() {
+        return Err(not_a_run("no such folder".into()));
+    }
+    let read = |file: &str| {
+        std::fs::read_to_string(dir.join(file)).map_err(|e| not_a_run(format!("{file}: {e}")))
+    };
+    let results: Results = serde_json::from_str(&read("results.json")?)
+        .map_err(|e| not_a_run(format!("results.json: {e}")))?;
+    let machine: Machine = serde_json::from_str(&read("machine.json")?)
+        .map_err(|e| not_a_run(format!("machine.json: {e}")))?;
+    let io_err = |err| LabError::Io {
+        path: dir.to_path_buf(),
+        err,
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".tmp-plot-")
+        .tempdir_in(dir)
+        .map_err(io_err)?;
+    let charts = chart::draw_all(&results, &machine, tmp.path()).map_err(LabError::Chart)?;
+    std::fs::write(
+        tmp.path().join("summary.md"),
+        summary::render(&results, &machine, &charts),
+    )
+    .map_err(io_err)?;
+    for entry in std::fs::read_dir(tmp.path()).map_err(io_err)? {
+        let entry = entry.map_err(io_err)?;
+        std::fs::rename(entry.path(), dir.join(entry.file_name())).map_err(io_err)?;
+    }
+    println!(
+        "redrew {} charts and summary.md in {}",
+        charts.len(),
+        dir.display()
+    );
     Ok(())
 }

@@ -10,7 +10,7 @@
 use super::pool::{Job, Pool};
 use crate::ramp::ramp;
 use crate::registry::WorkloadInfo;
-use crate::runner::{Failure, Measurement};
+use crate::runner::{Failure, Measurement, Settings};
 use crate::workloads::syscall::{BLOCK_CALLS_PER_SCHED, CALLS_PER_SCHED, EXCESS};
 use crate::workloads::{blocking_call, local_work, no_work};
 use corosensei::stack::DefaultStack;
@@ -21,17 +21,14 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// The name in tables and in the JSON's `sched`.
 pub const NAME: &str = "floor";
 
 /// Measures `bench` on `procs` plain threads with a ramp toward `benchtime`.
-pub fn measure(
-    bench: &WorkloadInfo,
-    procs: usize,
-    benchtime: Duration,
-) -> Result<Measurement, Failure> {
+pub fn measure(bench: &WorkloadInfo, settings: &Settings) -> Result<Measurement, Failure> {
+    let (procs, benchtime) = (settings.procs, settings.benchtime);
     let job: fn(u64) -> Job = match bench.name {
         "syscall" => |n| batches(n, 1, CALLS_PER_SCHED, no_work),
         "syscall-work" => |n| batches(n, 1, CALLS_PER_SCHED, local_work),
@@ -64,6 +61,8 @@ pub fn measure(
     Ok(Measurement {
         ramp,
         counters: BTreeMap::new(),
+        latencies: BTreeMap::new(),
+        starved: false,
     })
 }
 

@@ -4,3 +4,4 @@
 
 pub mod floor;
 mod pool;
+pub mod rayon;

@@ -1,10 +1,11 @@
 //! Go's goroutine-creation benchmarks: chains where each goroutine spawns the next and exits
 //! (benchmarkCreateGoroutines), and one goroutine spawning N (BenchmarkCreateGoroutinesSingle).
 
+use super::B;
 use schedcore::{Chan, Scheduler, WaitGroup};
 
 /// One link of a chain: spawn the rest of the chain and exit; the last link signals `done`.
-fn chain<S: Scheduler>(n: u64, done: Chan<bool, S>) {
+pub(crate) fn chain<S: Scheduler>(n: u64, done: Chan<bool, S>) {
     if n == 0 {
         done.send(true);
         return;
@@ -26,17 +27,18 @@ fn chains<S: Scheduler>(n: u64, chains: usize) {
 }
 
 /// BenchmarkCreateGoroutines: one chain of N.
-pub fn create_goroutines<S: Scheduler>(n: u64) {
-    chains::<S>(n, 1);
+pub fn create_goroutines<S: Scheduler>(b: &mut B) {
+    chains::<S>(b.n, 1);
 }
 
 /// BenchmarkCreateGoroutinesParallel: GOMAXPROCS chains of N/GOMAXPROCS.
-pub fn create_goroutines_parallel<S: Scheduler>(n: u64) {
-    chains::<S>(n, S::gomaxprocs(0).max(1) as usize);
+pub fn create_goroutines_parallel<S: Scheduler>(b: &mut B) {
+    chains::<S>(b.n, S::gomaxprocs(0).max(1) as usize);
 }
 
 /// BenchmarkCreateGoroutinesSingle: main spawns N goroutines that each mark a WaitGroup done.
-pub fn create_goroutines_single<S: Scheduler>(n: u64) {
+pub fn create_goroutines_single<S: Scheduler>(b: &mut B) {
+    let n = b.n;
     let wg = WaitGroup::<S>::new();
     wg.add(n as i64);
     for _ in 0..n {

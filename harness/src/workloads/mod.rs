@@ -1,11 +1,183 @@
-//! The workloads, written once and generic over `S: Scheduler`: each is a function of N that
-//! runs inside a main goroutine and does N operations (Go's `b.N`). Only its body is timed.
+//! The workloads, written once and generic over `S: Scheduler`: each is a function of a [`B`]
+//! (Go's `*testing.B`) that runs inside a main goroutine and does `b.n` operations. Only the
+//! time between the timer's start and stop is counted (by default, the whole body).
 
 // `foo` is BenchmarkSyscallWork's own name for its variable; kept so the port reads alike.
 #![allow(clippy::disallowed_names)]
 
+pub mod chan;
 pub mod create;
+pub mod gc;
+pub mod matmult;
 pub mod syscall;
+pub mod tokio;
+pub mod wakeup;
+
+use hdrhistogram::Histogram;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// How long a CPU hog goes on while the goroutines it competes with make no progress, before it
+/// gives up and marks the round starved, when nothing else is said (`lab --starve-after`).
+pub const DEFAULT_STARVE_AFTER: Duration = Duration::from_secs(1);
+
+/// One round of a workload, as Go's `*testing.B` is: N, the timer, and what the round
+/// recorded besides its time (latency histograms, whether a hog starved the others).
+pub struct B {
+    /// The number of operations to do (Go's `b.N`).
+    pub n: u64,
+    /// A CPU hog gives up once the goroutines it competes with have made no progress for this
+    /// long; the round is then starved (see [`Stall`]).
+    pub starve_after: Duration,
+    started: Option<Instant>,
+    elapsed: Duration,
+    starved: bool,
+    latencies: BTreeMap<&'static str, Histogram<u64>>,
+}
+
+impl B {
+    /// A round of `n` operations, its timer stopped.
+    pub fn new(n: u64, starve_after: Duration) -> B {
+        B {
+            n,
+            starve_after,
+            started: None,
+            elapsed: Duration::ZERO,
+            starved: false,
+            latencies: BTreeMap::new(),
+        }
+    }
+
+    /// Go's `b.StartTimer`.
+    pub fn start_timer(&mut self) {
+        if self.started.is_none() {
+            self.started = Some(Instant::now());
+        }
+    }
+
+    /// Go's `b.StopTimer`: the time since the last start counts, what follows does not.
+    pub fn stop_timer(&mut self) {
+        if let Some(t) = self.started.take() {
+            self.elapsed += t.elapsed();
+        }
+    }
+
+    /// Go's `b.ResetTimer`: forgets the time so far (and restarts it if it runs).
+    pub fn reset_timer(&mut self) {
+        self.elapsed = Duration::ZERO;
+        if self.started.is_some() {
+            self.started = Some(Instant::now());
+        }
+    }
+
+    /// The time counted so far.
+    pub fn elapsed(&self) -> Duration {
+        self.elapsed + self.started.map_or(Duration::ZERO, |t| t.elapsed())
+    }
+
+    /// Marks the round starved: a hog had to give up for the others to finish, so its time
+    /// says nothing about the scheduler but that it cannot preempt.
+    pub fn set_starved(&mut self) {
+        self.starved = true;
+    }
+
+    pub fn starved(&self) -> bool {
+        self.starved
+    }
+
+    /// Adds `h` to the latency histogram named `name` (in nanoseconds).
+    pub fn record(&mut self, name: &'static str, h: &Histogram<u64>) {
+        self.latencies
+            .entry(name)
+            .or_insert_with(schedcore::report::latency_histogram)
+            .add(h)
+            .expect("latency histograms share their bounds");
+    }
+
+    /// The latency histograms recorded in this round.
+    pub fn latencies(&self) -> &BTreeMap<&'static str, Histogram<u64>> {
+        &self.latencies
+    }
+
+    /// Takes the histograms out.
+    pub fn take_latencies(&mut self) -> BTreeMap<&'static str, Histogram<u64>> {
+        std::mem::take(&mut self.latencies)
+    }
+}
+
+/// How a CPU hog knows it is starving the others: they bump `progress` as they go, and the hog
+/// checks in its own loop whether it moved within `starve_after`; if not, it gives up and
+/// says so. A deadline that slides with progress never cuts a slow but progressing round
+/// short (a preemptive generation lets the others run every 10 ms), and always ends a round
+/// on a generation where the hog keeps its CPU.
+pub struct Stall {
+    progress: AtomicU64,
+    starved: std::sync::atomic::AtomicBool,
+    starve_after: Duration,
+}
+
+impl Stall {
+    pub fn new(starve_after: Duration) -> Stall {
+        Stall {
+            progress: AtomicU64::new(0),
+            starved: std::sync::atomic::AtomicBool::new(false),
+            starve_after,
+        }
+    }
+
+    /// The others made progress. Cheap: one relaxed add on a word the hog only reads.
+    #[inline(always)]
+    pub fn progress(&self) {
+        self.progress.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A watch for the hog's loop.
+    pub fn watch(&self) -> StallWatch<'_> {
+        StallWatch {
+            stall: self,
+            seen: self.progress.load(Ordering::Relaxed),
+            since: Instant::now(),
+            tick: 0,
+        }
+    }
+
+    /// Whether some hog gave up.
+    pub fn starved(&self) -> bool {
+        self.starved.load(Ordering::Relaxed)
+    }
+}
+
+/// A hog's view of a [`Stall`].
+pub struct StallWatch<'a> {
+    stall: &'a Stall,
+    seen: u64,
+    since: Instant,
+    tick: u32,
+}
+
+impl StallWatch<'_> {
+    /// True once the others have made no progress for `starve_after` (and then marks the
+    /// stall starved). Reads the clock only every 64th call.
+    #[inline]
+    pub fn starving(&mut self) -> bool {
+        self.tick = self.tick.wrapping_add(1);
+        if self.tick % 64 != 0 {
+            return false;
+        }
+        let p = self.stall.progress.load(Ordering::Relaxed);
+        if p != self.seen {
+            self.seen = p;
+            self.since = Instant::now();
+            return false;
+        }
+        if self.since.elapsed() >= self.stall.starve_after {
+            self.stall.starved.store(true, Ordering::Relaxed);
+            return true;
+        }
+        false
+    }
+}
 
 /// The "syscall" of `syscall-work`: BenchmarkSyscallWork's 100 iterations of
 /// `foo *= 2; foo /= 2`. `black_box` keeps the compiler from folding the loop away; `foo`

@@ -1,11 +1,15 @@
 //! BenchmarkSyscall and its relatives (seed 002's proc_test.go, Go's BenchmarkSyscallExcess):
 //! goroutines share N/calls batches through an atomic counter; each batch is a gosched and then
 //! `calls` entersyscall/exitsyscall pairs around a body (nothing, local work, a blocking call).
+//! Each batch's time (the gosched included) goes into the `batch` latency histogram.
 
-use super::{blocking_call, local_work, no_work};
+use super::{blocking_call, local_work, no_work, B};
+use hdrhistogram::Histogram;
+use schedcore::report::latency_histogram;
 use schedcore::{Chan, Scheduler};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 /// BenchmarkSyscall's CallsPerSched: syscalls between two goscheds.
 pub const CALLS_PER_SCHED: u64 = 1000;
@@ -14,61 +18,72 @@ pub const BLOCK_CALLS_PER_SCHED: u64 = 10;
 /// BenchmarkSyscallExcess runs this many goroutines per proc.
 pub const EXCESS: usize = 4;
 
-/// The shared loop, monomorphized for each body (a function item, so no indirect call). `per_proc` goroutines for each of GOMAXPROCS; each reports on a channel
-/// whether its `foo` came back as 42.
+/// The shared loop, monomorphized for each body (a function item, so no indirect call).
+/// `per_proc` goroutines for each of GOMAXPROCS; each times its batches into a histogram of
+/// its own and reports on a channel whether its `foo` came back as 42, with the histogram.
 #[inline(always)]
-fn batches<S, B>(n: u64, per_proc: usize, calls: u64, body: B)
+fn batches<S, F>(b: &mut B, per_proc: usize, calls: u64, body: F)
 where
     S: Scheduler,
-    B: Fn(&mut i64) + Copy + Send + 'static,
+    F: Fn(&mut i64) + Copy + Send + 'static,
 {
     let procs = S::gomaxprocs(0).max(1) as usize;
     let goroutines = procs * per_proc;
-    let left = Arc::new(AtomicI64::new((n / calls) as i64));
-    let c = Chan::<bool, S>::new(goroutines);
+    let left = Arc::new(AtomicI64::new((b.n / calls) as i64));
+    let c = Chan::<(bool, Box<Histogram<u64>>), S>::new(goroutines);
     for _ in 0..goroutines {
         let left = left.clone();
         let c = c.clone();
         S::go(move || {
             let mut foo = 42i64;
+            let mut lat = Box::new(latency_histogram());
             // atomic.AddInt32(&N, -1) >= 0
             while left.fetch_sub(1, Ordering::SeqCst) > 0 {
+                let t = Instant::now();
                 S::gosched();
                 for _ in 0..calls {
                     S::entersyscall();
                     body(&mut foo);
                     S::exitsyscall();
                 }
+                lat.saturating_record(t.elapsed().as_nanos() as u64);
             }
-            c.send(foo == 42);
+            c.send((foo == 42, lat));
         });
     }
+    let mut lats = Vec::with_capacity(goroutines);
     for _ in 0..goroutines {
-        assert_eq!(c.recv(), Some(true), "local work changed foo");
+        let (ok, lat) = c.recv().expect("the channel is never closed");
+        assert!(ok, "local work changed foo");
+        lats.push(lat);
+    }
+    b.stop_timer();
+    for lat in lats {
+        b.record("batch", &lat);
     }
 }
 
 /// BenchmarkSyscall: GOMAXPROCS goroutines, empty syscalls.
-pub fn syscall<S: Scheduler>(n: u64) {
-    batches::<S, _>(n, 1, CALLS_PER_SCHED, no_work);
+pub fn syscall<S: Scheduler>(b: &mut B) {
+    batches::<S, _>(b, 1, CALLS_PER_SCHED, no_work);
 }
 
 /// BenchmarkSyscallWork: GOMAXPROCS goroutines, 100 local steps in each syscall.
-pub fn syscall_work<S: Scheduler>(n: u64) {
-    batches::<S, _>(n, 1, CALLS_PER_SCHED, local_work);
+pub fn syscall_work<S: Scheduler>(b: &mut B) {
+    batches::<S, _>(b, 1, CALLS_PER_SCHED, local_work);
 }
 
 /// BenchmarkSyscallExcess: 4*GOMAXPROCS goroutines, empty syscalls.
-pub fn syscall_excess<S: Scheduler>(n: u64) {
-    batches::<S, _>(n, EXCESS, CALLS_PER_SCHED, no_work);
+pub fn syscall_excess<S: Scheduler>(b: &mut B) {
+    batches::<S, _>(b, EXCESS, CALLS_PER_SCHED, no_work);
 }
 
 /// BenchmarkSyscallExcessWork: 4*GOMAXPROCS goroutines, 100 local steps in each syscall.
-pub fn syscall_excess_work<S: Scheduler>(n: u64) {
-    batches::<S, _>(n, EXCESS, CALLS_PER_SCHED, local_work);
+pub fn syscall_excess_work<S: Scheduler>(b: &mut B) {
+    batches::<S, _>(b, EXCESS, CALLS_PER_SCHED, local_work);
 }
 
 /// GOMAXPROCS goroutines whose syscalls really block (a sleep), 10 to a batch.
-pub fn syscall_block<S: Scheduler>(n: u64) {
-    batches::<S, _>(n, 1, BLOCK_CALLS_PER_SCHED, blocking_call);
+pub fn syscall_block<S: Scheduler>(b: &mut B) {
+    batches::<S, _>(b, 1, BLOCK_CALLS_PER_SCHED, blocking_call);
 }

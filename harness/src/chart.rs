@@ -1,0 +1,704 @@
+//! The charts of a run, drawn with plotters as SVG and PNG from its results and machine: per
+//! workload, ns/op against procs (one line per scheduler, peers dashed, log scale where the
+//! spread needs it); the delta chart (each generation against the one before it, per procs,
+//! bars in percent: the seed's delta column drawn); latency percentiles where recorded.
+//!
+//! Text in SVG is left to the viewer; in PNG it is drawn with ab_glyph from the DejaVu Sans
+//! font embedded in the binary (the `dejavu` crate), so nothing is asked of the system.
+
+use crate::benchfmt::{format_ns, row_name};
+use crate::machine::Machine;
+use crate::results::{Results, Row};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use std::path::Path;
+use std::sync::Once;
+
+/// Every chart is this size, in pixels.
+const SIZE: (u32, u32) = (960, 600);
+/// The footnote's strip at the bottom.
+const FOOT: u32 = 26;
+/// Above this ratio of largest to smallest figure the ns/op axis is logarithmic.
+const LOG_SPREAD: f64 = 10.0;
+
+/// Line colors, one per column in the results' order (Tableau 10).
+const COLORS: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+/// What a chart shows, for the summary.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Kind {
+    NsPerOp,
+    Delta,
+    /// Percentiles of the named histogram at the given procs.
+    Latency {
+        hist: String,
+        procs: usize,
+    },
+}
+
+/// A chart written into a run folder: `<stem>.svg` and `<stem>.png`.
+#[derive(Clone, Debug)]
+pub struct Chart {
+    pub bench: String,
+    pub kind: Kind,
+    pub stem: String,
+    pub title: String,
+}
+
+impl Chart {
+    pub fn svg(&self) -> String {
+        format!("{}.svg", self.stem)
+    }
+    pub fn png(&self) -> String {
+        format!("{}.png", self.stem)
+    }
+}
+
+type DrawResult = Result<(), String>;
+
+fn err<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+/// Registers the embedded font as plotters' "sans-serif", once per process.
+fn register_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular())
+            .is_err()
+        {
+            panic!("the embedded DejaVu Sans font does not load");
+        }
+    });
+}
+
+/// The machine as one line, for footnotes.
+pub fn machine_line(m: &Machine) -> String {
+    let commit = m
+        .git_commit
+        .as_deref()
+        .map(|c| format!(", commit {}", &c[..c.len().min(12)]))
+        .unwrap_or_default();
+    format!(
+        "{} ({} cores), {}, {}{}",
+        m.cpu_model, m.cores, m.os, m.rustc, commit
+    )
+}
+
+/// The workloads of a run, in the order of its rows.
+fn benches(res: &Results) -> Vec<(&str, &str)> {
+    let mut out: Vec<(&str, &str)> = Vec::new();
+    for r in &res.rows {
+        if !out.iter().any(|(b, _)| *b == r.bench) {
+            out.push((&r.bench, &r.go_name));
+        }
+    }
+    out
+}
+
+fn procs_of(res: &Results, bench: &str) -> Vec<usize> {
+    let mut p: Vec<usize> = res
+        .rows
+        .iter()
+        .filter(|r| r.bench == bench)
+        .map(|r| r.procs)
+        .collect();
+    p.sort_unstable();
+    p.dedup();
+    p
+}
+
+fn find<'a>(res: &'a Results, bench: &str, sched: &str, procs: usize) -> Option<&'a Row> {
+    res.rows
+        .iter()
+        .find(|r| r.bench == bench && r.sched == sched && r.procs == procs)
+}
+
+/// Draws every chart of `res` into `dir` (SVG and PNG), with `machine` in the footnotes, and
+/// returns what was drawn, in the order the summary shows it.
+pub fn draw_all(res: &Results, machine: &Machine, dir: &Path) -> Result<Vec<Chart>, String> {
+    register_font();
+    let foot = format!("measured on {}", machine_line(machine));
+    let mut charts = Vec::new();
+    for (bench, go) in benches(res) {
+        let c = Chart {
+            bench: bench.to_string(),
+            kind: Kind::NsPerOp,
+            stem: bench.to_string(),
+            title: format!("{go}: ns/op against procs"),
+        };
+        if draw_both(dir, &c, |a| ns_chart(a, res, bench, &c.title, &foot))? {
+            charts.push(c);
+        }
+        let c = Chart {
+            bench: bench.to_string(),
+            kind: Kind::Delta,
+            stem: format!("{bench}-delta"),
+            title: format!("{go}: each generation against the one before it"),
+        };
+        if draw_both(dir, &c, |a| delta_chart(a, res, bench, &c.title, &foot))? {
+            charts.push(c);
+        }
+        let mut hists: Vec<&str> = res
+            .rows
+            .iter()
+            .filter(|r| r.bench == bench)
+            .flat_map(|r| r.latency.keys().map(String::as_str))
+            .collect();
+        hists.sort_unstable();
+        hists.dedup();
+        for hist in hists {
+            for procs in procs_of(res, bench) {
+                let c = Chart {
+                    bench: bench.to_string(),
+                    kind: Kind::Latency {
+                        hist: hist.to_string(),
+                        procs,
+                    },
+                    stem: format!("{bench}-{hist}-procs{procs}"),
+                    title: format!(
+                        "{}: {} latency percentiles (median run)",
+                        row_name(go, procs),
+                        hist.replace('_', " ")
+                    ),
+                };
+                if draw_both(dir, &c, |a| {
+                    latency_chart(a, res, bench, hist, procs, &c.title, &foot)
+                })? {
+                    charts.push(c);
+                }
+            }
+        }
+    }
+    Ok(charts)
+}
+
+/// Draws one chart as SVG and as PNG; false (and no file) when it has nothing to show.
+fn draw_both<F>(dir: &Path, c: &Chart, draw: F) -> Result<bool, String>
+where
+    F: Fn(&mut dyn FnMut(&mut dyn Canvas) -> DrawResult) -> Result<bool, String>,
+{
+    // Find out first whether there is anything to draw, without touching a file.
+    if !draw(&mut |_| Ok(()))? {
+        return Ok(false);
+    }
+    let svg = dir.join(c.svg());
+    draw(&mut |canvas| canvas.svg(&svg))?;
+    let png = dir.join(c.png());
+    draw(&mut |canvas| canvas.png(&png))?;
+    Ok(true)
+}
+
+/// A chart ready to be drawn on either backend.
+trait Canvas {
+    fn svg(&self, path: &Path) -> DrawResult;
+    fn png(&self, path: &Path) -> DrawResult;
+}
+
+/// One drawing, generic over the backend.
+trait Drawing {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static;
+}
+
+struct On<'a, D: Drawing>(&'a D);
+
+impl<D: Drawing> Canvas for On<'_, D> {
+    fn svg(&self, path: &Path) -> DrawResult {
+        let root = SVGBackend::new(path, SIZE).into_drawing_area();
+        self.0.draw(&root)?;
+        root.present().map_err(err)
+    }
+    fn png(&self, path: &Path) -> DrawResult {
+        let root = BitMapBackend::new(path, SIZE).into_drawing_area();
+        self.0.draw(&root)?;
+        root.present().map_err(err)
+    }
+}
+
+/// Fills the background, writes the footnote, and returns the area above it.
+fn frame<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    foot: &str,
+) -> Result<DrawingArea<DB, Shift>, String>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(err)?;
+    let (upper, lower) = root.split_vertically(SIZE.1 - FOOT);
+    lower
+        .draw(&Text::new(
+            foot.to_string(),
+            (10, 6),
+            ("sans-serif", 13).into_font().color(&RGBColor(90, 90, 90)),
+        ))
+        .map_err(err)?;
+    Ok(upper)
+}
+
+/// One line of the ns/op chart.
+struct Line {
+    name: String,
+    peer: bool,
+    color: RGBColor,
+    points: Vec<(f64, f64)>,
+}
+
+struct NsChart {
+    title: String,
+    foot: String,
+    lines: Vec<Line>,
+    x: (f64, f64),
+    y: (f64, f64),
+    log: bool,
+}
+
+impl Drawing for NsChart {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let area = frame(root, &self.foot)?;
+        let x_range = self.x.0..self.x.1;
+        let xticks = (self.x.1 - self.x.0).round() as usize + 1;
+        let int_label = |x: &f64| {
+            if (x - x.round()).abs() < 1e-6 {
+                format!("{x:.0}")
+            } else {
+                String::new()
+            }
+        };
+        macro_rules! body {
+            ($yr:expr, $ydesc:expr) => {{
+                let mut chart = ChartBuilder::on(&area)
+                    .caption(&self.title, ("sans-serif", 22))
+                    .margin(16)
+                    .x_label_area_size(44)
+                    .y_label_area_size(80)
+                    .build_cartesian_2d(x_range.clone(), $yr)
+                    .map_err(err)?;
+                chart
+                    .configure_mesh()
+                    .x_desc("procs (GOMAXPROCS)")
+                    .y_desc($ydesc)
+                    .x_labels(xticks.max(2))
+                    .x_label_formatter(&int_label)
+                    .y_label_formatter(&|y: &f64| format_ns(*y))
+                    .draw()
+                    .map_err(err)?;
+                for l in &self.lines {
+                    let style = l.color.stroke_width(2);
+                    let color = l.color;
+                    let pts = l.points.clone();
+                    if l.peer {
+                        chart
+                            .draw_series(DashedLineSeries::new(pts.clone(), 8, 5, style))
+                            .map_err(err)?
+                            .label(&l.name)
+                            .legend(move |(x, y)| {
+                                PathElement::new(vec![(x, y), (x + 8, y)], color.stroke_width(2))
+                            });
+                    } else {
+                        chart
+                            .draw_series(LineSeries::new(pts.clone(), style))
+                            .map_err(err)?
+                            .label(&l.name)
+                            .legend(move |(x, y)| {
+                                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                            });
+                    }
+                    chart
+                        .draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled())))
+                        .map_err(err)?;
+                }
+                chart
+                    .configure_series_labels()
+                    .label_font(("sans-serif", 14))
+                    .background_style(WHITE.mix(0.85))
+                    .border_style(BLACK)
+                    .position(SeriesLabelPosition::UpperLeft)
+                    .draw()
+                    .map_err(err)?;
+            }};
+        }
+        if self.log {
+            body!((self.y.0..self.y.1).log_scale(), "ns/op (log scale)");
+        } else {
+            body!(self.y.0..self.y.1, "ns/op");
+        }
+        Ok(())
+    }
+}
+
+type Draw<'a> = &'a mut dyn FnMut(&mut dyn Canvas) -> DrawResult;
+
+/// A note on a legend entry for a column without a figure at some procs.
+fn gaps(res: &Results, bench: &str, sched: &str) -> String {
+    let rows: Vec<&Row> = res
+        .rows
+        .iter()
+        .filter(|r| r.bench == bench && r.sched == sched)
+        .collect();
+    let starved: Vec<String> = rows
+        .iter()
+        .filter(|r| r.starved)
+        .map(|r| r.procs.to_string())
+        .collect();
+    if rows.iter().all(|r| r.na.is_some()) {
+        " (n/a)".into()
+    } else if !starved.is_empty() {
+        format!(" (starved at procs {})", starved.join(","))
+    } else {
+        String::new()
+    }
+}
+
+fn ns_chart(
+    draw: Draw,
+    res: &Results,
+    bench: &str,
+    title: &str,
+    foot: &str,
+) -> Result<bool, String> {
+    let procs = procs_of(res, bench);
+    let mut lines = Vec::new();
+    for (i, col) in res.columns.iter().enumerate() {
+        let points: Vec<(f64, f64)> = procs
+            .iter()
+            .filter_map(|&p| {
+                let r = find(res, bench, col, p)?;
+                Some((p as f64, r.ns_per_op?))
+            })
+            .collect();
+        let peer = res.rows.iter().any(|r| r.sched == *col && r.peer);
+        let has_rows = res.rows.iter().any(|r| r.sched == *col && r.bench == bench);
+        if !has_rows {
+            continue;
+        }
+        lines.push(Line {
+            name: format!("{col}{}", gaps(res, bench, col)),
+            peer,
+            color: COLORS[i % COLORS.len()],
+            points,
+        });
+    }
+    let ys: Vec<f64> = lines
+        .iter()
+        .flat_map(|l| l.points.iter().map(|p| p.1))
+        .filter(|y| *y > 0.0)
+        .collect();
+    if ys.is_empty() {
+        return Ok(false);
+    }
+    let lo = ys.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = ys.iter().copied().fold(0.0, f64::max);
+    let log = hi / lo > LOG_SPREAD;
+    let y = if log {
+        (lo / 1.5, hi * 1.5)
+    } else {
+        (0.0, hi * 1.15)
+    };
+    let x = (
+        *procs.first().unwrap() as f64 - 0.3,
+        *procs.last().unwrap() as f64 + 0.3,
+    );
+    let c = NsChart {
+        title: title.to_string(),
+        foot: foot.to_string(),
+        lines,
+        x,
+        y,
+        log,
+    };
+    draw(&mut On(&c))?;
+    Ok(true)
+}
+
+struct Bars {
+    name: String,
+    color: RGBColor,
+    /// (group index, percent)
+    values: Vec<(usize, f64)>,
+}
+
+struct DeltaChart {
+    title: String,
+    foot: String,
+    groups: Vec<String>,
+    bars: Vec<Bars>,
+    y: (f64, f64),
+}
+
+impl Drawing for DeltaChart {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let area = frame(root, &self.foot)?;
+        let ng = self.groups.len();
+        let groups = self.groups.clone();
+        let label = move |x: &f64| {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < groups.len() {
+                groups[i as usize].clone()
+            } else {
+                String::new()
+            }
+        };
+        let mut chart = ChartBuilder::on(&area)
+            .caption(&self.title, ("sans-serif", 22))
+            .margin(16)
+            .x_label_area_size(44)
+            .y_label_area_size(80)
+            .build_cartesian_2d(-0.5..(ng as f64 - 0.5), self.y.0..self.y.1)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_desc("procs (GOMAXPROCS)")
+            .y_desc("change in ns/op (%, negative = faster)")
+            .x_labels(2 * ng + 1)
+            .x_label_formatter(&label)
+            .y_label_formatter(&|y: &f64| format!("{y:+.0}%"))
+            .draw()
+            .map_err(err)?;
+        chart
+            .draw_series(LineSeries::new(
+                vec![(-0.5, 0.0), (ng as f64 - 0.5, 0.0)],
+                BLACK.stroke_width(1),
+            ))
+            .map_err(err)?;
+        let nb = self.bars.len().max(1) as f64;
+        let width = 0.8 / nb;
+        for (k, b) in self.bars.iter().enumerate() {
+            let color = b.color;
+            let x0 = |g: usize| g as f64 - 0.4 + k as f64 * width;
+            chart
+                .draw_series(b.values.iter().map(|&(g, v)| {
+                    Rectangle::new(
+                        [(x0(g) + 0.01, 0.0), (x0(g) + width - 0.01, v)],
+                        color.filled(),
+                    )
+                }))
+                .map_err(err)?
+                .label(&b.name)
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.filled())
+                });
+            chart
+                .draw_series(b.values.iter().map(|&(g, v)| {
+                    let (dy, anchor) = if v >= 0.0 {
+                        (-4, VPos::Bottom)
+                    } else {
+                        (4, VPos::Top)
+                    };
+                    let style = ("sans-serif", 12)
+                        .into_font()
+                        .color(&BLACK)
+                        .pos(Pos::new(HPos::Center, anchor));
+                    EmptyElement::at((x0(g) + width / 2.0, v))
+                        + Text::new(format!("{v:+.0}%"), (0, dy), style)
+                }))
+                .map_err(err)?;
+        }
+        chart
+            .configure_series_labels()
+            .label_font(("sans-serif", 14))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
+            .map_err(err)?;
+        Ok(())
+    }
+}
+
+/// The delta chart: for each scheduler column after the first (peers left out), its change in
+/// ns/op against the column before it, at each procs.
+fn delta_chart(
+    draw: Draw,
+    res: &Results,
+    bench: &str,
+    title: &str,
+    foot: &str,
+) -> Result<bool, String> {
+    let scheds: Vec<&String> = res
+        .columns
+        .iter()
+        .filter(|c| !res.rows.iter().any(|r| r.sched == **c && r.peer))
+        .collect();
+    let procs = procs_of(res, bench);
+    let mut bars = Vec::new();
+    for (k, pair) in scheds.windows(2).enumerate() {
+        let values: Vec<(usize, f64)> = procs
+            .iter()
+            .enumerate()
+            .filter_map(|(g, &p)| {
+                let base = find(res, bench, pair[0], p)?.ns_per_op?;
+                let v = find(res, bench, pair[1], p)?.ns_per_op?;
+                (base > 0.0).then(|| (g, (v - base) / base * 100.0))
+            })
+            .collect();
+        bars.push(Bars {
+            name: format!("{} vs {}", pair[1], pair[0]),
+            color: COLORS[(k + 1) % COLORS.len()],
+            values,
+        });
+    }
+    if bars.iter().all(|b| b.values.is_empty()) {
+        return Ok(false);
+    }
+    let vs: Vec<f64> = bars
+        .iter()
+        .flat_map(|b| b.values.iter().map(|v| v.1))
+        .collect();
+    let lo = vs.iter().copied().fold(0.0, f64::min);
+    let hi = vs.iter().copied().fold(0.0, f64::max);
+    let pad = ((hi - lo) * 0.15).max(5.0);
+    let c = DeltaChart {
+        title: title.to_string(),
+        foot: foot.to_string(),
+        groups: procs.iter().map(|p| p.to_string()).collect(),
+        bars,
+        y: (lo - if lo < 0.0 { pad } else { 0.0 }, hi + pad),
+    };
+    draw(&mut On(&c))?;
+    Ok(true)
+}
+
+const PERCENTILES: [&str; 5] = ["p50", "p90", "p99", "p99.9", "max"];
+
+struct LatencyChart {
+    title: String,
+    foot: String,
+    lines: Vec<Line>,
+    y: (f64, f64),
+}
+
+impl Drawing for LatencyChart {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let area = frame(root, &self.foot)?;
+        let label = |x: &f64| {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && (0.0..5.0).contains(&i) {
+                PERCENTILES[i as usize].to_string()
+            } else {
+                String::new()
+            }
+        };
+        let mut chart = ChartBuilder::on(&area)
+            .caption(&self.title, ("sans-serif", 22))
+            .margin(16)
+            .x_label_area_size(44)
+            .y_label_area_size(80)
+            .build_cartesian_2d(-0.3..4.3, (self.y.0..self.y.1).log_scale())
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc("percentile")
+            .y_desc("latency (ns, log scale)")
+            .x_labels(11)
+            .x_label_formatter(&label)
+            .y_label_formatter(&|y: &f64| format_ns(*y))
+            .draw()
+            .map_err(err)?;
+        for l in &self.lines {
+            let color = l.color;
+            let style = color.stroke_width(2);
+            let pts = l.points.clone();
+            if l.peer {
+                chart
+                    .draw_series(DashedLineSeries::new(pts.clone(), 8, 5, style))
+                    .map_err(err)?
+                    .label(&l.name)
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 8, y)], color.stroke_width(2))
+                    });
+            } else {
+                chart
+                    .draw_series(LineSeries::new(pts.clone(), style))
+                    .map_err(err)?
+                    .label(&l.name)
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                    });
+            }
+            chart
+                .draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled())))
+                .map_err(err)?;
+        }
+        chart
+            .configure_series_labels()
+            .label_font(("sans-serif", 14))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::UpperLeft)
+            .draw()
+            .map_err(err)?;
+        Ok(())
+    }
+}
+
+fn latency_chart(
+    draw: Draw,
+    res: &Results,
+    bench: &str,
+    hist: &str,
+    procs: usize,
+    title: &str,
+    foot: &str,
+) -> Result<bool, String> {
+    let mut lines = Vec::new();
+    for (i, col) in res.columns.iter().enumerate() {
+        let Some(r) = find(res, bench, col, procs) else {
+            continue;
+        };
+        if r.starved {
+            continue;
+        }
+        let Some(p) = r.latency.get(hist) else {
+            continue;
+        };
+        lines.push(Line {
+            name: format!("{col} ({} samples)", p.count),
+            peer: r.peer,
+            color: COLORS[i % COLORS.len()],
+            points: p
+                .labelled()
+                .iter()
+                .enumerate()
+                .map(|(x, (_, v))| (x as f64, (*v).max(1) as f64))
+                .collect(),
+        });
+    }
+    if lines.is_empty() {
+        return Ok(false);
+    }
+    let ys = lines.iter().flat_map(|l| l.points.iter().map(|p| p.1));
+    let lo = ys.clone().fold(f64::INFINITY, f64::min);
+    let hi = ys.fold(1.0, f64::max);
+    let c = LatencyChart {
+        title: title.to_string(),
+        foot: foot.to_string(),
+        lines,
+        y: (lo / 2.0, hi * 2.0),
+    };
+    draw(&mut On(&c))?;
+    Ok(true)
+}

@@ -1,0 +1,65 @@
+//! `summary.md`: a run folder's front page on a code host: what ran where, the tables, and
+//! the charts embedded, workload by workload.
+
+use crate::chart::{machine_line, Chart, Kind};
+use crate::machine::Machine;
+use crate::results::Results;
+use crate::table;
+use std::fmt::Write;
+
+/// The summary of a run, with `charts` (as [`crate::chart::draw_all`] returned them).
+pub fn render(res: &Results, machine: &Machine, charts: &[Chart]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# Run {} ({})\n", res.started, res.label);
+    let _ = writeln!(s, "- command: `{}`", res.command);
+    let _ = writeln!(s, "- machine: {}", machine_line(machine));
+    let _ = writeln!(s, "- kernel: {} ({})", machine.kernel, machine.arch);
+    let _ = writeln!(
+        s,
+        "- benchtime {}, count {} (each figure is the median of the runs, ± the larger distance to min or max)",
+        humantime::format_duration(std::time::Duration::from_nanos(res.benchtime_ns)),
+        res.count
+    );
+    let _ = writeln!(
+        s,
+        "- columns: {} (the first is the baseline of the deltas)\n",
+        res.columns.join(", ")
+    );
+    let _ = writeln!(s, "## ns/op\n\n```text\n{}```\n", table::render(res));
+    let lat = table::render_latency(res);
+    if !lat.is_empty() {
+        let _ = writeln!(
+            s,
+            "## Latency percentiles (ns, median run)\n\n```text\n{lat}```\n"
+        );
+    }
+    let _ = writeln!(
+        s,
+        "Files: `results.json` (every field), `results.csv`, `bench.txt` (benchstat), \
+         `machine.json`, `command.txt`; each chart as SVG and PNG.\n"
+    );
+    let mut benches: Vec<&str> = Vec::new();
+    for c in charts {
+        if !benches.contains(&c.bench.as_str()) {
+            benches.push(&c.bench);
+        }
+    }
+    for bench in benches {
+        let go = res
+            .rows
+            .iter()
+            .find(|r| r.bench == bench)
+            .map_or(bench, |r| r.go_name.as_str());
+        let about = crate::registry::workload(bench).map_or("", |w| w.about);
+        let _ = writeln!(s, "## {go} (`{bench}`)\n\n{about}\n");
+        for c in charts.iter().filter(|c| c.bench == bench) {
+            let what = match &c.kind {
+                Kind::NsPerOp => "ns/op".to_string(),
+                Kind::Delta => "delta".to_string(),
+                Kind::Latency { hist, procs } => format!("{hist} latency at procs {procs}"),
+            };
+            let _ = writeln!(s, "![{what}]({})\n", c.svg());
+        }
+    }
+    s
+}

@@ -567,13 +567,15 @@ fn delta_chart(
         .collect();
     let lo = vs.iter().copied().fold(0.0, f64::min);
     let hi = vs.iter().copied().fold(0.0, f64::max);
+    // Room above the bars for their labels and the legend.
     let pad = ((hi - lo) * 0.15).max(5.0);
+    let top = hi + ((hi - lo) * 0.45).max(10.0);
     let c = DeltaChart {
         title: title.to_string(),
         foot: foot.to_string(),
         groups: procs.iter().map(|p| p.to_string()).collect(),
         bars,
-        y: (lo - if lo < 0.0 { pad } else { 0.0 }, hi + pad),
+        y: (lo - if lo < 0.0 { pad } else { 0.0 }, top),
     };
     draw(&mut On(&c))?;
     Ok(true)

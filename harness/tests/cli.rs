@@ -268,3 +268,178 @@ fn compare_table_on_stdout() {
     assert!(t.contains("results in "), "{t}");
     only_run_folder(out.path());
 }
+
+#[test]
+fn run_and_plot_bad_input_is_one_line_and_exit_2() {
+    assert_user_error(
+        &["run", "--sched", "1999", "--bench", "syscall"],
+        "unknown scheduler \"1999\"",
+    );
+    assert_user_error(
+        &["run", "--sched", "2011", "--bench", "nope"],
+        "unknown workload \"nope\"",
+    );
+    assert_user_error(
+        &[
+            "run", "--sched", "2011", "--bench", "syscall", "--procs", "0",
+        ],
+        "--procs",
+    );
+    assert_user_error(&["run", "--bench", "syscall"], "--sched");
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-run");
+    assert_user_error(
+        &["plot", missing.to_str().unwrap()],
+        "is not a run folder: no such folder",
+    );
+    // A folder that is not a run: nothing is written into it.
+    assert_user_error(&["plot", dir.path().to_str().unwrap()], "results.json");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn run_prints_counters_and_percentiles() {
+    let o = lab(&[
+        "run",
+        "--sched",
+        harness::registry::SCHEDULERS[0].name,
+        "--bench",
+        "ping-pong",
+        "--procs",
+        "2",
+        "--benchtime",
+        "2ms",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let t = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        t.contains("ns/op") && t.contains("goroutines_created"),
+        "{t}"
+    );
+    assert!(t.contains("wakeup") && t.contains("p99.9"), "{t}");
+}
+
+/// Every file of a run folder that `lab plot` draws, with its bytes.
+fn drawn(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let ext = p.extension().and_then(|e| e.to_str());
+            matches!(ext, Some("svg" | "png" | "md"))
+        })
+        .map(|p| {
+            let name = p.file_name().unwrap().to_str().unwrap().to_string();
+            (name, std::fs::read(&p).unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn compare_draws_charts_and_plot_redraws_them() {
+    let out = tempfile::tempdir().unwrap();
+    let o = lab(&[
+        "compare",
+        "--bench",
+        "ping-pong,ping-pong-hog,gc-pause,matmult",
+        "--peers",
+        "rayon",
+        "--procs",
+        "1,2",
+        "--benchtime",
+        "2ms",
+        "--count",
+        "1",
+        "--starve-after",
+        "100ms",
+        "--format",
+        "json",
+        "--label",
+        "e2e",
+        "--quiet",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let dir = only_run_folder(out.path());
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).unwrap()).unwrap();
+    for r in json["rows"].as_array().unwrap() {
+        let (sched, bench) = (r["sched"].as_str().unwrap(), r["bench"].as_str().unwrap());
+        let hist = match bench {
+            "ping-pong" if sched != "rayon" => Some("wakeup"),
+            "gc-pause" if sched != "rayon" => Some("stw_pause"),
+            _ => None,
+        };
+        if let Some(h) = hist {
+            let p = &r["latency"][h];
+            for field in ["count", "p50", "p90", "p99", "p99.9", "max"] {
+                assert!(
+                    p[field].as_u64().is_some(),
+                    "{sched} {bench} lacks {h}.{field}: {r}"
+                );
+            }
+            assert!(p["p50"].as_u64() <= p["max"].as_u64());
+        }
+        if bench == "ping-pong-hog" && sched != "rayon" {
+            let info = harness::registry::scheduler(sched).unwrap();
+            assert_eq!(r["starved"], !info.preemptive, "{r}");
+            assert_eq!(r["ns_per_op"].is_null(), !info.preemptive, "{r}");
+            if info.preemptive {
+                assert!(r["counters"]["preemptions"].as_u64().unwrap() > 0, "{r}");
+            }
+        }
+    }
+    let before = drawn(&dir);
+    for bench in ["ping-pong", "ping-pong-hog", "gc-pause", "matmult"] {
+        for f in [format!("{bench}.svg"), format!("{bench}.png")] {
+            assert!(before.contains_key(&f), "{f} missing: {:?}", before.keys());
+        }
+    }
+    for f in [
+        "ping-pong-delta.svg",
+        "ping-pong-wakeup-procs2.svg",
+        "gc-pause-stw_pause-procs1.svg",
+        "summary.md",
+    ] {
+        assert!(before.contains_key(f), "{f} missing: {:?}", before.keys());
+    }
+    let summary = String::from_utf8_lossy(&before["summary.md"]).to_string();
+    for (name, bytes) in &before {
+        if let Some(stem) = name.strip_suffix(".svg") {
+            let svg = String::from_utf8(bytes.clone()).expect("SVG is UTF-8");
+            assert!(
+                svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"),
+                "{name}"
+            );
+            assert_eq!(svg.matches("<svg").count(), 1, "{name}");
+            assert!(svg.contains("<text") && svg.contains("procs") || svg.contains("percentile"));
+            assert!(
+                summary.contains(&format!("]({name})")),
+                "{name} not in summary.md"
+            );
+            assert!(before.contains_key(&format!("{stem}.png")));
+        }
+        if name.ends_with(".png") {
+            assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "{name}");
+        }
+    }
+    assert!(summary.contains("starved"), "{summary}");
+
+    let o = lab(&["plot", dir.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let after = drawn(&dir);
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>()
+    );
+    for (name, bytes) in &before {
+        assert!(after[name] == *bytes, "{name} differs after lab plot");
+    }
+    // No temporary folder is left behind.
+    assert!(std::fs::read_dir(&dir).unwrap().all(|e| !e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .starts_with('.')));
+}

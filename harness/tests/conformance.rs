@@ -446,6 +446,93 @@ fn preemption_gc<S: Scheduler>() {
     .unwrap();
 }
 
+/// Port of Go's TestStopTheWorldDeadlock: at GOMAXPROCS 3, one goroutine collects and another
+/// sets GOMAXPROCS over and over (each a stop-the-world), while a goroutine that does nothing
+/// but spawn its own successor keeps the run queues busy; both storms must finish. Go loops
+/// 1000 times; 200 keep the suite quick.
+fn stop_the_world_deadlock<S: Scheduler>() {
+    const STORM: usize = 200;
+    S::run(&Config::new(2), || {
+        let maxprocs = S::gomaxprocs(3);
+        let compl = Chan::<bool, S>::new(2);
+        let c = compl.clone();
+        S::go(move || {
+            for _ in 0..STORM {
+                S::gc();
+            }
+            c.send(true);
+        });
+        let c = compl.clone();
+        S::go(move || {
+            for _ in 0..STORM {
+                S::gomaxprocs(3);
+            }
+            c.send(true);
+        });
+        let stop = Arc::new(AtomicBool::new(false));
+        perpetuum_mobile::<S>(stop.clone());
+        compl.recv();
+        compl.recv();
+        stop.store(true, SeqCst);
+        S::gomaxprocs(maxprocs);
+    })
+    .unwrap();
+}
+
+/// Go's perpetuumMobile: unless told to stop (a `select` on a channel in Go, a flag here),
+/// spawn the next one and exit.
+fn perpetuum_mobile<S: Scheduler>(stop: Arc<AtomicBool>) {
+    if !stop.load(SeqCst) {
+        S::go(move || perpetuum_mobile::<S>(stop));
+    }
+}
+
+/// Port of Go's TestGCFairness (testprog GCFairness): at GOMAXPROCS 1, two goroutines write
+/// to /dev/null in a loop, each write a syscall, and never yield otherwise; the main goroutine
+/// must still get the CPU back after sleeping. Go's main sleeps on a timer (time.Sleep); the
+/// lab has no timers, so main sleeps 10 ms in a blocking syscall and must win a CPU back at
+/// exitsyscall. The writers give up after 20 s so a failure ends as a failed assertion.
+fn gc_fairness<S: Scheduler>() {
+    use std::io::Write;
+    let Ok(devnull) = std::fs::OpenOptions::new().write(true).open("/dev/null") else {
+        eprintln!("skipped: no /dev/null (Go's test passes without running, too)");
+        return;
+    };
+    let devnull = Arc::new(devnull);
+    let waited = S::run(&Config::new(1), move || {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        for _ in 0..2 {
+            let f = devnull.clone();
+            S::go(move || {
+                while Instant::now() < deadline {
+                    S::entersyscall();
+                    let _ = (&*f).write(b".");
+                    S::exitsyscall();
+                }
+            });
+        }
+        let t = Instant::now();
+        blocking_syscall::<S>(10_000);
+        t.elapsed()
+    })
+    .unwrap()
+    .0;
+    assert!(
+        waited < Duration::from_secs(5),
+        "main got its CPU back only after {waited:?}"
+    );
+}
+
+/// Go's TestTimerFairness and TestTimerFairness2 need timers (time.After, time.Sleep in a
+/// select), which no generation of the lab has: the scheduler is ported, the timer heap is
+/// not. Reported as skipped, with the reason, rather than approximated.
+fn timer_fairness<S: Scheduler>() {
+    eprintln!(
+        "skipped on {}: TestTimerFairness needs timers (time.After in a select), which the lab's runtimes do not have",
+        S::NAME
+    );
+}
+
 /// Instantiates the suite for every scheduler of the registry (`harness::for_each_scheduler!`):
 /// a new generation joins the suite by joining the registry.
 macro_rules! suites {
@@ -517,6 +604,18 @@ macro_rules! conformance {
             #[test]
             fn preemption_gc() {
                 with_timeout(T, super::preemption_gc::<S>);
+            }
+            #[test]
+            fn stop_the_world_deadlock() {
+                with_timeout(T, super::stop_the_world_deadlock::<S>);
+            }
+            #[test]
+            fn gc_fairness() {
+                with_timeout(T, super::gc_fairness::<S>);
+            }
+            #[test]
+            fn timer_fairness() {
+                super::timer_fairness::<S>();
             }
         }
     };

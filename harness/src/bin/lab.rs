@@ -83,8 +83,10 @@ struct CompareArgs {
     /// GOMAXPROCS values: ranges and lists, e.g. 1..4 or 1,2,4,8 [default: 1..<cores>]
     #[arg(long, value_parser = procs_arg)]
     procs: Option<ProcsList>,
-    /// Aim for a timed round of this length (Go's -benchtime)
-    #[arg(long, default_value = "250ms", value_parser = duration_arg)]
+    /// Aim for a timed round of this length (Go's -benchtime). The default keeps `lab compare`
+    /// with no arguments to a few minutes: a ramp costs about 4 benchtimes (measured), times
+    /// 3 runs of 120 combinations on 2 cores, about 2.5 minutes
+    #[arg(long, default_value = "100ms", value_parser = duration_arg)]
     benchtime: Duration,
     /// Runs of each combination, each in a fresh runtime; the table shows the median
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]

@@ -124,6 +124,24 @@ pub const PEERS: &[PeerInfo] = &[
         max_procs: PROCS_LIMIT,
         measure: crate::peers::rayon::measure,
     },
+    PeerInfo {
+        name: crate::peers::go::NAME,
+        about: "the real Go runtime (the `go` on PATH), GOMAXPROCS = procs, a process per run; syscalls through the runtime's own entersyscall/exitsyscall",
+        max_procs: PROCS_LIMIT,
+        measure: crate::peers::go::measure,
+    },
+    PeerInfo {
+        name: crate::peers::may::NAME,
+        about: crate::peers::may::ABOUT,
+        max_procs: PROCS_LIMIT,
+        measure: crate::peers::may::measure,
+    },
+    PeerInfo {
+        name: crate::peers::tokio::NAME,
+        about: crate::peers::tokio::ABOUT,
+        max_procs: PROCS_LIMIT,
+        measure: crate::peers::tokio::measure,
+    },
 ];
 
 /// Visits a scheduler type chosen at run time: `visit::<S>` is monomorphized for each one.

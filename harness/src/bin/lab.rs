@@ -146,6 +146,10 @@ struct PlotArgs {
 }
 
 fn main() -> ExitCode {
+    // A peer's child process (the may peer runs one per measurement), not the command line.
+    if let Some(code) = harness::peers::child::main_if_child() {
+        return code;
+    }
     install_panic_hook();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -307,7 +311,9 @@ fn compare(args: CompareArgs) -> Result<(), LabError> {
     };
     // Made before the first measurement, so an unwritable folder fails at once.
     let dir = RunDir::create(&args.out, started, &args.label).map_err(io_err)?;
-    let machine = Machine::detect();
+    let mut machine = Machine::detect();
+    // Builds the go peer (or says once how to install Go) before the progress bar starts.
+    machine.peers = harness::peers::versions(&args.peers);
     let command = command_line();
 
     let progress = Progress::new(plan.measurements() as u64, args.quiet);

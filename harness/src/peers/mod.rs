@@ -2,6 +2,23 @@
 //! the same run so that every figure has a reference beside it. A peer that cannot express a
 //! workload says so ("n/a" with a reason) instead of inventing a figure.
 
+pub mod child;
 pub mod floor;
+pub mod go;
+pub mod may;
 mod pool;
 pub mod rayon;
+pub mod tokio;
+
+/// The versions of the runtimes behind `peers` that the run's machine file records (the `go`
+/// peer's `go version`; building it, or saying once how to install Go, happens here, before
+/// the first measurement).
+pub fn versions(peers: &[String]) -> std::collections::BTreeMap<String, String> {
+    let mut v = std::collections::BTreeMap::new();
+    if peers.iter().any(|p| p == go::NAME) {
+        if let Some(version) = go::version() {
+            v.insert(go::NAME.to_string(), version);
+        }
+    }
+    v
+}

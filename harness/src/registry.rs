@@ -66,7 +66,7 @@ macro_rules! for_each_workload {
             { name: "syscall-excess", run: syscall::syscall_excess, go: "BenchmarkSyscallExcess", core: false, batch: 1000, hog: false, about: "as syscall, with 4*GOMAXPROCS goroutines" },
             { name: "syscall-excess-work", run: syscall::syscall_excess_work, go: "BenchmarkSyscallExcessWork", core: false, batch: 1000, hog: false, about: "as syscall-work, with 4*GOMAXPROCS goroutines" },
             { name: "syscall-block", run: syscall::syscall_block, go: "BenchmarkSyscallBlock", core: false, batch: 10, hog: false, about: "GOMAXPROCS goroutines, batches of 10 syscalls that each really block (a 20 us sleep)" },
-            { name: "create-goroutines-single", run: create::create_goroutines_single, go: "BenchmarkCreateGoroutinesSingle", core: false, batch: 1, hog: false, about: "main spawns N goroutines that each mark a WaitGroup done, and waits" },
+            { name: "create-goroutines-single", run: create::create_goroutines_single, go: "BenchmarkCreateGoroutinesSingle", core: false, batch: 1, hog: false, about: "main spawns N goroutines that each mark a WaitGroup done (in waves of at most 8192 alive: each holds a whole mmapped stack), and waits" },
         }
     };
 }

@@ -19,6 +19,10 @@ pub const GDEAD: u32 = 6;
 /// The fields other threads read are atomics used with relaxed ordering where the seed used
 /// plain words: each is either written under the schedlock or read only by the thread that
 /// runs the goroutine, so the lock or the switch orders them.
+///
+/// Aligned to its own cache lines: a running goroutine writes its status and saved stack
+/// pointer on every syscall, and two G's allocated side by side must not share a line.
+#[repr(align(128))]
 pub struct G {
     /// The coroutine and its stack. Go 2011 switched with `gosave`/`gogo`; every switch-out
     /// here is an `mcall(schedule)`, so the switch carries no reason: `status` is the reason.

@@ -35,6 +35,9 @@ pub(crate) enum Why {
 }
 
 /// A goroutine.
+/// Aligned to its own cache lines: fields written on hot paths must not share a line with
+/// the neighbouring G's (false sharing between threads).
+#[repr(align(128))]
 pub struct G {
     /// Its coroutine and stack. Only the G's owner touches it: the goroutine itself while it
     /// runs, and otherwise the M that took it off a queue (or teardown).

@@ -28,6 +28,9 @@ pub(crate) enum StartFn {
 
 /// An M. Fields touched by other threads are atomics; the rest are written by the M's own
 /// thread (including goroutine code running on it).
+/// Aligned to its own cache lines: fields written on hot paths must not share a line with
+/// the neighbouring M's (false sharing between threads).
+#[repr(align(128))]
 pub(crate) struct M {
     pub id: i32,
     pub sched: Ptr<Sched>,

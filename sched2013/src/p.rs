@@ -23,6 +23,9 @@ pub(crate) const PDEAD: u32 = 4;
 /// The run queue size every P starts with (procresize).
 pub(crate) const RUNQ_INITIAL_SIZE: usize = 128;
 
+/// Aligned to its own cache lines: fields written on hot paths must not share a line with
+/// the neighbouring P's (false sharing between threads).
+#[repr(align(128))]
 pub(crate) struct P {
     pub id: usize,
     /// One of the P* constants. Changed under the sched lock, by the owning M, or by CAS

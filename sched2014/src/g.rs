@@ -43,6 +43,9 @@ pub(crate) enum Why {
 }
 
 /// A goroutine.
+/// Aligned to its own cache lines: fields written on hot paths must not share a line with
+/// the neighbouring G's (false sharing between threads).
+#[repr(align(128))]
 pub struct G {
     /// The prologue check's limit: `stack_lo + STACK_GUARD`, or [`STACK_PREEMPT`] while a
     /// preemption is asked for. Written by preemptone from any thread; read by the G itself.

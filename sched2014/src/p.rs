@@ -27,6 +27,9 @@ pub(crate) const PDEAD: u32 = 4;
 /// creating goroutines on several P's then touches the shared counter once every 16.
 pub(crate) const GOID_CACHE_BATCH: u64 = 16;
 
+/// Aligned to its own cache lines: fields written on hot paths must not share a line with
+/// the neighbouring P's (false sharing between threads).
+#[repr(align(128))]
 pub(crate) struct P {
     pub id: usize,
     /// One of the P* constants. Changed under the sched lock, by the owning M, or by CAS

@@ -106,6 +106,13 @@ fn known_gap<S: Scheduler>(test: &str) -> Option<&'static str> {
              the last goroutine can sit behind a P that never yields while another P idles; Go fixed \
              this after 1.1 ('runtime: fix CPU underutilization'), which seed 001's resetspinning carries",
         ),
+        ("2013" | "2014" | "2014-nopreempt", "gc_fairness") => Some(
+            "the seeds' retake never takes a P whose syscall tick moved since sysmon's last look, and \
+             sysmon only preempts P's it finds running, so goroutines living in back-to-back short \
+             syscalls keep the one P while main, back from its own syscall, waits in the global queue; \
+             it passes often and fails sometimes (TestGCFairness postdates these seeds; 2011 passes \
+             because its gwaiting bit sends entersyscall down the slow path, which starts an M for main)",
+        ),
         _ => None,
     }
 }
@@ -494,6 +501,10 @@ fn perpetuum_mobile<S: Scheduler>(stop: Arc<AtomicBool>) {
 /// exitsyscall. The writers give up after 20 s so a failure ends as a failed assertion.
 fn gc_fairness<S: Scheduler>() {
     use std::io::Write;
+    if let Some(why) = known_gap::<S>("gc_fairness") {
+        eprintln!("skipped on {}: {why}", S::NAME);
+        return;
+    }
     let Ok(devnull) = std::fs::OpenOptions::new().write(true).open("/dev/null") else {
         eprintln!("skipped: no /dev/null (Go's test passes without running, too)");
         return;
@@ -505,6 +516,8 @@ fn gc_fairness<S: Scheduler>() {
             let f = devnull.clone();
             S::go(move || {
                 while Instant::now() < deadline {
+                    // Go's loop calls f.Write, whose function prologues are preempt checks.
+                    S::preempt_point();
                     S::entersyscall();
                     let _ = (&*f).write(b".");
                     S::exitsyscall();

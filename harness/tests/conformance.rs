@@ -390,6 +390,94 @@ fn lock_os_thread_stays<S: Scheduler>() {
     .unwrap();
 }
 
+/// Dead goroutines come back through the gfree lists with their stacks: spawning many,
+/// one after another, maps only a few stacks.
+fn spawn_reuses_stacks<S: Scheduler>() {
+    let (_, r) = S::run(&Config::new(1), || {
+        for _ in 0..500 {
+            let wg = WaitGroup::<S>::new();
+            wg.add(1);
+            let w = wg.clone();
+            S::go(move || w.done());
+            wg.wait();
+        }
+    })
+    .unwrap();
+    assert!(
+        r.counter(Counter::StacksMapped) < 20,
+        "{} stacks mapped for 500 goroutines",
+        r.counter(Counter::StacksMapped)
+    );
+}
+
+/// Goroutines that only make syscalls never pass through the scheduler's loop; the run still
+/// ends when another goroutine panics and when main returns.
+fn syscall_loops_do_not_hold_up_the_end<S: Scheduler>() {
+    for block in [false, true] {
+        let r = S::run(&Config::new(2), move || {
+            S::go(|| panic!("boom"));
+            loop {
+                if block {
+                    S::entersyscallblock();
+                } else {
+                    S::entersyscall();
+                }
+                std::thread::sleep(Duration::from_micros(50));
+                S::exitsyscall();
+            }
+        });
+        assert_eq!(
+            r.unwrap_err(),
+            RunError::Panic("boom".into()),
+            "entersyscallblock: {block}"
+        );
+    }
+    let (_, r) = S::run(&Config::new(2), || {
+        S::go(|| loop {
+            S::entersyscall();
+            S::exitsyscall();
+        });
+        S::gosched();
+    })
+    .unwrap();
+    assert_eq!(r.counter(Counter::GoroutinesLeft), 1);
+}
+
+/// Several runtimes of one generation live in one process at once (no global singleton).
+fn many_runtimes_at_once<S: Scheduler>() {
+    let hs: Vec<_> = (0..4)
+        .map(|i| {
+            std::thread::spawn(move || {
+                S::run(&Config::new(1 + i % 2), move || {
+                    let wg = WaitGroup::<S>::new();
+                    for _ in 0..300 {
+                        wg.add(1);
+                        let w = wg.clone();
+                        S::go(move || w.done());
+                    }
+                    wg.wait();
+                    i
+                })
+                .unwrap()
+                .0
+            })
+        })
+        .collect();
+    for (i, h) in hs.into_iter().enumerate() {
+        assert_eq!(h.join().unwrap(), i);
+    }
+}
+
+/// The scheduler's functions outside a goroutine of a running runtime: a panic that says so.
+fn calls_outside_a_runtime_panic<S: Scheduler>() {
+    let r = std::thread::spawn(|| S::gosched()).join();
+    let msg = schedcore::exit::panic_message(&*r.expect_err("gosched outside a runtime returned"));
+    assert!(
+        msg.contains("outside a goroutine"),
+        "unexpected message: {msg}"
+    );
+}
+
 /// Go's TestPreemption: two goroutines on one proc take turns through a shared word, each
 /// spinning (through preempt points, never yielding) until it is its turn. They can only
 /// finish if the spinning one is preempted so that the other gets the CPU.
@@ -609,6 +697,22 @@ macro_rules! conformance {
             #[test]
             fn lock_os_thread_stays() {
                 with_timeout(T, super::lock_os_thread_stays::<S>);
+            }
+            #[test]
+            fn spawn_reuses_stacks() {
+                with_timeout(T, super::spawn_reuses_stacks::<S>);
+            }
+            #[test]
+            fn syscall_loops_do_not_hold_up_the_end() {
+                with_timeout(T, super::syscall_loops_do_not_hold_up_the_end::<S>);
+            }
+            #[test]
+            fn many_runtimes_at_once() {
+                with_timeout(T, super::many_runtimes_at_once::<S>);
+            }
+            #[test]
+            fn calls_outside_a_runtime_panic() {
+                with_timeout(T, super::calls_outside_a_runtime_panic::<S>);
             }
             #[test]
             fn preemption() {

@@ -1,8 +1,9 @@
-//! Smoke tests that boot whole 2014 runtimes, with and without preemption: spawning, the ring's
-//! overflow and the global queue, channels, syscalls and retake, preemption at preempt points,
-//! collections during syscalls and while goroutines spin, gomaxprocs, locked threads, the end of
-//! a run (deadlock, panics, loops that never block), and bad configurations. Each run is
-//! bounded: a hang fails the test after 60 s instead of blocking the suite.
+//! Tests that boot whole 2014 runtimes, with and without preemption, and check what is
+//! particular to this generation: the ring's overflow and the global queue, the 61st-tick
+//! check, syscalls and retake, preemption at preempt points, collections through Gscan while
+//! goroutines spin or sit in syscalls, loops ended by preemption at exit, stack overflow at a
+//! preempt point, schedtrace. What every generation must do is the shared conformance suite's
+//! (harness/tests/conformance.rs). Each run is bounded: a hang fails the test after 60 s.
 
 use sched2014::{Sched2014, Sched2014NoPreempt};
 use schedcore::{Chan, Config, Counter, Report, RunError, Scheduler, WaitGroup};
@@ -81,21 +82,6 @@ fn full_ring_spills_to_the_global_queue() {
     assert!(r.counter(Counter::GlobrunqGet) > 0, "{:?}", r.counters);
 }
 
-#[test]
-fn spawn_reuses_stacks() {
-    let (_, r) = run::<Sched2014, _>(Config::new(1), || {
-        for _ in 0..200 {
-            let wg = WaitGroup::<Sched2014>::new();
-            wg.add(1);
-            let w = wg.clone();
-            Sched2014::go(move || w.done());
-            wg.wait();
-        }
-    })
-    .unwrap();
-    assert!(r.counter(Counter::StacksMapped) < 10, "{:?}", r.counters);
-}
-
 /// Two goroutines that keep respawning each other on the local ring cannot starve one that
 /// waits in the global queue: schedule looks there every 61st tick.
 #[test]
@@ -123,63 +109,6 @@ fn global_queue_checked_every_61st_tick() {
     .unwrap();
     assert!(ran);
     assert!(r.counter(Counter::GlobrunqGet61) > 0, "{:?}", r.counters);
-}
-
-#[test]
-fn channel_ping_pong() {
-    for procs in [1, 2] {
-        let (sum, _) = run::<Sched2014, _>(Config::new(procs), || {
-            type S = Sched2014;
-            let ping = Chan::<u64, S>::new(0);
-            let pong = Chan::<u64, S>::new(0);
-            let (p2, q2) = (ping.clone(), pong.clone());
-            S::go(move || {
-                while let Some(v) = p2.recv() {
-                    q2.send(v + 1);
-                }
-                q2.close();
-            });
-            let mut sum = 0;
-            for i in 0..2000 {
-                ping.send(i);
-                sum += pong.recv().unwrap() - i;
-            }
-            ping.close();
-            assert_eq!(pong.recv(), None);
-            sum
-        })
-        .unwrap();
-        assert_eq!(sum, 2000);
-    }
-}
-
-#[test]
-fn gosched_and_num_goroutine() {
-    let (n, r) = run::<Sched2014, _>(Config::new(2), || {
-        type S = Sched2014;
-        let before = S::num_goroutine();
-        let wg = WaitGroup::<S>::new();
-        let gate = Chan::<(), S>::new(0);
-        wg.add(10);
-        for _ in 0..10 {
-            let (wg, gate) = (wg.clone(), gate.clone());
-            S::go(move || {
-                for _ in 0..100 {
-                    S::gosched();
-                }
-                wg.done();
-                gate.recv();
-            });
-        }
-        wg.wait();
-        let n = S::num_goroutine();
-        gate.close();
-        (before, n)
-    })
-    .unwrap();
-    assert_eq!(n, (1, 11));
-    assert!(r.counter(Counter::Gosched) >= 1000);
-    assert!(r.counter(Counter::GlobrunqPut) >= 1000);
 }
 
 #[test]
@@ -427,118 +356,6 @@ fn concurrent_gcs() {
     assert_eq!(r.counter(Counter::Gcs), 60);
 }
 
-#[test]
-fn gomaxprocs_changes_under_load() {
-    let (prev, _) = run::<Sched2014, _>(Config::new(1), || {
-        type S = Sched2014;
-        let done = Arc::new(AtomicUsize::new(0));
-        let wg = WaitGroup::<S>::new();
-        wg.add(600);
-        for i in 0..600 {
-            let (wg, done) = (wg.clone(), done.clone());
-            S::go(move || {
-                for _ in 0..20 {
-                    if i % 2 == 0 {
-                        S::gosched();
-                    } else {
-                        spin::<S>(Duration::from_micros(5));
-                    }
-                }
-                done.fetch_add(1, Ordering::Relaxed);
-                wg.done();
-            });
-        }
-        let mut prev = vec![S::gomaxprocs(0)];
-        for n in [4, 2, 3, 1, 2] {
-            prev.push(S::gomaxprocs(n));
-        }
-        prev.push(S::gomaxprocs(-1));
-        wg.wait();
-        assert_eq!(done.load(Ordering::Relaxed), 600);
-        prev
-    })
-    .unwrap();
-    assert_eq!(prev, vec![1, 1, 4, 2, 3, 1, 2]);
-}
-
-#[test]
-fn lock_os_thread_keeps_the_thread() {
-    let (ok, _) = run::<Sched2014, _>(Config::new(2), || {
-        type S = Sched2014;
-        let wg = WaitGroup::<S>::new();
-        wg.add(1);
-        let w = wg.clone();
-        let (tx, rx) = (Chan::<u32, S>::new(0), Chan::<u32, S>::new(0));
-        let (tx2, rx2) = (tx.clone(), rx.clone());
-        S::go(move || {
-            S::lock_os_thread();
-            let me = std::thread::current().id();
-            let mut same = true;
-            for i in 0..50 {
-                // Park (channel), yield, get preempted, block: we must come back here.
-                let v = rx2.recv().unwrap();
-                tx2.send(v + i);
-                S::gosched();
-                spin::<S>(Duration::from_micros(20));
-                S::gc();
-                same &= std::thread::current().id() == me;
-            }
-            S::unlock_os_thread();
-            assert!(same, "locked goroutine moved to another thread");
-            w.done();
-        });
-        for i in 0..50 {
-            rx.send(i);
-            assert_eq!(tx.recv(), Some(2 * i));
-            let wg2 = WaitGroup::<S>::new();
-            wg2.add(1);
-            let w2 = wg2.clone();
-            S::go(move || w2.done());
-            wg2.wait();
-        }
-        wg.wait();
-        true
-    })
-    .unwrap();
-    assert!(ok);
-}
-
-fn deadlock_and_panic<S: Scheduler>() {
-    for procs in [1, 3] {
-        let r = run::<S, _>(Config::new(procs), || {
-            let c = Chan::<u32, S>::new(0);
-            let c2 = c.clone();
-            S::go(move || {
-                c2.recv();
-            });
-            c.recv();
-        });
-        assert_eq!(r.unwrap_err(), RunError::Deadlock);
-    }
-    let r = run::<S, _>(Config::new(2), || {
-        let c = Chan::<u32, S>::new(0);
-        S::go(|| panic!("boom in a goroutine"));
-        c.recv();
-    });
-    assert_eq!(
-        r.unwrap_err(),
-        RunError::Panic("boom in a goroutine".into())
-    );
-    let r = run::<S, _>(Config::new(1), || -> u32 { panic!("main panics") });
-    assert_eq!(r.unwrap_err(), RunError::Panic("main panics".into()));
-    assert_eq!(run::<S, _>(Config::new(1), || 7).unwrap().0, 7);
-}
-
-#[test]
-fn deadlock_and_panic_2014() {
-    deadlock_and_panic::<Sched2014>();
-}
-
-#[test]
-fn deadlock_and_panic_nopreempt() {
-    deadlock_and_panic::<Sched2014NoPreempt>();
-}
-
 /// Goroutines that never enter the scheduler by themselves (syscall loops whose fast paths
 /// succeed, spins through preempt points) do not hold up the end of the run, on both variants.
 fn loops_do_not_hold_up_the_end<S: Scheduler>() {
@@ -600,25 +417,6 @@ fn loops_do_not_hold_up_the_end_nopreempt() {
     loops_do_not_hold_up_the_end::<Sched2014NoPreempt>();
 }
 
-#[test]
-fn goroutines_left_when_main_returns() {
-    let (_, r) = run::<Sched2014, _>(Config::new(2), || {
-        type S = Sched2014;
-        let c = Chan::<u32, S>::new(0);
-        for _ in 0..5 {
-            let c = c.clone();
-            S::go(move || {
-                c.recv();
-            });
-        }
-        for _ in 0..10 {
-            S::gosched();
-        }
-    })
-    .unwrap();
-    assert_eq!(r.counter(Counter::GoroutinesLeft), 5);
-}
-
 /// One producer, idle P's: the others must steal.
 #[test]
 fn idle_ps_steal_from_one_producer() {
@@ -664,34 +462,6 @@ fn stack_overflow_at_preempt_point_is_fatal() {
             other.map(|_| ())
         ),
     }
-}
-
-#[test]
-fn scheduler_calls_outside_a_runtime_panic() {
-    let r = std::panic::catch_unwind(Sched2014::preempt_point);
-    let msg = *r.unwrap_err().downcast::<String>().unwrap();
-    assert!(msg.contains("outside a goroutine"), "{msg}");
-    assert!(std::panic::catch_unwind(Sched2014::gosched).is_err());
-}
-
-#[test]
-fn bad_config_is_rejected() {
-    for procs in [0, 257] {
-        match Sched2014::run(&Config::new(procs), || ()) {
-            Err(RunError::InvalidConfig(msg)) => assert!(msg.contains("procs"), "{msg}"),
-            other => panic!("procs {procs}: {:?}", other.map(|_| ())),
-        }
-    }
-    assert_eq!(Sched2014::MAX_PROCS, 256);
-    assert!(run::<Sched2014, _>(Config::new(256), || ()).is_ok());
-    let small = Config {
-        stack_size: 1024,
-        ..Config::new(1)
-    };
-    assert!(matches!(
-        Sched2014NoPreempt::run(&small, || ()),
-        Err(RunError::InvalidConfig(_))
-    ));
 }
 
 #[test]

@@ -257,6 +257,54 @@ struct Line {
     points: Vec<(f64, f64)>,
 }
 
+/// Draws `lines` on `chart` (peers dashed, a dot per point) and the legend, whatever the
+/// chart's coordinates (linear or log).
+fn draw_lines<'a, DB, X, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    lines: &[Line],
+) -> DrawResult
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    for l in lines {
+        let color = l.color;
+        let style = color.stroke_width(2);
+        let pts = l.points.clone();
+        // A dashed legend mark is short, so that it reads as a dash.
+        let mark = if l.peer { 8 } else { 20 };
+        let legend = move |(x, y): (i32, i32)| {
+            PathElement::new(vec![(x, y), (x + mark, y)], color.stroke_width(2))
+        };
+        if l.peer {
+            chart
+                .draw_series(DashedLineSeries::new(pts.clone(), 8, 5, style))
+                .map_err(err)?
+                .label(&l.name)
+                .legend(legend);
+        } else {
+            chart
+                .draw_series(LineSeries::new(pts.clone(), style))
+                .map_err(err)?
+                .label(&l.name)
+                .legend(legend);
+        }
+        chart
+            .draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled())))
+            .map_err(err)?;
+    }
+    chart
+        .configure_series_labels()
+        .label_font(("sans-serif", 14))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperLeft)
+        .draw()
+        .map_err(err)
+}
+
 struct NsChart {
     title: String,
     foot: String,
@@ -299,39 +347,7 @@ impl Drawing for NsChart {
                     .y_label_formatter(&|y: &f64| format_ns(*y))
                     .draw()
                     .map_err(err)?;
-                for l in &self.lines {
-                    let style = l.color.stroke_width(2);
-                    let color = l.color;
-                    let pts = l.points.clone();
-                    if l.peer {
-                        chart
-                            .draw_series(DashedLineSeries::new(pts.clone(), 8, 5, style))
-                            .map_err(err)?
-                            .label(&l.name)
-                            .legend(move |(x, y)| {
-                                PathElement::new(vec![(x, y), (x + 8, y)], color.stroke_width(2))
-                            });
-                    } else {
-                        chart
-                            .draw_series(LineSeries::new(pts.clone(), style))
-                            .map_err(err)?
-                            .label(&l.name)
-                            .legend(move |(x, y)| {
-                                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-                            });
-                    }
-                    chart
-                        .draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled())))
-                        .map_err(err)?;
-                }
-                chart
-                    .configure_series_labels()
-                    .label_font(("sans-serif", 14))
-                    .background_style(WHITE.mix(0.85))
-                    .border_style(BLACK)
-                    .position(SeriesLabelPosition::UpperLeft)
-                    .draw()
-                    .map_err(err)?;
+                draw_lines(&mut chart, &self.lines)?;
             }};
         }
         if self.log {
@@ -620,40 +636,7 @@ impl Drawing for LatencyChart {
             .y_label_formatter(&|y: &f64| format_ns(*y))
             .draw()
             .map_err(err)?;
-        for l in &self.lines {
-            let color = l.color;
-            let style = color.stroke_width(2);
-            let pts = l.points.clone();
-            if l.peer {
-                chart
-                    .draw_series(DashedLineSeries::new(pts.clone(), 8, 5, style))
-                    .map_err(err)?
-                    .label(&l.name)
-                    .legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 8, y)], color.stroke_width(2))
-                    });
-            } else {
-                chart
-                    .draw_series(LineSeries::new(pts.clone(), style))
-                    .map_err(err)?
-                    .label(&l.name)
-                    .legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-                    });
-            }
-            chart
-                .draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled())))
-                .map_err(err)?;
-        }
-        chart
-            .configure_series_labels()
-            .label_font(("sans-serif", 14))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperLeft)
-            .draw()
-            .map_err(err)?;
-        Ok(())
+        draw_lines(&mut chart, &self.lines)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Boots both 2011 variants on small programs; the full conformance suite is in harness/tests.
 
 use sched2011::{Sched2011, Sched2011Lock};
+use schedcore::bounded::with_timeout;
 use schedcore::{Chan, Config, RunError, Scheduler, WaitGroup};
 
 fn spawn_many<S: Scheduler>(procs: usize) {
@@ -26,16 +27,25 @@ fn spawn_many<S: Scheduler>(procs: usize) {
     assert_eq!(rep.counters["goroutines_created"], 1001);
 }
 
+/// Every test body runs under this bound, so that a hang fails instead of stalling the suite.
+const BOUND: u64 = 60;
+
 #[test]
 fn spawns_run_once_at_every_procs() {
-    for p in [1, 2, 4] {
-        spawn_many::<Sched2011>(p);
-        spawn_many::<Sched2011Lock>(p);
-    }
+    with_timeout(BOUND, || {
+        for p in [1, 2, 4] {
+            spawn_many::<Sched2011>(p);
+            spawn_many::<Sched2011Lock>(p);
+        }
+    });
 }
 
 #[test]
 fn channel_ping_pong() {
+    with_timeout(BOUND, channel_ping_pong_body);
+}
+
+fn channel_ping_pong_body() {
     let (sum, _) = Sched2011::run(&Config::new(2), || {
         let a = Chan::<u64, Sched2011>::new(0);
         let b = Chan::<u64, Sched2011>::new(0);
@@ -59,6 +69,10 @@ fn channel_ping_pong() {
 
 #[test]
 fn deadlock_and_panic_and_bad_config() {
+    with_timeout(BOUND, deadlock_and_panic_and_bad_config_body);
+}
+
+fn deadlock_and_panic_and_bad_config_body() {
     let r = Sched2011::run(&Config::new(2), || {
         let c = Chan::<(), Sched2011>::new(0);
         c.recv();

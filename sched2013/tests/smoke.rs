@@ -7,7 +7,6 @@
 use sched2013::Sched2013 as S;
 use schedcore::{Config, Counter, Report, RunError, Scheduler, WaitGroup};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,12 +15,7 @@ fn run<R: Send + 'static>(
     cfg: Config,
     main: impl FnOnce() -> R + Send + 'static,
 ) -> Result<(R, Report), RunError> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(S::run(&cfg, main));
-    });
-    rx.recv_timeout(Duration::from_secs(60))
-        .expect("runtime did not finish within 60 s")
+    schedcore::bounded::with_timeout(60, move || S::run(&cfg, main))
 }
 
 fn spawn_n(procs: usize, n: usize) -> Report {

@@ -8,7 +8,6 @@
 use sched2014::{Sched2014, Sched2014NoPreempt};
 use schedcore::{Chan, Config, Counter, Report, RunError, Scheduler, WaitGroup};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,12 +16,7 @@ fn run<S: Scheduler, R: Send + 'static>(
     cfg: Config,
     main: impl FnOnce() -> R + Send + 'static,
 ) -> Result<(R, Report), RunError> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(S::run(&cfg, main));
-    });
-    rx.recv_timeout(Duration::from_secs(60))
-        .expect("runtime did not finish within 60 s")
+    schedcore::bounded::with_timeout(60, move || S::run(&cfg, main))
 }
 
 /// Spins for about `d` of CPU time, passing preempt points.

@@ -2,6 +2,7 @@
 //! stacks and the context switch, notes and locks, channels, WaitGroup, semaphores, counters and
 //! reports. The scheduling algorithms themselves live in `sched2011`, `sched2013`, `sched2014`.
 
+pub mod bounded;
 pub mod chan;
 pub mod context;
 pub mod exit;

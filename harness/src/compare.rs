@@ -6,6 +6,7 @@ use crate::progress::Progress;
 use crate::registry::{self, PeerInfo, SchedInfo, WorkloadInfo};
 use crate::results::Row;
 use crate::runner::{Failure, Measurement, Settings};
+use schedcore::LockKind;
 use std::time::Duration;
 
 /// A column of the table: a scheduler generation or a peer.
@@ -31,6 +32,15 @@ impl Subject {
         match self {
             Subject::Sched(s) => s.max_procs,
             Subject::Peer(p) => p.max_procs,
+        }
+    }
+
+    /// The runtime lock this subject runs on when the plan asks for `lock` (`None`: each
+    /// generation's era lock); `None` for a peer, which has locks of its own.
+    pub fn lock(&self, lock: Option<LockKind>) -> Option<LockKind> {
+        match self {
+            Subject::Sched(s) => Some(lock.unwrap_or(s.era_lock)),
+            Subject::Peer(_) => None,
         }
     }
 
@@ -63,6 +73,8 @@ pub struct Plan {
     pub cores: usize,
     /// How long a CPU hog waits without progress of the others before it gives up.
     pub starve_after: Duration,
+    /// The runtime lock of every generation (`None`: each its era's).
+    pub lock: Option<LockKind>,
 }
 
 impl Plan {
@@ -143,12 +155,21 @@ impl Plan {
             count,
             cores,
             starve_after: crate::workloads::DEFAULT_STARVE_AFTER,
+            lock: None,
         })
     }
 
     /// How many measurements the plan makes (at most: a peer's n/a is known after one try).
     pub fn measurements(&self) -> usize {
         self.subjects.len() * self.benches.len() * self.procs.len() * self.count
+    }
+
+    /// The lock each scheduler column runs on, by column name (peers have none).
+    pub fn locks(&self) -> std::collections::BTreeMap<String, String> {
+        self.subjects
+            .iter()
+            .filter_map(|s| Some((s.name().to_string(), s.lock(self.lock)?.name().to_string())))
+            .collect()
     }
 
     /// The names of the columns.
@@ -169,6 +190,7 @@ impl Plan {
                 let mut na: Vec<Option<&'static str>> = vec![None; n];
                 let settings = Settings {
                     starve_after: self.starve_after,
+                    lock: self.lock,
                     ..Settings::new(procs, self.benchtime)
                 };
                 for k in 0..self.count {

@@ -83,6 +83,8 @@ pub struct SchedInfo {
     measure: fn(&WorkloadInfo, &Settings) -> Option<Result<Measurement, schedcore::RunError>>,
     /// Whether the generation preempts (`Scheduler::PREEMPTIVE`).
     pub preemptive: bool,
+    /// The runtime lock of the generation's era (`Scheduler::ERA_LOCK`).
+    pub era_lock: schedcore::LockKind,
 }
 
 /// A workload of the registry.
@@ -159,6 +161,7 @@ macro_rules! scheduler_tables {
             max_procs: <$ty as Scheduler>::MAX_PROCS,
             measure: measure_by_name::<$ty>,
             preemptive: <$ty as Scheduler>::PREEMPTIVE,
+            era_lock: <$ty as Scheduler>::ERA_LOCK,
         },)*];
 
         /// Calls `v.visit::<S>()` with the scheduler named `name`; `None` if there is none.

@@ -203,6 +203,9 @@ pub struct Results {
     pub count: usize,
     /// Schedulers, then peers, in the order of the table's columns.
     pub columns: Vec<String>,
+    /// The runtime lock each scheduler column ran on (`futex2011`, `spin`), by column name.
+    #[serde(default)]
+    pub locks: BTreeMap<String, String>,
     pub machine: Machine,
     pub rows: Vec<Row>,
 }

@@ -4,7 +4,7 @@
 use crate::ramp::{ramp_until, Ramp};
 use crate::workloads::{B, DEFAULT_STARVE_AFTER};
 use hdrhistogram::Histogram;
-use schedcore::{Config, Counter, RunError, Scheduler};
+use schedcore::{Config, Counter, LockKind, RunError, Scheduler};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
@@ -21,6 +21,8 @@ pub struct Settings {
     pub starve_after: Duration,
     /// Go's GODEBUG=schedtrace: the runtime prints a SCHED line this often.
     pub schedtrace: Option<Duration>,
+    /// The runtime lock every generation runs on (`None`: each its era's, `Scheduler::ERA_LOCK`).
+    pub lock: Option<LockKind>,
 }
 
 impl Settings {
@@ -30,6 +32,7 @@ impl Settings {
             benchtime,
             starve_after: DEFAULT_STARVE_AFTER,
             schedtrace: None,
+            lock: None,
         }
     }
 }
@@ -103,6 +106,7 @@ pub fn measure<S: Scheduler>(
 ) -> Result<Measurement, RunError> {
     let cfg = Config {
         schedtrace: settings.schedtrace,
+        lock: settings.lock,
         ..Config::new(settings.procs)
     };
     let (benchtime, starve_after) = (settings.benchtime, settings.starve_after);

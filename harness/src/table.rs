@@ -138,6 +138,13 @@ pub fn render(res: &Results) -> String {
             humantime::format_duration(std::time::Duration::from_nanos(res.starve_after_ns))
         );
     }
+    if !res.locks.is_empty() {
+        let locks: Vec<String> = cols
+            .iter()
+            .filter_map(|c| Some(format!("{c} {}", res.locks.get(c)?)))
+            .collect();
+        let _ = writeln!(out, "runtime lock: {}", locks.join(", "));
+    }
     for n in notes {
         let _ = writeln!(out, "{n}");
     }

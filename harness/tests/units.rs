@@ -232,6 +232,7 @@ fn results(rows: Vec<Row>) -> Results {
         starve_after_ns: 1_000_000_000,
         count: 1,
         columns: vec!["old".into(), "new".into(), "floor".into()],
+        locks: Default::default(),
         machine: Machine {
             cpu_model: "cpu".into(),
             cores: 2,

@@ -159,6 +159,7 @@ fn mstart(mp: MPtr) {
     let m: &M = &mp;
     schedcore::tls::set_current(Some(m));
     let rt = m.rt();
+    schedcore::lock::set_thread_kind(rt.lock_kind);
     let mut last = None;
     while let Some(gp) = schedule(rt, m, last) {
         // SAFETY: `schedule` made this M the goroutine's owner (gp.m = m); nobody else

@@ -5,7 +5,7 @@ use crate::m::getm;
 use crate::proc::newproc1;
 use crate::sched::Runtime;
 use crate::word::MAXGOMAXPROCS;
-use schedcore::{Config, Counter, Report, RunError, Totals};
+use schedcore::{Config, Counter, LockKind, Report, RunError, Totals};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -46,6 +46,7 @@ where
     let rt = Box::new(Runtime::new(
         name,
         fastpath,
+        cfg.lock_or(LockKind::Futex2011),
         cfg.stack_size,
         cfg.procs as u32,
     ));

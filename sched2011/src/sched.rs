@@ -3,13 +3,11 @@
 
 use crate::g::GPtr;
 use crate::m::{MPtr, M};
-use crate::schedlock::SchedLock;
 use crate::word::SchedWord;
 use crate::Sched2011;
 use hdrhistogram::Histogram;
 use schedcore::{
-    CachePadded, Counter, Counters, KernelLock, Lock, LockGuard, Note, RawLock, RunEnd, RunError,
-    Sema,
+    CachePadded, Counter, Counters, Lock, LockGuard, LockKind, Note, RunEnd, RunError, Sema,
 };
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -40,18 +38,20 @@ pub struct Synced {
 }
 
 /// The schedlock held.
-pub type SchedGuard<'a> = LockGuard<'a, Synced, SchedLock>;
+pub type SchedGuard<'a> = LockGuard<'a, Synced>;
 
 /// One 2011 runtime.
 pub struct Runtime {
     /// `false` for "2011-lock": entersyscall/exitsyscall always take the schedlock, as before
-    /// seed 002, and the schedlock is the lock of that day.
+    /// seed 002.
     pub fastpath: bool,
+    /// The runtime lock the schedlock (and every other lock of the runtime) is.
+    pub lock_kind: LockKind,
     pub name: &'static str,
     pub stack_size: usize,
     /// The packed word, alone on its cache line: it is the one line the fast paths bounce.
     pub word: CachePadded<SchedWord>,
-    pub sched: Lock<Synced, SchedLock>,
+    pub sched: Lock<Synced>,
     /// stoptheworld sleeps here after setting waitstop.
     pub stopped: Note,
     pub gcwaiting: AtomicBool,
@@ -63,18 +63,21 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    pub fn new(name: &'static str, fastpath: bool, stack_size: usize, procs: u32) -> Runtime {
+    pub fn new(
+        name: &'static str,
+        fastpath: bool,
+        lock_kind: LockKind,
+        stack_size: usize,
+        procs: u32,
+    ) -> Runtime {
         let rt = Runtime {
             fastpath,
+            lock_kind,
             name,
             stack_size,
             word: CachePadded::new(SchedWord::new()),
-            sched: Lock::with_raw(
-                if fastpath {
-                    SchedLock::Go1(RawLock::new())
-                } else {
-                    SchedLock::July2011(KernelLock::new())
-                },
+            sched: Lock::with_kind(
+                lock_kind,
                 Synced {
                     runq: VecDeque::new(),
                     gwait: 0,
@@ -94,7 +97,7 @@ impl Runtime {
             stopped: Note::new(),
             gcwaiting: AtomicBool::new(false),
             end: RunEnd::default(),
-            worldsema: Sema::new(1),
+            worldsema: Sema::new(1, lock_kind),
             pauses: Lock::new(schedcore::report::latency_histogram()),
         };
         rt.word.setmcpumax(procs);

@@ -132,7 +132,7 @@ pub(crate) fn procresize(m: &M, s: &mut Synced, new: i32) {
     let (old, new) = (old as usize, new as usize);
     for (i, slot) in sched.allp.iter().enumerate().take(new) {
         if slot.get().is_none() {
-            slot.set(Some(Ptr::from_box(Box::new(P::new(i)))));
+            slot.set(Some(Ptr::from_box(Box::new(P::new(i, sched.lock_kind)))));
         }
     }
     // Redistribute the runnable goroutines evenly.

@@ -18,7 +18,7 @@ mod sysmon;
 
 pub use g::GRef;
 
-use schedcore::{Config, LockGuard, Report, RunError, Scheduler};
+use schedcore::{Config, LockGuard, LockKind, Report, RunError, Scheduler};
 
 /// The lab's name for this generation.
 pub(crate) const NAME: &str = "2013";
@@ -28,6 +28,8 @@ pub struct Sched2013;
 
 impl Scheduler for Sched2013 {
     const NAME: &'static str = NAME;
+    /// Go 1.1 ran on lock_futex.c's spinning lock.
+    const ERA_LOCK: LockKind = LockKind::Spin;
     const MAX_PROCS: usize = sched::MAX_GOMAXPROCS;
     type GRef = GRef;
 

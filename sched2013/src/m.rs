@@ -184,6 +184,7 @@ pub(crate) fn newosproc(sched: &Sched, mp: Ptr<M>) {
 /// Port of mstart (seed 003): the body of every M thread.
 fn mstart(m: Ptr<M>) {
     tls::set_current(Some(&*m));
+    schedcore::lock::set_thread_kind(m.sched().lock_kind);
     m.counters.inc(Counter::ThreadsCreated);
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match m.startfn {
         StartFn::Sysmon => sysmon(&m),

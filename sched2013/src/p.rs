@@ -48,14 +48,14 @@ pub(crate) struct P {
 }
 
 impl P {
-    pub(crate) fn new(id: usize) -> P {
+    pub(crate) fn new(id: usize, lock: schedcore::LockKind) -> P {
         P {
             id,
             status: AtomicU32::new(PGCSTOP),
             link: Link::none(),
             tick: AtomicU32::new(0),
             m: Link::none(),
-            runq: Runq::new(RUNQ_INITIAL_SIZE),
+            runq: Runq::with_kind(RUNQ_INITIAL_SIZE, lock),
             gfree: Link::none(),
             gfreecnt: AtomicU32::new(0),
             counters: Counters::new(),

@@ -49,7 +49,11 @@ where
     F: FnOnce() -> R + Send + 'static,
 {
     cfg.validate(MAX_GOMAXPROCS)?;
-    let sched = Ptr::from_box(Box::new(Sched::new(cfg.stack_size, cfg.schedtrace)));
+    let sched = Ptr::from_box(Box::new(Sched::new(
+        cfg.stack_size,
+        cfg.schedtrace,
+        cfg.lock_or(<crate::Sched2013 as schedcore::Scheduler>::ERA_LOCK),
+    )));
     // schedinit: M0 and the P's, M0 holding P0.
     let m0 = allocm(&sched, StartFn::Schedule);
     procresize(&m0, &mut sched.lock.lock(), cfg.procs as i32);

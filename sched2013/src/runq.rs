@@ -9,6 +9,7 @@
 //! is only a hint (whether to wake an M, whether to look again).
 
 use schedcore::sync::{AtomicU32, Ordering};
+use schedcore::LockKind;
 
 #[cfg(not(loom))]
 type RingLock<T> = schedcore::Lock<T>;
@@ -22,6 +23,14 @@ type RingGuard<'a, T> = loom::sync::MutexGuard<'a, T>;
 #[cfg(not(loom))]
 fn lock<T>(l: &RingLock<T>) -> RingGuard<'_, T> {
     l.lock()
+}
+#[cfg(not(loom))]
+fn ring_lock<T>(kind: LockKind, v: T) -> RingLock<T> {
+    schedcore::Lock::with_kind(kind, v)
+}
+#[cfg(loom)]
+fn ring_lock<T>(_kind: LockKind, v: T) -> RingLock<T> {
+    loom::sync::Mutex::new(v)
 }
 #[cfg(loom)]
 fn lock<T>(l: &RingLock<T>) -> RingGuard<'_, T> {
@@ -67,9 +76,14 @@ impl<T: Copy> Runq<T> {
     /// A queue of `size` slots (so `size - 1` elements before the first runqgrow). The
     /// runtime starts every P at 128 (procresize); the seed's tests start at 1.
     pub fn new(size: usize) -> Runq<T> {
+        Runq::with_kind(size, LockKind::Spin)
+    }
+
+    /// A queue of `size` slots whose lock is of `kind` (the runtime's lock).
+    pub fn with_kind(size: usize, kind: LockKind) -> Runq<T> {
         assert!(size >= 1, "runq size must be at least 1");
         Runq {
-            slots: RingLock::new(Slots::new(size)),
+            slots: ring_lock(kind, Slots::new(size)),
             head: AtomicU32::new(0),
             tail: AtomicU32::new(0),
         }

@@ -10,7 +10,7 @@ use crate::p::P;
 use crate::Sched2013;
 use hdrhistogram::Histogram;
 use schedcore::ptr::{Link, Ptr};
-use schedcore::{CachePadded, Counter, Counters, Lock, Note, RunEnd, RunError, Sema};
+use schedcore::{CachePadded, Counter, Counters, Lock, LockKind, Note, RunEnd, RunError, Sema};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 
@@ -44,6 +44,8 @@ pub(crate) struct Synced {
 
 /// The state of one 2013 runtime.
 pub(crate) struct Sched {
+    /// The runtime lock every lock of this runtime is (Config::lock, or Spin: Go 1.1's).
+    pub lock_kind: LockKind,
     // Words written often (the lock, goidgen, the idle/spinning counts) each get a cache
     // line of their own, away from the read-mostly ones (gcwaiting, sysmonwait,
     // gomaxprocs, the end of the run) that every syscall and spawn reads.
@@ -80,26 +82,34 @@ pub(crate) struct Sched {
 }
 
 impl Sched {
-    pub(crate) fn new(stack_size: usize, schedtrace: Option<std::time::Duration>) -> Sched {
+    pub(crate) fn new(
+        stack_size: usize,
+        schedtrace: Option<std::time::Duration>,
+        lock_kind: LockKind,
+    ) -> Sched {
         Sched {
-            lock: CachePadded::new(Lock::new(Synced {
-                midle: None,
-                nmidle: 0,
-                mlocked: 0,
-                mcount: 0,
-                pidle: None,
-                runqhead: None,
-                runqtail: None,
-                stopwait: 0,
-                newprocs: 0,
-                allg: Vec::new(),
-                allm: Vec::new(),
-            })),
+            lock_kind,
+            lock: CachePadded::new(Lock::with_kind(
+                lock_kind,
+                Synced {
+                    midle: None,
+                    nmidle: 0,
+                    mlocked: 0,
+                    mcount: 0,
+                    pidle: None,
+                    runqhead: None,
+                    runqtail: None,
+                    stopwait: 0,
+                    newprocs: 0,
+                    allg: Vec::new(),
+                    allm: Vec::new(),
+                },
+            )),
             goidgen: CachePadded::new(AtomicU64::new(0)),
             npidle: CachePadded::new(AtomicU32::new(0)),
             nmspinning: CachePadded::new(AtomicU32::new(0)),
             runqsize: CachePadded::new(AtomicI32::new(0)),
-            gflock: CachePadded::new(Lock::new(None)),
+            gflock: CachePadded::new(Lock::with_kind(lock_kind, None)),
             gfree_any: AtomicBool::new(false),
             stopnote: Note::new(),
             sysmonwait: CachePadded::new(AtomicU32::new(0)),
@@ -107,7 +117,7 @@ impl Sched {
             gcwaiting: CachePadded::new(AtomicU32::new(0)),
             gomaxprocs: CachePadded::new(AtomicI32::new(0)),
             allp: (0..=MAX_GOMAXPROCS).map(|_| Link::none()).collect(),
-            worldsema: Sema::new(1),
+            worldsema: Sema::new(1, lock_kind),
             end: CachePadded::new(RunEnd::default()),
             stack_size,
             schedtrace,

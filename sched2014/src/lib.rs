@@ -34,7 +34,7 @@ mod testutil;
 
 pub use g::GRef;
 
-use schedcore::{Config, LockGuard, Report, RunError, Scheduler};
+use schedcore::{Config, LockGuard, LockKind, Report, RunError, Scheduler};
 
 /// The name `getm` reports when called outside a runtime.
 pub(crate) const NAME: &str = "2014";
@@ -53,6 +53,8 @@ macro_rules! impl_scheduler {
             const NAME: &'static str = $name;
             const MAX_PROCS: usize = sched::MAX_GOMAXPROCS;
             const PREEMPTIVE: bool = $preemptive;
+            /// Go 1.3/1.4 ran on lock_futex.c's spinning lock.
+            const ERA_LOCK: LockKind = LockKind::Spin;
             type GRef = GRef;
 
             fn run<R, F>($cfg: &Config, main: F) -> Result<(R, Report), RunError>

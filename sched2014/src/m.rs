@@ -216,6 +216,7 @@ pub(crate) fn newosproc(sched: &Sched, mp: Ptr<M>) {
 /// Unchanged since 2013.
 fn mstart(m: Ptr<M>) {
     tls::set_current(Some(&*m));
+    schedcore::lock::set_thread_kind(m.sched().lock_kind);
     m.counters.inc(Counter::ThreadsCreated);
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match m.startfn {
         StartFn::Sysmon => sysmon(&m),

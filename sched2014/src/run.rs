@@ -67,6 +67,7 @@ where
         cfg.stack_size,
         preempt,
         cfg.schedtrace,
+        cfg.lock_or(<crate::Sched2014 as schedcore::Scheduler>::ERA_LOCK),
     )));
     // schedinit: M0 and the P's, M0 holding P0.
     let m0 = allocm(&sched, StartFn::Schedule);

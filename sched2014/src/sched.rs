@@ -15,7 +15,7 @@ use crate::Sched2014;
 use hdrhistogram::Histogram;
 use schedcore::ptr::{Link, Ptr};
 use schedcore::scan::StackSet;
-use schedcore::{Counter, Lock, Note, RunEnd, RunError, Sema};
+use schedcore::{Counter, Lock, LockKind, Note, RunEnd, RunError, Sema};
 use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -55,6 +55,8 @@ pub(crate) struct GfreeList {
 
 /// The state of one 2014 runtime.
 pub(crate) struct Sched {
+    /// The runtime lock every lock of this runtime is (Config::lock, or Spin: Go 1.4's).
+    pub lock_kind: LockKind,
     pub lock: Lock<Synced>,
     /// Length of the global run queue: changed under the lock, peeked at without it.
     pub runqsize: AtomicU32,
@@ -94,25 +96,34 @@ pub(crate) struct Sched {
 }
 
 impl Sched {
-    pub(crate) fn new(stack_size: usize, preempt: bool, schedtrace: Option<Duration>) -> Sched {
+    pub(crate) fn new(
+        stack_size: usize,
+        preempt: bool,
+        schedtrace: Option<Duration>,
+        lock_kind: LockKind,
+    ) -> Sched {
         Sched {
-            lock: Lock::new(Synced {
-                midle: None,
-                nmidle: 0,
-                nmidlelocked: 0,
-                mcount: 0,
-                pidle: None,
-                runq: GlobRunq::new(),
-                stopwait: 0,
-                newprocs: 0,
-                allg: Vec::new(),
-                allm: Vec::new(),
-            }),
+            lock_kind,
+            lock: Lock::with_kind(
+                lock_kind,
+                Synced {
+                    midle: None,
+                    nmidle: 0,
+                    nmidlelocked: 0,
+                    mcount: 0,
+                    pidle: None,
+                    runq: GlobRunq::new(),
+                    stopwait: 0,
+                    newprocs: 0,
+                    allg: Vec::new(),
+                    allm: Vec::new(),
+                },
+            ),
             runqsize: AtomicU32::new(0),
             goidgen: AtomicU64::new(0),
             npidle: AtomicU32::new(0),
             nmspinning: AtomicI32::new(0),
-            gflock: Lock::new(GfreeList { head: None }),
+            gflock: Lock::with_kind(lock_kind, GfreeList { head: None }),
             ngfree: AtomicI32::new(0),
             allglen: AtomicUsize::new(0),
             stopnote: Note::new(),
@@ -121,7 +132,7 @@ impl Sched {
             gcwaiting: AtomicU32::new(0),
             gomaxprocs: AtomicI32::new(0),
             allp: (0..=MAX_GOMAXPROCS).map(|_| Link::none()).collect(),
-            worldsema: Sema::new(1),
+            worldsema: Sema::new(1, lock_kind),
             end: RunEnd::default(),
             stack_size,
             preempt,

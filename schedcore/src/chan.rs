@@ -48,7 +48,7 @@ impl<T: Send, S: Scheduler> Chan<T, S> {
         Chan {
             inner: Arc::new(Hchan {
                 cap,
-                state: Lock::new(state),
+                state: Lock::of_this_runtime(state),
             }),
             _s: PhantomData,
         }

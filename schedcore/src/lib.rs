@@ -24,7 +24,7 @@ pub use context::{GoContext, Switch};
 /// Keeps a hot shared word on a cache line of its own.
 pub use crossbeam_utils::CachePadded;
 pub use exit::RunEnd;
-pub use lock::{KernelLock, Lock, LockGuard, RawLock, RawMutex};
+pub use lock::{Lock, LockGuard, LockKind, RawLock};
 pub use note::Note;
 pub use report::{Counter, Counters, Report, Totals};
 pub use scheduler::{Config, RunError, Scheduler};

@@ -1,6 +1,6 @@
 //! The contract every generation implements, and the configuration it runs under.
 
-use crate::lock::LockGuard;
+use crate::lock::{LockGuard, LockKind};
 use crate::report::Report;
 use std::fmt;
 
@@ -18,6 +18,8 @@ pub trait Scheduler: Sized + 'static {
     /// Whether a goroutine running without yielding is preempted (at `preempt_point`).
     /// Tests that need preemption are skipped, with the reason, where this is false.
     const PREEMPTIVE: bool = false;
+    /// The runtime lock of this generation's era, used unless `Config::lock` says otherwise.
+    const ERA_LOCK: LockKind;
 
     /// A handle on a goroutine, as `ready` needs it (Go's `G*`).
     type GRef: Copy + Send + Eq + fmt::Debug + 'static;
@@ -74,12 +76,18 @@ pub struct Config {
     pub preempt: bool,
     /// Print the scheduler's state this often (Go's GODEBUG=schedtrace), if set.
     pub schedtrace: Option<std::time::Duration>,
+    /// The runtime lock every lock of the runtime is (`None`: the generation's era lock,
+    /// `Scheduler::ERA_LOCK`).
+    pub lock: Option<LockKind>,
 }
 
 /// The default goroutine stack size: 64 KiB.
 pub const DEFAULT_STACK_SIZE: usize = 64 * 1024;
-/// The smallest stack accepted: below this a Rust frame or two (formatting, a panic) overflow.
-pub const MIN_STACK_SIZE: usize = 16 * 1024;
+/// The smallest stack accepted: a panic's backtrace (`RUST_BACKTRACE=1`) needs about 24 KiB of
+/// stack, and the panic runs on the goroutine's stack.
+pub const MIN_STACK_SIZE: usize = 32 * 1024;
+/// The largest stack accepted: Go's own ceiling on a goroutine stack (1 GB on 64-bit).
+pub const MAX_STACK_SIZE: usize = 1 << 30;
 
 impl Config {
     /// A configuration with `procs` and every other knob at its default.
@@ -109,7 +117,18 @@ impl Config {
                 self.stack_size
             )));
         }
+        if self.stack_size > MAX_STACK_SIZE {
+            return Err(RunError::InvalidConfig(format!(
+                "stack size {} bytes is too large: at most {MAX_STACK_SIZE} bytes (Go's own limit)",
+                self.stack_size
+            )));
+        }
         Ok(())
+    }
+
+    /// The lock the runtime runs on: `lock` if set, else the generation's `era` lock.
+    pub fn lock_or(&self, era: LockKind) -> LockKind {
+        self.lock.unwrap_or(era)
     }
 }
 
@@ -120,6 +139,7 @@ impl Default for Config {
             stack_size: DEFAULT_STACK_SIZE,
             preempt: true,
             schedtrace: None,
+            lock: None,
         }
     }
 }

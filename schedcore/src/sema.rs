@@ -2,7 +2,7 @@
 //! The runtimes use it for `worldsema`, so that a goroutine waiting for the world to be
 //! stopped by another blocks as a goroutine and not as an OS thread.
 
-use crate::lock::Lock;
+use crate::lock::{Lock, LockKind};
 use crate::scheduler::Scheduler;
 use std::collections::VecDeque;
 
@@ -16,12 +16,16 @@ pub struct Sema<S: Scheduler> {
 }
 
 impl<S: Scheduler> Sema<S> {
-    pub const fn new(count: u32) -> Self {
+    /// A semaphore whose lock is of `kind` (the runtime's: see `LockKind`).
+    pub const fn new(count: u32, kind: LockKind) -> Self {
         Sema {
-            state: Lock::new(SemaState {
-                count,
-                waiters: VecDeque::new(),
-            }),
+            state: Lock::with_kind(
+                kind,
+                SemaState {
+                    count,
+                    waiters: VecDeque::new(),
+                },
+            ),
         }
     }
 

@@ -34,7 +34,7 @@ impl<S: Scheduler> Default for WaitGroup<S> {
 impl<S: Scheduler> WaitGroup<S> {
     pub fn new() -> Self {
         WaitGroup {
-            inner: Arc::new(Lock::new(WgState {
+            inner: Arc::new(Lock::of_this_runtime(WgState {
                 count: 0,
                 waiters: Vec::new(),
             })),

@@ -19,6 +19,7 @@ use harness::rundir::{self, RunDir};
 use harness::runner::{Failure, Settings};
 use harness::summary;
 use harness::table;
+use schedcore::LockKind;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -58,6 +59,22 @@ fn procs_arg(s: &str) -> Result<ProcsList, ProcsError> {
     parse_procs(s).map(ProcsList)
 }
 
+/// A `--lock` value: `era` (`None`: each generation's own) or a lock kind.
+#[derive(Clone, Copy, Debug)]
+struct LockChoice(Option<LockKind>);
+
+fn lock_arg(s: &str) -> Result<LockChoice, String> {
+    if s == "era" {
+        return Ok(LockChoice(None));
+    }
+    LockKind::from_name(s)
+        .map(|k| LockChoice(Some(k)))
+        .ok_or_else(|| {
+            let names: Vec<&str> = LockKind::ALL.iter().map(|k| k.name()).collect();
+            format!("expected era, {}", names.join(" or "))
+        })
+}
+
 fn duration_arg(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s).map_err(|e| format!("{e} (expected e.g. 250ms, 1s)"))?;
     if d.is_zero() {
@@ -91,6 +108,11 @@ struct CompareArgs {
     /// Runs of each combination, each in a fresh runtime; the table shows the median
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
     count: u32,
+    /// The runtime lock every generation runs on: era (each its own era's: futex2011 for
+    /// both 2011 columns, spin for 2013 and 2014), futex2011 (July 2011's blocking futex lock)
+    /// or spin (lock_futex.c's spin-then-futex lock, Go 1.0 on)
+    #[arg(long, default_value = "era", value_parser = lock_arg)]
+    lock: LockChoice,
     /// Peers measured as extra columns, comma-separated (e.g. floor)
     #[arg(long, value_delimiter = ',')]
     peers: Vec<String>,
@@ -126,6 +148,11 @@ struct RunArgs {
     /// Aim for a timed round of this length (Go's -benchtime)
     #[arg(long, default_value = "250ms", value_parser = duration_arg)]
     benchtime: Duration,
+    /// The runtime lock every generation runs on: era (each its own era's: futex2011 for
+    /// both 2011 columns, spin for 2013 and 2014), futex2011 (July 2011's blocking futex lock)
+    /// or spin (lock_futex.c's spin-then-futex lock, Go 1.0 on)
+    #[arg(long, default_value = "era", value_parser = lock_arg)]
+    lock: LockChoice,
     /// Print the scheduler's state this often, in the shape of Go's GODEBUG=schedtrace line
     /// (on stderr, from sysmon or, in 2011, a monitor thread)
     #[arg(long, value_parser = duration_arg)]
@@ -240,10 +267,13 @@ fn list() {
     out.push_str("schedulers (oldest first; the first given is the baseline):\n");
     for s in registry::SCHEDULERS {
         out.push_str(&format!(
-            "  {:<28} {} [procs <= {}]\n",
-            s.name, s.about, s.max_procs
+            "  {:<28} {} [procs <= {}; runtime lock {}]\n",
+            s.name, s.about, s.max_procs, s.era_lock
         ));
     }
+    out.push_str(
+        "  (runtime locks: futex2011 = July 2011's blocking futex lock, the seed's table's; spin = lock_futex.c, Go 1.0 on; --lock picks one for all)\n",
+    );
     out.push_str("workloads (* = in the default set):\n");
     for w in registry::WORKLOADS {
         let mark = if w.core { "*" } else { " " };
@@ -305,6 +335,7 @@ fn compare(args: CompareArgs) -> Result<(), LabError> {
         cores,
     )?;
     plan.starve_after = args.starve_after;
+    plan.lock = args.lock.0;
     let io_err = |err| LabError::Io {
         path: args.out.clone(),
         err,
@@ -329,6 +360,7 @@ fn compare(args: CompareArgs) -> Result<(), LabError> {
         starve_after_ns: plan.starve_after.as_nanos() as u64,
         count: plan.count,
         columns: plan.columns(),
+        locks: plan.locks(),
         machine,
         rows,
     };
@@ -405,6 +437,7 @@ fn run(args: RunArgs) -> Result<(), LabError> {
     let settings = Settings {
         schedtrace: args.schedtrace,
         starve_after: args.starve_after,
+        lock: args.lock.0,
         ..Settings::new(procs, args.benchtime)
     };
     let row = match subject.measure(bench, &settings) {
@@ -436,8 +469,12 @@ fn run(args: RunArgs) -> Result<(), LabError> {
 /// The text `lab run` prints for one row.
 fn run_report(row: &Row, subject: Subject, settings: &Settings) -> String {
     use harness::benchfmt::{format_ns, row_name};
+    let lock = subject
+        .lock(settings.lock)
+        .map(|k| format!(", runtime lock {k}"))
+        .unwrap_or_default();
     let mut s = format!(
-        "{} on {} at procs {}{} (benchtime {})\n",
+        "{} on {} at procs {}{}{lock} (benchtime {})\n",
         row_name(&row.go_name, row.procs),
         row.sched,
         row.procs,

@@ -1,6 +1,7 @@
 //! Stopping the world (seed 002's waitstop protocol), the stack-scanning collection built on
-//! it, and GOMAXPROCS changes.
+//! it, and GOMAXPROCS changes. Their versions from before CL 4723042 are in `before.rs`.
 
+use crate::before;
 use crate::g::GDEAD;
 use crate::m::getm;
 use crate::proc::{gosched, matchmg};
@@ -14,9 +15,9 @@ use std::time::Instant;
 
 /// Port of stoptheworld (seed 002): lower mcpumax to 1 and wait until every other M has left
 /// its CPU. A goroutine that never reaches a scheduling point holds this up forever: 2011 had
-/// no preemption.
-pub fn stoptheworld(rt: &Runtime) {
-    let mut s = rt.sched.lock();
+/// no preemption. Returns false, with the world running, if the run ended while it waited.
+pub fn stoptheworld(rt: &Runtime) -> bool {
+    let mut s = rt.schedlock();
     rt.gcwaiting.store(true, Relaxed);
     rt.setmcpumax(1);
     loop {
@@ -32,14 +33,15 @@ pub fn stoptheworld(rt: &Runtime) {
         }
         drop(s);
         rt.stopped.notesleep();
-        s = rt.sched.lock();
+        s = rt.schedlock();
     }
+    rt.stoptheworld_done()
 }
 
 /// Port of starttheworld (seed 002).
 pub fn starttheworld(rt: &Runtime) {
     let m = getm();
-    let mut s = rt.sched.lock();
+    let mut s = rt.schedlock();
     rt.gcwaiting.store(false, Relaxed);
     rt.setmcpumax(s.gomaxprocs);
     matchmg(rt, &mut s, Some(m));
@@ -54,12 +56,27 @@ pub fn gc() {
     let m = getm();
     let t0 = Instant::now();
     m.gcing.store(true, Relaxed);
-    stoptheworld(rt);
+    let stopped = if rt.before {
+        before::stoptheworld(rt)
+    } else {
+        stoptheworld(rt)
+    };
+    if !stopped {
+        // The run is ending and the world never stopped: other goroutines may still run,
+        // so there is nothing safe to scan and nothing to restart.
+        m.gcing.store(false, Relaxed);
+        rt.worldsema.semrelease();
+        return;
+    }
     let found = scan_stacks(rt);
     m.counters.add(Counter::StackWordsScanned, found.words);
     m.counters.add(Counter::StackPointersFound, found.pointers);
     m.gcing.store(false, Relaxed);
-    starttheworld(rt);
+    if rt.before {
+        before::starttheworld(rt);
+    } else {
+        starttheworld(rt);
+    }
     let pause = t0.elapsed();
     m.counters.inc(Counter::Gcs);
     m.counters.inc(Counter::StwPauses);
@@ -72,7 +89,7 @@ pub fn gc() {
 /// and the frames above it do not change until it returns).
 fn scan_stacks(rt: &Runtime) -> ScanResult {
     let me = getm().curg();
-    let allg = rt.sched.lock().allg.clone();
+    let allg = rt.schedlock().allg.clone();
     let live: Vec<_> = allg.iter().filter(|g| g.status() != GDEAD).collect();
     let set = StackSet::new(live.iter().map(|g| g.ctx.bounds()).collect());
     let mut r = ScanResult::default();
@@ -95,7 +112,7 @@ fn scan_stacks(rt: &Runtime) -> ScanResult {
 pub fn gomaxprocsfunc(n: i32) -> i32 {
     let m = getm();
     let rt = m.rt();
-    let mut s = rt.sched.lock();
+    let mut s = rt.schedlock();
     let ret = s.gomaxprocs as i32;
     let n = if n <= 0 {
         ret as u32
@@ -104,7 +121,10 @@ pub fn gomaxprocsfunc(n: i32) -> i32 {
     };
     s.gomaxprocs = n;
     if rt.gcwaiting.load(Relaxed) {
-        assert_eq!(mcpumax(rt.word.load()), 1, "invalid mcpumax during gc");
+        assert!(
+            mcpumax(rt.word.load()) == 1 || rt.end.exiting(),
+            "invalid mcpumax during gc"
+        );
         return ret;
     }
     rt.setmcpumax(n);

@@ -3,8 +3,10 @@
 //!
 //! One global run queue and one schedlock; M's are handed goroutines through their notes;
 //! entersyscall and exitsyscall skip the lock through the packed atomic word of [`word`].
-//! Start reading at `proc.rs` (schedule, nextgandunlock, matchmg), then `syscall.rs`.
+//! Start reading at `proc.rs` (schedule, nextgandunlock, matchmg), then `syscall.rs`;
+//! `before.rs` holds the functions the commit changed, as they were before it.
 
+pub mod before;
 pub mod g;
 pub mod gc;
 pub mod lockosthread;
@@ -13,6 +15,8 @@ pub mod proc;
 mod run;
 pub mod sched;
 pub mod syscall;
+#[cfg(all(test, not(loom)))]
+mod tests;
 pub mod word;
 
 use schedcore::{Config, LockGuard, LockKind, Report, RunError, Scheduler};
@@ -20,12 +24,13 @@ use schedcore::{Config, LockGuard, LockKind, Report, RunError, Scheduler};
 /// The 2011 scheduler with seed 002's lock-free syscall fast paths.
 pub struct Sched2011;
 
-/// The 2011 scheduler before seed 002: the schedlock on every entersyscall and exitsyscall.
-/// Everything else is shared with [`Sched2011`].
+/// The 2011 scheduler as it was before CL 4723042 (seed 002's `-` lines, in `before.rs`):
+/// plain mcpu/mcpumax/waitstop under the schedlock, taken on every entersyscall and
+/// exitsyscall. What the CL did not change is shared with [`Sched2011`].
 pub struct Sched2011Lock;
 
 macro_rules! impl_scheduler {
-    ($t:ty, $name:literal, $fastpath:expr) => {
+    ($t:ty, $name:literal, $before:expr, $syscall:ident, $gomaxprocs:ident) => {
         impl Scheduler for $t {
             const NAME: &'static str = $name;
             const MAX_PROCS: usize = word::MAXGOMAXPROCS as usize;
@@ -38,30 +43,30 @@ macro_rules! impl_scheduler {
                 R: Send + 'static,
                 F: FnOnce() -> R + Send + 'static,
             {
-                run::run($name, $fastpath, cfg, main)
+                run::run($name, $before, cfg, main)
             }
             fn go<F: FnOnce() + Send + 'static>(f: F) {
                 proc::newproc(f)
             }
             fn gosched() {
-                proc::gosched()
+                proc::gosched_user()
             }
             #[inline(always)]
             fn entersyscall() {
-                syscall::entersyscall()
+                $syscall::entersyscall()
             }
             #[inline(always)]
             fn exitsyscall() {
-                syscall::exitsyscall()
+                $syscall::exitsyscall()
             }
             fn entersyscallblock() {
                 // 2011 has no P to hand off: a blocking call is any other call.
-                syscall::entersyscall()
+                $syscall::entersyscall()
             }
             #[inline(always)]
             fn preempt_point() {}
             fn gomaxprocs(n: i32) -> i32 {
-                gc::gomaxprocsfunc(n)
+                $gomaxprocs::gomaxprocsfunc(n)
             }
             fn gc() {
                 gc::gc()
@@ -76,7 +81,7 @@ macro_rules! impl_scheduler {
                 m::getm().curg()
             }
             fn num_goroutine() -> usize {
-                m::getm().rt().sched.lock().gcount
+                m::getm().rt().schedlock().gcount
             }
             fn lock_os_thread() {
                 lockosthread::lock_os_thread()
@@ -88,5 +93,5 @@ macro_rules! impl_scheduler {
     };
 }
 
-impl_scheduler!(Sched2011, "2011", true);
-impl_scheduler!(Sched2011Lock, "2011-lock", false);
+impl_scheduler!(Sched2011, "2011", false, syscall, gc);
+impl_scheduler!(Sched2011Lock, "2011-lock", true, before, before);

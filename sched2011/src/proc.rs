@@ -5,7 +5,8 @@
 //! `mcall(schedule)`) its status says why: still running (gosched), waiting (park), in a
 //! syscall slow path, or moribund (exited).
 
-use crate::g::{GPtr, GDEAD, GMORIBUND, GRUNNABLE, GRUNNING, GWAITING};
+use crate::before;
+use crate::g::{GPtr, GDEAD, GMORIBUND, GRUNNABLE, GRUNNING, GSYSCALL, GWAITING};
 use crate::m::{getm, MPtr, M};
 use crate::sched::{
     gfget, gfput, gget, gput, haveg, mget, mnextg, mput, Runtime, SchedGuard, Synced,
@@ -20,20 +21,24 @@ use std::sync::atomic::Ordering::Relaxed;
 /// Port of schedule (seed 002), run on the M's own stack: account for `gp`, which just
 /// stopped, then find the next goroutine. `None` when the run is over and the M must leave.
 pub fn schedule(rt: &Runtime, m: &M, gp: Option<GPtr>) -> Option<GPtr> {
-    let mut s = rt.sched.lock();
+    let mut s = rt.schedlock();
     if let Some(gp) = gp {
         gp.m.store(null_mut(), Relaxed);
         s.grunning -= 1;
-        // atomic { mcpu-- }
-        let v = rt.word.add_mcpu(-1);
-        if mcpu(v) > MAXGOMAXPROCS {
-            panic!("negative mcpu in scheduler");
+        if rt.before {
+            before::schedule_mcpu(&mut s);
+        } else {
+            rt.word.schedule_mcpu();
         }
         match gp.status() {
             GRUNNABLE | GDEAD => panic!("bad gp->status in sched: {}", gp.status()),
             GRUNNING => {
                 gp.set_status(GRUNNABLE);
-                gput(rt, &mut s, gp);
+                if rt.before {
+                    before::gput(&mut s, gp);
+                } else {
+                    gput(rt, &mut s, gp);
+                }
             }
             GMORIBUND => {
                 gp.set_status(GDEAD);
@@ -53,7 +58,11 @@ pub fn schedule(rt: &Runtime, m: &M, gp: Option<GPtr>) -> Option<GPtr> {
     if rt.end.exiting() {
         return None;
     }
-    let gp = nextgandunlock(rt, s, m)?;
+    let gp = if rt.before {
+        before::nextgandunlock(rt, s, m)
+    } else {
+        nextgandunlock(rt, s, m)
+    }?;
     gp.readyonstop.store(false, Relaxed);
     gp.set_status(GRUNNING);
     m.curg.store(gp.as_ptr(), Relaxed);
@@ -76,7 +85,7 @@ fn nextgandunlock(rt: &Runtime, mut s: SchedGuard<'_>, m: &M) -> Option<GPtr> {
         // M serves the ordinary queue.
         if s.gwait != 0 {
             matchmg(rt, &mut s, Some(m));
-            // The wired goroutine may have been on the queue.
+            // The wired goroutine may have been on the queue (Go 1.0's `goto top`).
             if let Some(gp) = m.take_nextg() {
                 return Some(gp);
             }
@@ -115,7 +124,12 @@ fn nextgandunlock(rt: &Runtime, mut s: SchedGuard<'_>, m: &M) -> Option<GPtr> {
     }
     s.counters.inc(Counter::MSleeps);
     drop(s);
+    havenextg_sleep(rt, m)
+}
 
+/// The end of nextgandunlock, after the unlock (unchanged by CL 4723042): sleep until mnextg
+/// hands this M a goroutine, or the run ends.
+pub(crate) fn havenextg_sleep(rt: &Runtime, m: &M) -> Option<GPtr> {
     m.havenextg.notesleep();
     match m.take_nextg() {
         Some(gp) => Some(gp),
@@ -140,7 +154,7 @@ pub fn matchmg(rt: &Runtime, s: &mut Synced, cur: Option<&M>) {
 }
 
 /// Creates an M and its OS thread (Go's malloc + mcommoninit + newosproc in matchmg).
-fn newm(rt: &Runtime, s: &mut Synced) -> MPtr {
+pub(crate) fn newm(rt: &Runtime, s: &mut Synced) -> MPtr {
     let mp = MPtr::alloc(M::new(s.mcount, rt));
     s.mcount += 1;
     s.allm.push(mp);
@@ -155,22 +169,46 @@ fn newm(rt: &Runtime, s: &mut Synced) -> MPtr {
 }
 
 /// Port of mstart (seed 002): the M's life. Its stack is g0.
+///
+/// A panic here is the runtime's own (a goroutine's panics are caught in its body): Go would
+/// throw and exit, so the run ends with it instead of waiting forever for a dead M.
 fn mstart(mp: MPtr) {
     let m: &M = &mp;
     schedcore::tls::set_current(Some(m));
     let rt = m.rt();
     schedcore::lock::set_thread_kind(rt.lock_kind);
+    if let Err(p) = catch_unwind(AssertUnwindSafe(|| mloop(rt, m))) {
+        rt.fail(RunError::Panic(format!(
+            "fatal error: M{} died: {}",
+            m.id,
+            panic_message(&*p)
+        )));
+    }
+    schedcore::tls::set_current::<M>(None);
+}
+
+/// schedule, resume, repeat: Go's `schedule` and `gogo`, which never return, as a loop.
+fn mloop(rt: &Runtime, m: &M) {
     let mut last = None;
     while let Some(gp) = schedule(rt, m, last) {
         // SAFETY: `schedule` made this M the goroutine's owner (gp.m = m); nobody else
         // resumes it until it switches out.
         if let Switch::Exited = unsafe { gp.ctx.resume() } {
+            if gp.status() == GSYSCALL {
+                // Its panic ended the run inside a syscall, whose entersyscall gave the CPU
+                // up: take it back, as exitsyscall would, so that schedule's mcpu-- balances.
+                let mut s = rt.schedlock();
+                if rt.before {
+                    s.mcpu += 1;
+                } else {
+                    rt.word.exitsyscall_locked();
+                }
+            }
             // Go's goexit: the goroutine's function returned.
             gp.set_status(GMORIBUND);
         }
         last = Some(gp);
     }
-    schedcore::tls::set_current::<M>(None);
 }
 
 /// Port of readylocked (seed 002): make `gp` runnable, or mark it to be readied as soon as it
@@ -188,15 +226,21 @@ pub fn readylocked(rt: &Runtime, s: &mut Synced, cur: Option<&M>, gp: GPtr) {
         );
     }
     gp.set_status(GRUNNABLE);
-    gput(rt, s, gp);
-    matchmg(rt, s, cur);
+    if rt.before {
+        before::gput(s, gp);
+        before::matchmg(rt, s, cur);
+    } else {
+        gput(rt, s, gp);
+        matchmg(rt, s, cur);
+    }
 }
 
 /// Port of ready (seed 002).
 pub fn ready(gp: GPtr) {
     let m = getm();
+    not_in_syscall(m, "ready");
     let rt = m.rt();
-    let mut s = rt.sched.lock();
+    let mut s = rt.schedlock();
     readylocked(rt, &mut s, Some(m), gp);
 }
 
@@ -229,8 +273,9 @@ pub fn newproc1<F: FnOnce() + Send + 'static>(
 /// `go f()`.
 pub fn newproc<F: FnOnce() + Send + 'static>(f: F) {
     let m = getm();
+    not_in_syscall(m, "go");
     let rt = m.rt();
-    let mut s = rt.sched.lock();
+    let mut s = rt.schedlock();
     newproc1(rt, &mut s, Some(m), f);
 }
 
@@ -244,8 +289,14 @@ fn goroutine_body<F: FnOnce() + Send + 'static>(f: F) -> impl FnOnce() + 'static
     }
 }
 
+/// The goroutine's own `runtime.Gosched()`: not from inside a syscall.
+pub fn gosched_user() {
+    not_in_syscall(getm(), "gosched");
+    gosched()
+}
+
 /// Port of gosched (seed 002): `mcall(schedule)` with the goroutine still Grunning, so
-/// schedule queues it again.
+/// schedule queues it again. exitsyscall's slow path calls it in Gsyscall, with readyonstop.
 pub fn gosched() {
     let m = getm();
     m.counters.inc(Counter::Gosched);
@@ -259,11 +310,32 @@ pub fn gosched() {
 /// readyonstop, which schedule honours (that is what readyonstop is for).
 pub fn park(lock: &schedcore::RawLock) {
     let m = getm();
-    m.counters.inc(Counter::Parks);
     let gp = m.curg();
+    if gp.status() == GSYSCALL {
+        // SAFETY: as below; the lock is released before the panic leaves the goroutine.
+        unsafe { lock.unlock() };
+        syscall_misuse("park");
+    }
+    m.counters.inc(Counter::Parks);
     gp.set_status(GWAITING);
     // SAFETY: the caller's guard was turned into this raw lock, which it held.
     unsafe { lock.unlock() };
     // SAFETY: called by the running goroutine `gp` on its own stack.
     unsafe { gp.ctx.suspend(()) };
+}
+
+/// Go, ready, gosched and park run Go code on a CPU, which a goroutine between entersyscall
+/// and exitsyscall has given up: calling them there would corrupt mcpu. One status load, on
+/// these paths only; the syscall paths themselves never check.
+#[inline(always)]
+fn not_in_syscall(m: &M, what: &str) {
+    if m.curg().status() == GSYSCALL {
+        syscall_misuse(what);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn syscall_misuse(what: &str) -> ! {
+    panic!("{what} called during a syscall: call exitsyscall first")
 }

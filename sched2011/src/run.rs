@@ -5,7 +5,9 @@ use crate::m::getm;
 use crate::proc::newproc1;
 use crate::sched::Runtime;
 use crate::word::MAXGOMAXPROCS;
+use schedcore::exit::panic_message;
 use schedcore::{Config, Counter, LockKind, Report, RunError, Totals};
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -34,7 +36,7 @@ const REPORTED: &[Counter] = &[
 
 pub fn run<R, F>(
     name: &'static str,
-    fastpath: bool,
+    before: bool,
     cfg: &Config,
     main: F,
 ) -> Result<(R, Report), RunError>
@@ -45,7 +47,7 @@ where
     cfg.validate(MAXGOMAXPROCS as usize)?;
     let rt = Box::new(Runtime::new(
         name,
-        fastpath,
+        before,
         cfg.lock_or(LockKind::Futex2011),
         cfg.stack_size,
         cfg.procs as u32,
@@ -58,17 +60,28 @@ where
         *slot.lock().unwrap() = Some((r, t0.elapsed()));
         let rt = getm().rt();
         if rt.end.finish() {
-            rt.wake_for_exit(&mut rt.sched.lock());
+            rt.wake_for_exit(&mut rt.schedlock());
         }
     };
-    // 2011 has no sysmon to print schedtrace lines from: a monitor thread does it.
+    // 2011 has no sysmon to print schedtrace lines from: a monitor thread does it. Its panic
+    // is the runtime's, like an M's: it ends the run (and the monitor thread).
     let monitor = cfg.schedtrace.map(|every| {
         let rt_ref = RuntimeRef(&*rt);
-        schedcore::trace::Monitor::spawn(every, move |elapsed| rt_ref.get().schedtrace(elapsed))
+        schedcore::trace::Monitor::spawn(every, move |elapsed| {
+            let rt = rt_ref.get();
+            match catch_unwind(AssertUnwindSafe(|| rt.schedtrace(elapsed))) {
+                Ok(line) => line,
+                Err(p) => {
+                    let msg = format!("fatal error: schedtrace died: {}", panic_message(&*p));
+                    rt.fail(RunError::Panic(msg));
+                    resume_unwind(p)
+                }
+            }
+        })
     });
     {
         // The main goroutine goes through newproc like any other; matchmg starts M0 for it.
-        let mut s = rt.sched.lock();
+        let mut s = rt.schedlock();
         newproc1(&rt, &mut s, None, main_g);
     }
     let err = rt.end.wait();
@@ -99,20 +112,20 @@ fn teardown<R>(
     // Every M either sees `exiting` at its next trip through schedule or was woken by
     // wake_for_exit; join them all (an M may start another before it sees the flag).
     loop {
-        let threads = std::mem::take(&mut rt.sched.lock().threads);
+        let threads = std::mem::take(&mut rt.schedlock().threads);
         if threads.is_empty() {
             break;
         }
         for t in threads {
-            // An M thread does not panic (goroutine panics are caught); if one did, the
-            // runtime is broken and the panic is worth seeing.
+            // An M catches its own panics (mstart) and ends the run with them; one that
+            // escaped anyway is a broken runtime, worth seeing.
             if let Err(p) = t.join() {
                 std::panic::resume_unwind(p);
             }
         }
     }
     let mut totals = Totals::default();
-    let s = rt.sched.lock();
+    let s = rt.schedlock();
     let mut left = 0;
     for g in &s.allg {
         if g.status() != GDEAD {

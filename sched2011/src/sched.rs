@@ -1,5 +1,6 @@
 //! The one global `Sched` of 2011: everything behind the single schedlock, the packed atomic
 //! word beside it, and the queue operations on them (gput/gget, mput/mget, gfput/gfget).
+//! The versions of gput, gget and mnextg from before CL 4723042 are in `before.rs`.
 
 use crate::g::GPtr;
 use crate::m::{MPtr, M};
@@ -10,6 +11,8 @@ use schedcore::{
     CachePadded, Counter, Counters, Lock, LockGuard, LockKind, Note, RunEnd, RunError, Sema,
 };
 use std::collections::VecDeque;
+use std::mem::ManuallyDrop;
+use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::thread::JoinHandle;
 
@@ -33,25 +36,62 @@ pub struct Synced {
     pub allg: Vec<GPtr>,
     pub threads: Vec<JoinHandle<()>>,
     pub gomaxprocs: u32,
+    /// An M that mnextg handed a goroutine to and that must be woken once the schedlock is
+    /// released (Go's `mwakeup`): woken inside the lock, it would only wake to wait for it.
+    pub mwakeup: Option<MPtr>,
+    /// Before CL 4723042 (2011-lock only; 2011 keeps these in the word): M's executing Go
+    /// code, how many may, and whether stoptheworld waits on `stopped`.
+    pub mcpu: i32,
+    pub mcpumax: i32,
+    pub waitstop: bool,
     /// Events counted under the schedlock (queue traffic, hand-offs, threads).
     pub counters: Counters,
 }
 
-/// The schedlock held.
-pub type SchedGuard<'a> = LockGuard<'a, Synced>;
+/// The schedlock held. Dropping it is Go's `schedunlock`: unlock, then wake `mwakeup`.
+pub struct SchedGuard<'a>(ManuallyDrop<LockGuard<'a, Synced>>);
+
+impl Deref for SchedGuard<'_> {
+    type Target = Synced;
+    #[inline(always)]
+    fn deref(&self) -> &Synced {
+        &self.0
+    }
+}
+
+impl DerefMut for SchedGuard<'_> {
+    #[inline(always)]
+    fn deref_mut(&mut self) -> &mut Synced {
+        &mut self.0
+    }
+}
+
+impl Drop for SchedGuard<'_> {
+    /// Port of schedunlock (Go 1.0 proc.c; the seed shows only its callers).
+    #[inline]
+    fn drop(&mut self) {
+        let mp = self.0.mwakeup.take();
+        // SAFETY: the inner guard is dropped once, here, and never touched again.
+        unsafe { ManuallyDrop::drop(&mut self.0) };
+        if let Some(mp) = mp {
+            mp.havenextg.notewakeup();
+        }
+    }
+}
 
 /// One 2011 runtime.
 pub struct Runtime {
-    /// `false` for "2011-lock": entersyscall/exitsyscall always take the schedlock, as before
-    /// seed 002.
-    pub fastpath: bool,
+    /// `true` for "2011-lock": the runtime runs the functions of `before.rs`, as Go did
+    /// before CL 4723042; `false` for "2011", the code of the CL.
+    pub before: bool,
     /// The runtime lock the schedlock (and every other lock of the runtime) is.
     pub lock_kind: LockKind,
     pub name: &'static str,
     pub stack_size: usize,
     /// The packed word, alone on its cache line: it is the one line the fast paths bounce.
     pub word: CachePadded<SchedWord>,
-    pub sched: Lock<Synced>,
+    /// The schedlock, taken through [`Runtime::schedlock`].
+    sched: Lock<Synced>,
     /// stoptheworld sleeps here after setting waitstop.
     pub stopped: Note,
     pub gcwaiting: AtomicBool,
@@ -65,13 +105,13 @@ pub struct Runtime {
 impl Runtime {
     pub fn new(
         name: &'static str,
-        fastpath: bool,
+        before: bool,
         lock_kind: LockKind,
         stack_size: usize,
         procs: u32,
     ) -> Runtime {
         let rt = Runtime {
-            fastpath,
+            before,
             lock_kind,
             name,
             stack_size,
@@ -91,6 +131,10 @@ impl Runtime {
                     allg: Vec::new(),
                     threads: Vec::new(),
                     gomaxprocs: procs,
+                    mwakeup: None,
+                    mcpu: 0,
+                    mcpumax: procs as i32,
+                    waitstop: false,
                     counters: Counters::new(),
                 },
             ),
@@ -104,15 +148,29 @@ impl Runtime {
         rt
     }
 
+    /// Port of schedlock (seed 002).
+    #[inline(always)]
+    pub fn schedlock(&self) -> SchedGuard<'_> {
+        SchedGuard(ManuallyDrop::new(self.sched.lock()))
+    }
+
+    /// M's executing Go code: the word's mcpu, or the plain field before CL 4723042.
+    pub fn mcpu(&self, s: &Synced) -> u32 {
+        if self.before {
+            s.mcpu.max(0) as u32
+        } else {
+            crate::word::mcpu(self.word.load())
+        }
+    }
+
     /// The state as a Go-style `SCHED` line. 2011 has no P's: idleprocs counts the CPUs that
     /// mcpumax allows and nobody uses, and there are no local queues.
     pub fn schedtrace(&self, elapsed: std::time::Duration) -> schedcore::trace::SchedTrace {
-        let s = self.sched.lock();
-        let v = self.word.load();
+        let s = self.schedlock();
         schedcore::trace::SchedTrace {
             elapsed,
             gomaxprocs: s.gomaxprocs as usize,
-            idleprocs: (s.gomaxprocs as usize).saturating_sub(crate::word::mcpu(v) as usize),
+            idleprocs: (s.gomaxprocs as usize).saturating_sub(self.mcpu(&s) as usize),
             threads: s.mcount,
             spinningthreads: 0,
             idlethreads: s.mhead.len(),
@@ -124,13 +182,34 @@ impl Runtime {
     /// Ends the run with `err` (first one wins) and wakes every M so it can leave.
     pub fn fail(&self, err: RunError) {
         if self.end.fail(err) {
-            self.wake_for_exit(&mut self.sched.lock());
+            self.wake_for_exit(&mut self.schedlock());
         }
     }
 
-    /// Sets mcpumax, or 0 once the run is over. Under the schedlock.
+    /// `n`, or 0 once the run is over: what mcpumax may be set to.
+    #[inline]
+    pub fn mcpumax_allowed(&self, n: u32) -> u32 {
+        if self.end.exiting() {
+            0
+        } else {
+            n
+        }
+    }
+
+    /// Sets the word's mcpumax, or 0 once the run is over. Under the schedlock.
     pub fn setmcpumax(&self, n: u32) {
-        self.word.setmcpumax(if self.end.exiting() { 0 } else { n });
+        self.word.setmcpumax(self.mcpumax_allowed(n));
+    }
+
+    /// The end of stoptheworld, under the schedlock: whether the world stopped. If the run
+    /// ended instead (which woke the stopper), nothing is stopped and the caller must not
+    /// act as if it were, so gcwaiting goes back down.
+    pub fn stoptheworld_done(&self) -> bool {
+        if self.end.exiting() {
+            self.gcwaiting.store(false, Relaxed);
+            return false;
+        }
+        true
     }
 
     /// Wakes every sleeping M and a sleeping stoptheworld once `end` says the run is over.
@@ -139,14 +218,17 @@ impl Runtime {
     /// mcpumax drops to 0, so that a goroutine looping on syscalls fails its next
     /// exitsyscall fast path, reaches schedule, and its M leaves: the exit costs the fast
     /// paths nothing.
+    /// Both variants' fields are cleared: each runtime uses one set, and the other stays idle.
     pub fn wake_for_exit(&self, s: &mut Synced) {
         self.word.setmcpumax(0);
+        s.mcpumax = 0;
         for m in &s.allm {
             if m.waitnextg.swap(false, Relaxed) {
                 m.havenextg.notewakeup();
             }
         }
-        if self.word.clear_waitstop() {
+        let waitstop = std::mem::take(&mut s.waitstop);
+        if self.word.clear_waitstop() || waitstop {
             self.stopped.notewakeup();
         }
     }
@@ -200,14 +282,17 @@ pub fn mget(s: &mut Synced, gp: GPtr) -> Option<MPtr> {
     s.mhead.pop()
 }
 
-/// Port of mnextg (seed 002): pass `gp` to `m`, waking it if it sleeps. The caller has
-/// already counted the CPU in mcpu.
+/// Port of mnextg (seed 002): pass `gp` to `m`, which is woken at schedunlock if it sleeps.
+/// The caller has already counted the CPU in mcpu.
 pub fn mnextg(s: &mut Synced, m: MPtr, gp: GPtr) {
     s.grunning += 1;
     m.nextg.store(gp.as_ptr(), Relaxed);
     if m.waitnextg.swap(false, Relaxed) {
         s.counters.inc(Counter::MnextgHandoffs);
-        m.havenextg.notewakeup();
+        // One wake-up is deferred to the unlock; an earlier one must go now.
+        if let Some(prev) = s.mwakeup.replace(m) {
+            prev.havenextg.notewakeup();
+        }
     }
 }
 

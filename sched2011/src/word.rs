@@ -163,6 +163,35 @@ impl SchedWord {
         }
     }
 
+    /// The body of entersyscall's slow path, under the schedlock: `mcpu--`, matchmg if
+    /// goroutines wait, then whether a waiting stoptheworld is now satisfied (its waitstop is
+    /// cleared; the caller wakes `stopped` before it unlocks). The loom model calls it too.
+    #[inline]
+    pub fn entersyscall_locked(&self, matchmg: impl FnOnce()) -> bool {
+        let mut v = self.add_mcpu(-1);
+        if gwaiting(v) {
+            matchmg();
+            v = self.load();
+        }
+        self.take_waitstop_if_stopped(v)
+    }
+
+    /// The body of exitsyscall's slow path, under the schedlock: `mcpu++`, even past
+    /// mcpumax; the caller then unlocks and reschedules, and schedule's `mcpu--` undoes it.
+    #[inline]
+    pub fn exitsyscall_locked(&self) {
+        self.add_mcpu(1);
+    }
+
+    /// schedule's `atomic { mcpu-- }`, under the schedlock, for the goroutine that stopped.
+    #[inline]
+    pub fn schedule_mcpu(&self) {
+        let v = self.add_mcpu(-1);
+        if mcpu(v) > MAXGOMAXPROCS {
+            panic!("negative mcpu in scheduler");
+        }
+    }
+
     /// stoptheworld's `atomic { waitstop = 1 }`, predicated on the word still being `v`
     /// (whose mcpu the caller saw above 1). Under the schedlock.
     pub fn try_set_waitstop(&self, v: u32) -> bool {

@@ -90,3 +90,47 @@ fn deadlock_and_panic_and_bad_config_body() {
         Err(RunError::InvalidConfig(_))
     ));
 }
+
+/// Go, ready, gosched and park between entersyscall and exitsyscall: a panic that says so.
+fn syscall_misuse<S: Scheduler>() {
+    let expect = |what: &str| {
+        RunError::Panic(format!(
+            "{what} called during a syscall: call exitsyscall first"
+        ))
+    };
+    let cfg = Config::new(2);
+    let r = S::run(&cfg, || {
+        S::entersyscall();
+        S::go(|| ());
+        S::exitsyscall();
+    });
+    assert_eq!(r.unwrap_err(), expect("go"), "{}", S::NAME);
+    let r = S::run(&cfg, || {
+        S::entersyscall();
+        S::gosched();
+        S::exitsyscall();
+    });
+    assert_eq!(r.unwrap_err(), expect("gosched"), "{}", S::NAME);
+    let r = S::run(&cfg, || {
+        let me = S::current();
+        S::entersyscall();
+        S::ready(me);
+        S::exitsyscall();
+    });
+    assert_eq!(r.unwrap_err(), expect("ready"), "{}", S::NAME);
+    let r = S::run(&cfg, || {
+        let l = schedcore::Lock::of_this_runtime(());
+        S::entersyscall();
+        S::park(l.lock());
+        S::exitsyscall();
+    });
+    assert_eq!(r.unwrap_err(), expect("park"), "{}", S::NAME);
+}
+
+#[test]
+fn scheduling_calls_inside_a_syscall_panic() {
+    with_timeout(BOUND, || {
+        syscall_misuse::<Sched2011>();
+        syscall_misuse::<Sched2011Lock>();
+    });
+}

@@ -75,6 +75,8 @@ pub struct Plan {
     pub starve_after: Duration,
     /// The runtime lock of every generation (`None`: each its era's).
     pub lock: Option<LockKind>,
+    /// Steps of local work in each syscall of the `*-work` workloads.
+    pub work: u64,
 }
 
 impl Plan {
@@ -156,6 +158,7 @@ impl Plan {
             cores,
             starve_after: crate::workloads::DEFAULT_STARVE_AFTER,
             lock: None,
+            work: crate::workloads::LOCAL_WORK,
         })
     }
 
@@ -191,6 +194,7 @@ impl Plan {
                 let settings = Settings {
                     starve_after: self.starve_after,
                     lock: self.lock,
+                    work: self.work,
                     ..Settings::new(procs, self.benchtime)
                 };
                 for k in 0..self.count {

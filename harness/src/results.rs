@@ -206,8 +206,15 @@ pub struct Results {
     /// The runtime lock each scheduler column ran on (`futex2011`, `spin`), by column name.
     #[serde(default)]
     pub locks: BTreeMap<String, String>,
+    /// Steps of local work in each syscall of the `*-work` workloads (`--work`).
+    #[serde(default = "default_work")]
+    pub work: u64,
     pub machine: Machine,
     pub rows: Vec<Row>,
+}
+
+fn default_work() -> u64 {
+    crate::workloads::LOCAL_WORK
 }
 
 impl Results {

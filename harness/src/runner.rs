@@ -23,6 +23,8 @@ pub struct Settings {
     pub schedtrace: Option<Duration>,
     /// The runtime lock every generation runs on (`None`: each its era's, `Scheduler::ERA_LOCK`).
     pub lock: Option<LockKind>,
+    /// Steps of local work in each syscall of the `*-work` workloads (`B::work`).
+    pub work: u64,
 }
 
 impl Settings {
@@ -33,6 +35,7 @@ impl Settings {
             starve_after: DEFAULT_STARVE_AFTER,
             schedtrace: None,
             lock: None,
+            work: crate::workloads::LOCAL_WORK,
         }
     }
 }
@@ -87,8 +90,9 @@ impl fmt::Display for Failure {
 
 /// One timed round of `work` with `n` operations, inside a goroutine of a running runtime:
 /// the timer runs from the call to its return unless the workload stops it earlier.
-pub fn round(work: fn(&mut B), n: u64, starve_after: Duration) -> B {
+pub fn round(work: fn(&mut B), n: u64, starve_after: Duration, steps: u64) -> B {
     let mut b = B::new(n, starve_after);
+    b.work = steps;
     b.start_timer();
     work(&mut b);
     b.stop_timer();
@@ -109,11 +113,12 @@ pub fn measure<S: Scheduler>(
         lock: settings.lock,
         ..Config::new(settings.procs)
     };
-    let (benchtime, starve_after) = (settings.benchtime, settings.starve_after);
+    let (benchtime, starve_after, steps) =
+        (settings.benchtime, settings.starve_after, settings.work);
     let ((ramp, last), report) = S::run(&cfg, move || {
         let mut last = None;
         let ramp = ramp_until(benchtime, min_n, |n| {
-            let mut b = round(work, n, starve_after);
+            let mut b = round(work, n, starve_after, steps);
             let out = (b.elapsed(), b.starved());
             last = Some((b.take_latencies(), b.starved()));
             out

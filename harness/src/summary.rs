@@ -20,6 +20,14 @@ pub fn render(res: &Results, machine: &Machine, charts: &[Chart]) -> String {
         humantime::format_duration(std::time::Duration::from_nanos(res.benchtime_ns)),
         res.count
     );
+    if res.work != crate::workloads::LOCAL_WORK {
+        let _ = writeln!(
+            s,
+            "- local work: {} steps in each syscall of the -work workloads (Go's BenchmarkSyscallWork has {})",
+            res.work,
+            crate::workloads::LOCAL_WORK
+        );
+    }
     let _ = writeln!(
         s,
         "- columns: {} (the first is the baseline of the deltas)\n",

@@ -145,6 +145,16 @@ pub fn render(res: &Results) -> String {
             .collect();
         let _ = writeln!(out, "runtime lock: {}", locks.join(", "));
     }
+    if res.work != crate::workloads::LOCAL_WORK
+        && res.rows.iter().any(|r| r.bench.ends_with("-work"))
+    {
+        let _ = writeln!(
+            out,
+            "local work: {} steps in each syscall (Go's BenchmarkSyscallWork: {})",
+            res.work,
+            crate::workloads::LOCAL_WORK
+        );
+    }
     for n in notes {
         let _ = writeln!(out, "{n}");
     }

@@ -233,6 +233,7 @@ fn results(rows: Vec<Row>) -> Results {
         count: 1,
         columns: vec!["old".into(), "new".into(), "floor".into()],
         locks: Default::default(),
+        work: harness::workloads::LOCAL_WORK,
         machine: Machine {
             cpu_model: "cpu".into(),
             cores: 2,

@@ -70,7 +70,12 @@ fn every_workload_unbounded<S: Scheduler>(procs: usize) {
         let mut starved = Vec::new();
         for w in WORKLOADS {
             let f = workload_fn::<S>(w.name).expect("every workload exists for every scheduler");
-            let b = runner::round(f, small_n(w.name), STARVE_AFTER);
+            let b = runner::round(
+                f,
+                small_n(w.name),
+                STARVE_AFTER,
+                harness::workloads::LOCAL_WORK,
+            );
             if b.starved() {
                 starved.push(w.name);
             }

@@ -76,6 +76,7 @@ func main() {
 	benchtime := flag.Duration("benchtime", 250*time.Millisecond, "aim for a timed round this long")
 	batch := flag.Int64("batch", 1, "the smallest N that does any work (the ramp goes on to it)")
 	list := flag.Bool("list", false, "print the workloads and exit")
+	flag.IntVar(&localWork, "work", localWork, "steps of foo*=2; foo/=2 in each syscall of the -work workloads")
 	flag.Parse()
 
 	if *list {

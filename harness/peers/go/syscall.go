@@ -28,8 +28,8 @@ const blockCallsPerSched = 10
 // excess is BenchmarkSyscallExcess's goroutines per proc.
 const excess = 4
 
-// localWork is BenchmarkSyscallWork's LocalWork.
-const localWork = 100
+// localWork is BenchmarkSyscallWork's LocalWork (100), or the lab's -work.
+var localWork = 100
 
 // blockFor is how long each call of syscall-block sleeps (as the lab's BLOCK_FOR).
 const blockFor = 20_000 // ns

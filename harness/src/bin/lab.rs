@@ -113,6 +113,11 @@ struct CompareArgs {
     /// or spin (lock_futex.c's spin-then-futex lock, Go 1.0 on)
     #[arg(long, default_value = "era", value_parser = lock_arg)]
     lock: LockChoice,
+    /// Steps of `foo *= 2; foo /= 2` in each syscall of syscall-work and syscall-excess-work
+    /// (BenchmarkSyscallWork's LocalWork). A step costs about four times more in Go 1.0's code
+    /// than here: 400 weighs the schedlock as the seed's machine did
+    #[arg(long, default_value_t = harness::workloads::LOCAL_WORK, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    work: u64,
     /// Peers measured as extra columns, comma-separated (e.g. floor)
     #[arg(long, value_delimiter = ',')]
     peers: Vec<String>,
@@ -153,6 +158,11 @@ struct RunArgs {
     /// or spin (lock_futex.c's spin-then-futex lock, Go 1.0 on)
     #[arg(long, default_value = "era", value_parser = lock_arg)]
     lock: LockChoice,
+    /// Steps of `foo *= 2; foo /= 2` in each syscall of syscall-work and syscall-excess-work
+    /// (BenchmarkSyscallWork's LocalWork). A step costs about four times more in Go 1.0's code
+    /// than here: 400 weighs the schedlock as the seed's machine did
+    #[arg(long, default_value_t = harness::workloads::LOCAL_WORK, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    work: u64,
     /// Print the scheduler's state this often, in the shape of Go's GODEBUG=schedtrace line
     /// (on stderr, from sysmon or, in 2011, a monitor thread)
     #[arg(long, value_parser = duration_arg)]
@@ -336,6 +346,7 @@ fn compare(args: CompareArgs) -> Result<(), LabError> {
     )?;
     plan.starve_after = args.starve_after;
     plan.lock = args.lock.0;
+    plan.work = args.work;
     let io_err = |err| LabError::Io {
         path: args.out.clone(),
         err,
@@ -361,6 +372,7 @@ fn compare(args: CompareArgs) -> Result<(), LabError> {
         count: plan.count,
         columns: plan.columns(),
         locks: plan.locks(),
+        work: plan.work,
         machine,
         rows,
     };
@@ -438,6 +450,7 @@ fn run(args: RunArgs) -> Result<(), LabError> {
         schedtrace: args.schedtrace,
         starve_after: args.starve_after,
         lock: args.lock.0,
+        work: args.work,
         ..Settings::new(procs, args.benchtime)
     };
     let row = match subject.measure(bench, &settings) {

@@ -29,15 +29,19 @@ pub const NAME: &str = "floor";
 /// Measures `bench` on `procs` plain threads with a ramp toward `benchtime`.
 pub fn measure(bench: &WorkloadInfo, settings: &Settings) -> Result<Measurement, Failure> {
     let (procs, benchtime) = (settings.procs, settings.benchtime);
-    let job: fn(u64) -> Job = match bench.name {
-        "syscall" => |n| batches(n, 1, CALLS_PER_SCHED, no_work),
-        "syscall-work" => |n| batches(n, 1, CALLS_PER_SCHED, local_work),
-        "syscall-excess" => |n| batches(n, EXCESS, CALLS_PER_SCHED, no_work),
-        "syscall-excess-work" => |n| batches(n, EXCESS, CALLS_PER_SCHED, local_work),
-        "syscall-block" => |n| batches(n, 1, BLOCK_CALLS_PER_SCHED, blocking_call),
-        "create-goroutines" => |n| Arc::new(move |i, _| i != 0 || chain(n)),
-        "create-goroutines-parallel" => |n| Arc::new(move |_, procs| chain(n / procs as u64)),
-        "create-goroutines-single" => |n| Arc::new(move |i, _| i != 0 || spawn_many(n)),
+    let steps = settings.work;
+    let work = move |foo: &mut i64| local_work(foo, steps);
+    let job: Box<dyn Fn(u64) -> Job> = match bench.name {
+        "syscall" => Box::new(|n| batches(n, 1, CALLS_PER_SCHED, no_work)),
+        "syscall-work" => Box::new(move |n| batches(n, 1, CALLS_PER_SCHED, work)),
+        "syscall-excess" => Box::new(|n| batches(n, EXCESS, CALLS_PER_SCHED, no_work)),
+        "syscall-excess-work" => Box::new(move |n| batches(n, EXCESS, CALLS_PER_SCHED, work)),
+        "syscall-block" => Box::new(|n| batches(n, 1, BLOCK_CALLS_PER_SCHED, blocking_call)),
+        "create-goroutines" => Box::new(|n| Arc::new(move |i, _| i != 0 || chain(n))),
+        "create-goroutines-parallel" => {
+            Box::new(|n| Arc::new(move |_, procs| chain(n / procs as u64)))
+        }
+        "create-goroutines-single" => Box::new(|n| Arc::new(move |i, _| i != 0 || spawn_many(n))),
         _ => {
             return Err(Failure::NotApplicable(
                 "the floor peer has no version of this workload",

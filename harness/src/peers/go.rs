@@ -73,7 +73,8 @@ pub fn measure(bench: &WorkloadInfo, settings: &Settings) -> Result<Measurement,
         .env_remove("GOGC")
         .args(["-bench", bench.name, "-procs", &procs.to_string()])
         .args(["-benchtime", &format!("{}ns", benchtime.as_nanos())])
-        .args(["-batch", &bench.batch.to_string()]);
+        .args(["-batch", &bench.batch.to_string()])
+        .args(["-work", &settings.work.to_string()]);
     child::run(NAME, cmd, bench.name, procs, child::deadline(benchtime))
 }
 

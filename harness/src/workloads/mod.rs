@@ -27,6 +27,10 @@ pub const DEFAULT_STARVE_AFTER: Duration = Duration::from_secs(1);
 pub struct B {
     /// The number of operations to do (Go's `b.N`).
     pub n: u64,
+    /// Steps of local work in each syscall of the `*-work` workloads ([`LOCAL_WORK`] by
+    /// default): one Go 1.0 step cost about four times a Rust one on this machine kind, so a
+    /// reader can raise it to weigh the schedlock as the seed's machine did.
+    pub work: u64,
     /// A CPU hog gives up once the goroutines it competes with have made no progress for this
     /// long; the round is then starved (see [`Stall`]).
     pub starve_after: Duration,
@@ -41,6 +45,7 @@ impl B {
     pub fn new(n: u64, starve_after: Duration) -> B {
         B {
             n,
+            work: LOCAL_WORK,
             starve_after,
             started: None,
             elapsed: Duration::ZERO,
@@ -179,15 +184,17 @@ impl StallWatch<'_> {
     }
 }
 
-/// The "syscall" of `syscall-work`: BenchmarkSyscallWork's 100 iterations of
+/// BenchmarkSyscallWork's LocalWork: steps of `foo *= 2; foo /= 2` in each syscall, unless
+/// `lab --work` says otherwise.
+pub const LOCAL_WORK: u64 = 100;
+
+/// The "syscall" of `syscall-work`: `steps` iterations of BenchmarkSyscallWork's
 /// `foo *= 2; foo /= 2`. `black_box` keeps the compiler from folding the loop away; `foo`
 /// comes back unchanged (42 in, 42 out), which the workload checks.
 #[inline(always)]
-pub fn local_work(foo: &mut i64) {
-    /// BenchmarkSyscallWork's LocalWork.
-    const LOCAL_WORK: usize = 100;
+pub fn local_work(foo: &mut i64, steps: u64) {
     let mut f = *foo;
-    for _ in 0..LOCAL_WORK {
+    for _ in 0..steps {
         f = std::hint::black_box(f * 2);
         f /= 2;
     }

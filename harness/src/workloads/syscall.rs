@@ -68,9 +68,10 @@ pub fn syscall<S: Scheduler>(b: &mut B) {
     batches::<S, _>(b, 1, CALLS_PER_SCHED, no_work);
 }
 
-/// BenchmarkSyscallWork: GOMAXPROCS goroutines, 100 local steps in each syscall.
+/// BenchmarkSyscallWork: GOMAXPROCS goroutines, `b.work` (100) local steps in each syscall.
 pub fn syscall_work<S: Scheduler>(b: &mut B) {
-    batches::<S, _>(b, 1, CALLS_PER_SCHED, local_work);
+    let steps = b.work;
+    batches::<S, _>(b, 1, CALLS_PER_SCHED, move |foo| local_work(foo, steps));
 }
 
 /// BenchmarkSyscallExcess: 4*GOMAXPROCS goroutines, empty syscalls.
@@ -80,7 +81,10 @@ pub fn syscall_excess<S: Scheduler>(b: &mut B) {
 
 /// BenchmarkSyscallExcessWork: 4*GOMAXPROCS goroutines, 100 local steps in each syscall.
 pub fn syscall_excess_work<S: Scheduler>(b: &mut B) {
-    batches::<S, _>(b, EXCESS, CALLS_PER_SCHED, local_work);
+    let steps = b.work;
+    batches::<S, _>(b, EXCESS, CALLS_PER_SCHED, move |foo| {
+        local_work(foo, steps)
+    });
 }
 
 /// GOMAXPROCS goroutines whose syscalls really block (a sleep), 10 to a batch.

@@ -624,6 +624,50 @@ fn gc_fairness<S: Scheduler>() {
     );
 }
 
+/// A run that ends while a goroutine wired by LockOSThread is being handed between M's and a
+/// collection is stopping the world (tracker issue 9): at procs 4, one goroutine loops on gc
+/// and Gosched, and a wired one loops on a 30 us blocking syscall and Gosched, so that each of
+/// its turns hands a P to its M (startlockedm) while teardown may be waking that M. The run
+/// ends at a varying moment, by main's return or by a goroutine's panic. Each run is bounded:
+/// a P lost in the hand-off (a stop-the-world that never finishes) or a double wake-up shows
+/// up as a hang or a wrong result. 200 runs of each ending.
+fn end_during_locked_handoff<S: Scheduler>() {
+    const RUNS: u64 = 200;
+    for i in 0..RUNS {
+        for panics in [false, true] {
+            let r = with_timeout(30, move || {
+                S::run(&Config::new(4), move || {
+                    S::go(|| loop {
+                        S::gc();
+                        S::gosched();
+                    });
+                    S::go(|| {
+                        S::lock_os_thread();
+                        loop {
+                            blocking_syscall::<S>(30);
+                            S::gosched();
+                        }
+                    });
+                    for _ in 0..i % 8 {
+                        blocking_syscall::<S>(40);
+                    }
+                    if panics {
+                        S::go(|| panic!("end of the run"));
+                        loop {
+                            blocking_syscall::<S>(40);
+                        }
+                    }
+                })
+            });
+            match (panics, r) {
+                (false, Ok(_)) => {}
+                (true, Err(RunError::Panic(msg))) if msg == "end of the run" => {}
+                (_, r) => panic!("run {i} (panic: {panics}) ended with {:?}", r.map(|_| ())),
+            }
+        }
+    }
+}
+
 /// Go's TestTimerFairness and TestTimerFairness2 need timers (time.After, time.Sleep in a
 /// select), which no generation of the lab has: the scheduler is ported, the timer heap is
 /// not. Reported as skipped, with the reason, rather than approximated.
@@ -733,6 +777,10 @@ macro_rules! conformance {
             #[test]
             fn timer_fairness() {
                 super::timer_fairness::<S>();
+            }
+            #[test]
+            fn end_during_locked_handoff() {
+                with_timeout(T, super::end_during_locked_handoff::<S>);
             }
         }
     };

@@ -29,8 +29,8 @@ pub(crate) enum Why {
     Park(*const RawLock),
     /// exitsyscall found no P: queue the goroutine and stop the M (exitsyscall0).
     ExitSyscall,
-    /// exitsyscall found the run over: leave the goroutine, and let the M leave (no seed
-    /// counterpart: Go exits the process).
+    /// The run is over while the goroutine was in exitsyscall or stopping the world: it stays
+    /// suspended for good, and its M leaves (no seed counterpart: Go exits the process).
     Exiting,
 }
 

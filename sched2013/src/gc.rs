@@ -2,17 +2,17 @@
 //! GOMAXPROCS (gomaxprocsfunc, procresize), and the collection this lab runs while the world
 //! is stopped: a scan of every goroutine stack.
 
-use crate::g::{GRef, GDEAD};
+use crate::g::{GRef, Why, GDEAD};
 use crate::gfree::gfpurge;
 use crate::m::{acquirep, getm, newm, releasep, stopm, Exiting, StartFn, M};
 use crate::p::{P, PDEAD, PGCSTOP, PIDLE, PSYSCALL};
-use crate::sched::{Synced, MAX_GOMAXPROCS};
+use crate::sched::{unlink, Synced, MAX_GOMAXPROCS};
 use schedcore::context::current_sp;
 use schedcore::ptr::Ptr;
 use schedcore::scan::{ScanResult, StackSet};
 use schedcore::Counter;
 use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Port of gcstopm (seed 003): stoptheworld is waiting; stop this M's P and park the M until
 /// the world starts again.
@@ -31,12 +31,23 @@ pub(crate) fn gcstopm(m: &M) -> Result<(), Exiting> {
     stopm(m)
 }
 
+/// How often a stoptheworld waiting for P's looks whether the run has ended (the seed sleeps
+/// on stopnote without a timeout: Go exits the process instead).
+const STOPWAIT_EXIT_CHECK: Duration = Duration::from_millis(1);
+
 /// Port of stoptheworld (seed 003): stops the caller's P, takes every P in a syscall and
 /// every idle P, and waits for the running ones to stop at their next scheduling point (a
 /// goroutine that never yields holds this up forever: there is no preemption in 2013).
-pub(crate) fn stoptheworld(m: &M) {
+///
+/// Returns `Exiting`, with the world left half-stopped, when the run ends meanwhile: an M
+/// that leaves at the end may take a P with it, and nothing will start the world again
+/// (2014's stoptheworld gives up the same way).
+pub(crate) fn stoptheworld(m: &M) -> Result<(), Exiting> {
     let sched = m.sched();
     let mut s = sched.lock.lock();
+    if sched.end.exiting() {
+        return Err(Exiting);
+    }
     let procs = sched.gomaxprocs();
     s.stopwait = procs;
     sched.gcwaiting.store(1, Ordering::SeqCst);
@@ -63,8 +74,15 @@ pub(crate) fn stoptheworld(m: &M) {
     drop(s);
     // Wait for the running P's to stop themselves.
     if wait {
-        sched.stopnote.notesleep();
-        sched.stopnote.noteclear();
+        loop {
+            if sched.stopnote.notetsleep(STOPWAIT_EXIT_CHECK) {
+                sched.stopnote.noteclear();
+                break;
+            }
+            if sched.end.exiting() {
+                return Err(Exiting);
+            }
+        }
     }
     let s = sched.lock.lock();
     if s.stopwait != 0 {
@@ -75,6 +93,7 @@ pub(crate) fn stoptheworld(m: &M) {
             panic!("stoptheworld: not stopped (P{i})");
         }
     }
+    Ok(())
 }
 
 /// Port of starttheworld (seed 003): applies a pending GOMAXPROCS change (procresize), then
@@ -88,7 +107,8 @@ pub(crate) fn starttheworld(m: &M) {
         sched.gomaxprocs()
     };
     procresize(m, &mut s, n);
-    sched.gcwaiting.store(0, Ordering::SeqCst);
+    // A plain store in the seed (only setting it is atomic).
+    sched.gcwaiting.store(0, Ordering::Release);
     // P's without an M to run them, linked through P::link.
     let mut p1: Option<Ptr<P>> = None;
     while let Some(p) = sched.pidleget(&mut s) {
@@ -114,7 +134,7 @@ pub(crate) fn starttheworld(m: &M) {
     sched.wake_sysmon(&mut s);
     drop(s);
     while let Some(p) = p1 {
-        p1 = p.link.take();
+        p1 = unlink(&p.link);
         newm(sched, StartFn::Schedule, Some(p));
     }
 }
@@ -154,7 +174,7 @@ pub(crate) fn procresize(m: &M, s: &mut Synced, new: i32) {
         gfpurge(sched, &p);
         p.set_status(PDEAD);
     }
-    if let Some(p) = m.p.take() {
+    if let Some(p) = unlink(&m.p) {
         p.m.set(None);
     }
     let p = sched.allp(0);
@@ -185,7 +205,9 @@ pub(crate) fn gomaxprocsfunc(n: i32) -> i32 {
     // semacquire may have parked us: read the M again.
     let m = getm();
     let t0 = Instant::now();
-    stoptheworld(&m);
+    if stoptheworld(&m).is_err() {
+        exit_for_good(&m);
+    }
     sched.lock.lock().newprocs = n;
     sched.worldsema.semrelease();
     starttheworld(&m);
@@ -201,7 +223,9 @@ pub(crate) fn gc() {
     sched.worldsema.semacquire();
     let m = getm();
     let t0 = Instant::now();
-    stoptheworld(&m);
+    if stoptheworld(&m).is_err() {
+        exit_for_good(&m);
+    }
     let found = scan_stacks(&m);
     m.counters.inc(Counter::Gcs);
     m.counters.add(Counter::StackWordsScanned, found.words);
@@ -209,6 +233,15 @@ pub(crate) fn gc() {
     sched.worldsema.semrelease();
     starttheworld(&m);
     record_pause(&m, t0);
+}
+
+/// The run ended while this goroutine was stopping the world: nothing will start it again, so
+/// the goroutine stays suspended for good and its M leaves (teardown frees it).
+fn exit_for_good(m: &M) -> ! {
+    let gp = m.curg().expect("exit_for_good: no current goroutine");
+    // SAFETY: called by the running goroutine `gp`, on its own stack; it is never resumed.
+    unsafe { gp.ctx.suspend(Why::Exiting) };
+    unreachable!("a goroutine suspended at the end of the run was resumed");
 }
 
 fn record_pause(m: &M, t0: Instant) {

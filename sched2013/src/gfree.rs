@@ -9,11 +9,12 @@ use std::sync::atomic::Ordering;
 
 /// A P's cache this long spills...
 const GFREE_SPILL_AT: u32 = 64;
-/// ...down to this many; a refill brings an empty cache up to this many too.
+/// ...until it is shorter than this (so 33 G's go and 31 stay, as in the seed's loop); a
+/// refill brings an empty cache up to this many.
 const GFREE_BATCH: u32 = 32;
 
-/// Port of gfput (seed 003): caches a dead G on `p`; a cache of 64 gives half back to the
-/// global list. Only the M holding `p` calls it.
+/// Port of gfput (seed 003): caches a dead G on `p`; a cache of 64 gives all but 31 back to
+/// the global list. Only the M holding `p` calls it.
 pub(crate) fn gfput(sched: &Sched, p: &P, gp: GRef) {
     gp.schedlink.set(p.gfree.get());
     p.gfree.set(Some(gp.0));

@@ -43,8 +43,7 @@ impl Scheduler for Sched2013 {
 
     #[inline]
     fn go<F: FnOnce() + Send + 'static>(f: F) {
-        let m = m::getm();
-        proc::newproc1(&m, f, true);
+        proc::newproc(f);
     }
 
     #[inline]

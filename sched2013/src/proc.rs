@@ -6,12 +6,16 @@ use crate::gc::gcstopm;
 use crate::gfree::{gfget, gfput};
 use crate::lockosthread::{startlockedm, stoplockedm};
 use crate::m::{acquirep, getm, releasep, stopm, wakep, Exiting, M};
-use crate::syscall::{exitsyscall0, exitsyscall_exiting};
+use crate::p::P;
+use crate::sched::Sched;
+use crate::syscall::{
+    check_not_in_syscall, exitsyscall0, exitsyscall_after_panic, exitsyscall_exiting,
+};
 use schedcore::exit::panic_message;
 use schedcore::ptr::Ptr;
 use schedcore::{Counter, RawLock, RunError, Switch};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{fence, Ordering};
 
 /// What g0 does next after a continuation (Go's continuations end in `schedule()` or
 /// `execute(gp)`, neither of which returns).
@@ -28,6 +32,14 @@ impl From<Result<GRef, Exiting>> for Next {
             Err(Exiting) => Next::Exit,
         }
     }
+}
+
+/// Port of newproc (seed 003): `go f()`, from a goroutine.
+#[inline]
+pub(crate) fn newproc<F: FnOnce() + Send + 'static>(f: F) {
+    let m = getm();
+    check_not_in_syscall(m.curg().expect("go: no current goroutine"), "go");
+    newproc1(&m, f, true);
 }
 
 /// Port of newproc1 (seed 003): a goroutine running `f`, on a G (and stack) from the P's
@@ -48,12 +60,15 @@ pub(crate) fn newproc1<F: FnOnce() + Send + 'static>(m: &M, f: F, wake: bool) ->
         if let Err(e) = catch_unwind(AssertUnwindSafe(f)) {
             // The goroutine's M may differ from the one that created it.
             getm().sched().fail(RunError::Panic(panic_message(&*e)));
+            exitsyscall_after_panic();
         }
     };
     // SAFETY: `newg` is fresh or came off a gfree list, so this M owns it, its previous
     // goroutine has exited (or was never started), and G's never move.
-    let fresh = unsafe { newg.ctx.start(sched.stack_size, body) }
-        .expect("sched2013: cannot map a goroutine stack (malg)");
+    let fresh = match unsafe { newg.ctx.start(sched.stack_size, body) } {
+        Ok(fresh) => fresh,
+        Err(e) => newproc1_nostack(m, &p, newg, e),
+    };
     if fresh {
         m.counters.inc(Counter::StacksMapped);
     }
@@ -64,15 +79,30 @@ pub(crate) fn newproc1<F: FnOnce() + Send + 'static>(m: &M, f: F, wake: bool) ->
     newg.set_status(GRUNNABLE);
     m.counters.inc(Counter::GoroutinesCreated);
     p.runqput(newg);
-    if wake && sched.npidle() != 0 && sched.nmspinning() == 0 {
+    if wake && wakep_needed(sched) {
         wakep(m);
     }
     newg
 }
 
+/// newproc1 could not map a stack for the new goroutine (malg failed: the kernel's mapping
+/// limit, or no memory). Go throws here; this lab panics in the goroutine that called `go`,
+/// so newproc1 first undoes what it holds: the G goes back to the P's cache, dead and
+/// without a stack. (2013's newproc1 holds nothing else: no `m.locks` before 2014.)
+#[cold]
+#[inline(never)]
+fn newproc1_nostack(m: &M, p: &P, newg: GRef, e: std::io::Error) -> ! {
+    newg.set_status(GDEAD);
+    gfput(m.sched(), p, newg);
+    panic!("sched2013: cannot map a goroutine stack (malg): {e}");
+}
+
 /// Port of ready (seed 003): makes a parked goroutine runnable on the current P.
 pub(crate) fn ready(gp: GRef) {
     let m = getm();
+    if let Some(me) = m.curg() {
+        check_not_in_syscall(me, "ready");
+    }
     if gp.status() != GWAITING {
         panic!(
             "bad g->status in ready: {:?} has status {}",
@@ -82,8 +112,7 @@ pub(crate) fn ready(gp: GRef) {
     }
     gp.set_status(GRUNNABLE);
     m.p().runqput(gp);
-    let sched = m.sched();
-    if sched.npidle() != 0 && sched.nmspinning() == 0 {
+    if wakep_needed(m.sched()) {
         wakep(&m);
     }
 }
@@ -92,6 +121,7 @@ pub(crate) fn ready(gp: GRef) {
 pub(crate) fn park(lock: &RawLock) {
     let m = getm();
     let gp = m.curg().expect("park: no current goroutine");
+    check_not_in_syscall(gp, "park");
     m.counters.inc(Counter::Parks);
     // SAFETY: called by the running goroutine `gp`, on its own stack.
     unsafe { gp.ctx.suspend(Why::Park(lock)) };
@@ -101,6 +131,7 @@ pub(crate) fn park(lock: &RawLock) {
 pub(crate) fn gosched() {
     let m = getm();
     let gp = m.curg().expect("gosched: no current goroutine");
+    check_not_in_syscall(gp, "gosched");
     m.counters.inc(Counter::Gosched);
     // SAFETY: called by the running goroutine `gp`, on its own stack.
     unsafe { gp.ctx.suspend(Why::Gosched) };
@@ -201,19 +232,39 @@ fn findrunnable(m: &M) -> Result<GRef, Exiting> {
         m.unspin();
         // Look at every queue once more: work may have arrived after the steal attempts
         // and before the P went idle, with nobody left to notice it.
-        for i in 0..procs as usize {
-            if !sched.allp(i).runq.is_empty() {
-                let p = sched.pidleget(&mut sched.lock.lock());
-                if let Some(p) = p {
-                    acquirep(m, p);
-                    continue 'top;
-                }
-                break;
+        if runqs_nonempty(sched, procs) {
+            let p = sched.pidleget(&mut sched.lock.lock());
+            if let Some(p) = p {
+                acquirep(m, p);
+                continue 'top;
             }
         }
         // (No network poller.)
         stopm(m)?;
     }
+}
+
+/// Whether a goroutine just put on this M's run queue (newproc, ready) needs an M woken for
+/// it: some P is idle and no M spins.
+///
+/// The fence makes the store-load pair with findrunnable's last look explicit: here the run
+/// queue's tail store, then the loads of npidle and nmspinning; there (`runqs_nonempty`) the
+/// npidle increment and nmspinning decrement, then the loads of every queue's head and tail.
+/// With a full barrier on both sides, either this sees the idle P or that M sees the G, as
+/// on every CPU Go ran on. Without it, x86 is saved only by the ring lock's unlock (an
+/// `xchg`), and a weak-memory CPU by nothing: the G would wait on a busy P while one idles.
+#[inline(always)]
+pub(crate) fn wakep_needed(sched: &Sched) -> bool {
+    fence(Ordering::SeqCst);
+    sched.npidle() != 0 && sched.nmspinning() == 0
+}
+
+/// findrunnable's last look, after its P went idle: whether any of the first `procs` run
+/// queues holds a goroutine. The other half of `wakep_needed`'s store-load pair, hence the
+/// fence between the caller's npidle/nmspinning updates and these loads.
+pub(crate) fn runqs_nonempty(sched: &Sched, procs: i32) -> bool {
+    fence(Ordering::SeqCst);
+    (0..procs as usize).any(|i| !sched.allp(i).runq.is_empty())
 }
 
 /// Port of runqsteal (seed 003) at the P level: the steal plus the thief's counters.

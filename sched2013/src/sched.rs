@@ -10,13 +10,23 @@ use crate::p::P;
 use crate::Sched2013;
 use hdrhistogram::Histogram;
 use schedcore::ptr::{Link, Ptr};
-use schedcore::{CachePadded, Counter, Counters, Lock, LockKind, Note, RunEnd, RunError, Sema};
+use schedcore::{Counter, Counters, Lock, LockKind, Note, RunEnd, RunError, Sema};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 
 /// The largest GOMAXPROCS (the seed's MaxGomaxprocs). Nothing in the algorithm depends on
 /// it; it sizes `allp` and sysmon's tick array.
 pub(crate) const MAX_GOMAXPROCS: usize = 1 << 8;
+
+/// The seed's `x = l; l = nil;`, done by the link's only writer (its owner, or under the lock
+/// that guards it): a load and a store, not the swap of `Link::take`, a locked instruction on
+/// x86 that the seed does not have.
+#[inline(always)]
+pub(crate) fn unlink<T>(l: &Link<T>) -> Option<Ptr<T>> {
+    let v = l.get();
+    l.set(None);
+    v
+}
 
 /// What the sched lock guards.
 pub(crate) struct Synced {
@@ -46,32 +56,31 @@ pub(crate) struct Synced {
 pub(crate) struct Sched {
     /// The runtime lock every lock of this runtime is (Config::lock, or Spin: Go 1.1's).
     pub lock_kind: LockKind,
-    // Words written often (the lock, goidgen, the idle/spinning counts) each get a cache
-    // line of their own, away from the read-mostly ones (gcwaiting, sysmonwait,
-    // gomaxprocs, the end of the run) that every syscall and spawn reads.
-    pub lock: CachePadded<Lock<Synced>>,
+    // A plain struct, as the seed's: no padding between hot words (see the README's
+    // "Footing" section; 2014's Sched is laid out by the same rule).
+    pub lock: Lock<Synced>,
     /// Goroutine ids, taken with an atomic add on every spawn, as in the seed.
-    pub goidgen: CachePadded<AtomicU64>,
-    pub npidle: CachePadded<AtomicU32>,
-    pub nmspinning: CachePadded<AtomicU32>,
+    pub goidgen: AtomicU64,
+    pub npidle: AtomicU32,
+    pub nmspinning: AtomicU32,
     /// Length of the global run queue: changed under the lock, peeked at without it.
-    pub runqsize: CachePadded<AtomicI32>,
+    pub runqsize: AtomicI32,
     /// The global cache of dead G's, under its own lock (gflock).
-    pub gflock: CachePadded<Lock<Option<GRef>>>,
+    pub gflock: Lock<Option<GRef>>,
     /// Whether the global gfree list is non-empty, for the peek in gfget.
     pub gfree_any: AtomicBool,
     pub stopnote: Note,
-    pub sysmonwait: CachePadded<AtomicU32>,
+    pub sysmonwait: AtomicU32,
     pub sysmonnote: Note,
     /// Set while stoptheworld is stopping or has stopped the world.
-    pub gcwaiting: CachePadded<AtomicU32>,
-    pub gomaxprocs: CachePadded<AtomicI32>,
+    pub gcwaiting: AtomicU32,
+    pub gomaxprocs: AtomicI32,
     /// Every P ever created, by id; entries below gomaxprocs are in use.
     pub allp: Box<[Link<P>]>,
     /// Serializes stop-the-world users (gc, gomaxprocs), as goroutines.
     pub worldsema: Sema<Sched2013>,
     /// How the run ends (its `exiting` flag is read by every exitsyscall).
-    pub end: CachePadded<RunEnd>,
+    pub end: RunEnd,
     pub stack_size: usize,
     /// Print a schedtrace line from sysmon this often (Config::schedtrace).
     pub schedtrace: Option<std::time::Duration>,
@@ -89,7 +98,7 @@ impl Sched {
     ) -> Sched {
         Sched {
             lock_kind,
-            lock: CachePadded::new(Lock::with_kind(
+            lock: Lock::with_kind(
                 lock_kind,
                 Synced {
                     midle: None,
@@ -104,21 +113,21 @@ impl Sched {
                     allg: Vec::new(),
                     allm: Vec::new(),
                 },
-            )),
-            goidgen: CachePadded::new(AtomicU64::new(0)),
-            npidle: CachePadded::new(AtomicU32::new(0)),
-            nmspinning: CachePadded::new(AtomicU32::new(0)),
-            runqsize: CachePadded::new(AtomicI32::new(0)),
-            gflock: CachePadded::new(Lock::with_kind(lock_kind, None)),
+            ),
+            goidgen: AtomicU64::new(0),
+            npidle: AtomicU32::new(0),
+            nmspinning: AtomicU32::new(0),
+            runqsize: AtomicI32::new(0),
+            gflock: Lock::with_kind(lock_kind, None),
             gfree_any: AtomicBool::new(false),
             stopnote: Note::new(),
-            sysmonwait: CachePadded::new(AtomicU32::new(0)),
+            sysmonwait: AtomicU32::new(0),
             sysmonnote: Note::new(),
-            gcwaiting: CachePadded::new(AtomicU32::new(0)),
-            gomaxprocs: CachePadded::new(AtomicI32::new(0)),
+            gcwaiting: AtomicU32::new(0),
+            gomaxprocs: AtomicI32::new(0),
             allp: (0..=MAX_GOMAXPROCS).map(|_| Link::none()).collect(),
             worldsema: Sema::new(1, lock_kind),
-            end: CachePadded::new(RunEnd::default()),
+            end: RunEnd::default(),
             stack_size,
             schedtrace,
             threads: Lock::new(Vec::new()),
@@ -170,7 +179,7 @@ impl Sched {
     /// Port of mget (seed 003): takes an M off the idle list. Sched is locked.
     pub(crate) fn mget(&self, s: &mut Synced) -> Option<Ptr<M>> {
         let mp = s.midle?;
-        s.midle = mp.schedlink.take();
+        s.midle = unlink(&mp.schedlink);
         s.nmidle -= 1;
         Some(mp)
     }
@@ -185,7 +194,7 @@ impl Sched {
     /// Port of pidleget (seed 003): takes a P off the idle list. Sched is locked.
     pub(crate) fn pidleget(&self, s: &mut Synced) -> Option<Ptr<P>> {
         let p = s.pidle?;
-        s.pidle = p.link.take();
+        s.pidle = unlink(&p.link);
         self.npidle.fetch_sub(1, Ordering::SeqCst);
         Some(p)
     }
@@ -205,7 +214,7 @@ impl Sched {
     /// Takes the head of the global run queue (the seed does this inline). Sched is locked.
     fn globrunqpop(&self, s: &mut Synced) -> Option<GRef> {
         let gp = s.runqhead?;
-        s.runqhead = gp.schedlink.take().map(GRef);
+        s.runqhead = unlink(&gp.schedlink).map(GRef);
         if s.runqhead.is_none() {
             s.runqtail = None;
         }
@@ -338,3 +347,6 @@ impl Sched {
         }
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests;

@@ -47,6 +47,33 @@ pub(crate) fn entersyscall() {
     }
 }
 
+/// Panics when `gp`, the calling goroutine, is between entersyscall and exitsyscall: `what`
+/// (go, ready, gosched, park) would run on a P that its M may no longer own, since sysmon or
+/// a stoptheworld may have taken it. One load of the G's status, on those paths only.
+#[inline(always)]
+pub(crate) fn check_not_in_syscall(gp: GRef, what: &'static str) {
+    if gp.status() == GSYSCALL {
+        called_in_syscall(what);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn called_in_syscall(what: &'static str) -> ! {
+    panic!("{what} called during a syscall: call exitsyscall first")
+}
+
+/// A goroutine panicked between entersyscall and exitsyscall: leave the syscall as its own
+/// code would have, so that it exits as a running goroutine does (its P back in Prunning).
+pub(crate) fn exitsyscall_after_panic() {
+    let m = getm();
+    if let Some(gp) = m.curg() {
+        if gp.status() == GSYSCALL {
+            exitsyscall();
+        }
+    }
+}
+
 /// Port of entersyscallblock (seed 003): entersyscall for a call known to block: the P is
 /// handed off at once instead of waiting for sysmon.
 pub(crate) fn entersyscallblock() {

@@ -4,8 +4,8 @@
 //!
 //! # How `gc()` scans
 //!
-//! 1. Every G's `gcworkdone` is cleared (dead G's count as done) and the set of stacks the
-//!    pointer test uses is taken.
+//! 1. Every G's `gcworkdone` is cleared and the set of stacks the pointer test uses is taken.
+//!    (Dead G's are marked done only in step 4, with the world stopped: see gcprepare.)
 //! 2. The goroutine running on each other P is handed to `stopg`: a running G is claimed for
 //!    an instant (Grunning to Gscanrunning) and marked `preemptscan`, with a preemption
 //!    request, so that at its next preempt point it scans its own stack (a "self scan"). A G
@@ -35,7 +35,7 @@ use crate::m::{getm, newm, releasep, stopm, Exiting, StartFn, M};
 use crate::p::{PGCSTOP, PRUNNING, PSYSCALL};
 use crate::proc::{dropg, Next};
 use crate::procresize::procresize;
-use crate::sched::MAX_GOMAXPROCS;
+use crate::sched::{Sched, MAX_GOMAXPROCS};
 use crate::sysmon::preemptall;
 use schedcore::context::current_sp;
 use schedcore::ptr::Ptr;
@@ -146,7 +146,8 @@ pub(crate) fn starttheworld(m: &M) {
         sched.gomaxprocs()
     };
     procresize(m, &mut s, n);
-    sched.gcwaiting.store(0, Ordering::SeqCst);
+    // A plain store in the seed (only setting it is atomic).
+    sched.gcwaiting.store(0, Ordering::Release);
     // P's with work and the idle M (if any) to run each.
     let mut todo = Vec::new();
     while let Some(p) = sched.pidleget(&mut s) {
@@ -210,7 +211,7 @@ pub(crate) fn gc() {
     // semacquire may have parked us: read the M again.
     let m = getm();
     let t0 = Instant::now();
-    gcprepare(&m);
+    gcprepare(sched);
     preemptscanall(&m);
     if stoptheworld(&m).is_err() {
         exit_for_good(&m);
@@ -234,15 +235,19 @@ fn exit_for_good(m: &M) -> ! {
     unreachable!("a goroutine suspended at the end of the run was resumed");
 }
 
-/// Starts a collection: every G must be scanned again (dead ones have nothing to scan), and
-/// the pointer test needs the stacks as they are now.
-fn gcprepare(m: &M) {
-    let sched = m.sched();
+/// Starts a collection: every G must be scanned again, and the pointer test needs the stacks
+/// as they are now.
+///
+/// The world still runs here, so this only ever clears `gcworkdone`: a clear G is scanned (or
+/// found dead) later, whatever it does meanwhile. Deciding that a dead G needs no scan waits
+/// for mquiesce, with the world stopped, as in the seed: decided here, a dead G that newproc1
+/// starts again between the status read and the store would keep `gcworkdone` set and escape
+/// the collection.
+pub(crate) fn gcprepare(sched: &Sched) {
     let s = sched.lock.lock();
     let mut ranges = Vec::with_capacity(s.allg.len());
     for gp in &s.allg {
-        gp.gcworkdone
-            .store(gp.readgstatus() == Gdead, Ordering::Relaxed);
+        gp.gcworkdone.store(false, Ordering::Relaxed);
         ranges.push(gp.stack());
     }
     drop(s);
@@ -289,6 +294,12 @@ pub(crate) fn mquiesce(m: &M, master: GRef) -> Next {
     let allg: Vec<GRef> = sched.lock.lock().allg.clone();
     restartg(m, master);
     for &gp in &allg {
+        // The seed's per-G reset, with the world stopped (no dead G can come back to life
+        // now): a dead G's scan is a no-op. The others keep what this collection did so far
+        // (gcprepare cleared them; a self scan since then set them).
+        if gp.readgstatus() == Gdead {
+            gp.gcworkdone.store(true, Ordering::Relaxed);
+        }
         stopscanstart(m, gp);
     }
     // A G can escape the first pass (a request missed in a race, a G started again after it
@@ -460,3 +471,6 @@ fn record_pause(m: &M, t0: Instant) {
     m.counters.inc(Counter::StwPauses);
     let _ = m.sched().pauses.lock().record(ns);
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests;

@@ -11,7 +11,8 @@ use std::sync::atomic::Ordering;
 
 /// A P's cache this long spills...
 const GFREE_SPILL_AT: u32 = 64;
-/// ...down to this many; a refill brings an empty cache up to this many too.
+/// ...until it is shorter than this (so 33 G's go and 31 stay, as in the seed's loop); a
+/// refill brings an empty cache up to this many.
 const GFREE_BATCH: u32 = 32;
 
 /// Port of gfput (seed 001): caches a dead G on `p`; a cache of 64 gives all but 31 back to
@@ -32,7 +33,10 @@ pub(crate) fn gfput(sched: &Sched, p: &P, gp: GRef) {
             p.gfree.set(g1.schedlink.get());
             g1.schedlink.set(global.head.map(|g| g.0));
             global.head = Some(g1);
-            sched.ngfree.fetch_add(1, Ordering::Relaxed);
+            // Under gflock: the seed's plain `ngfree++`.
+            sched
+                .ngfree
+                .store(sched.ngfree.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
         }
     }
     p.gfreecnt.store(n, Ordering::Relaxed);
@@ -48,7 +52,9 @@ pub(crate) fn gfget(sched: &Sched, p: &P) -> Option<GRef> {
         while n < GFREE_BATCH {
             let Some(gp) = global.head else { break };
             global.head = gp.schedlink.get().map(GRef);
-            sched.ngfree.fetch_sub(1, Ordering::Relaxed);
+            sched
+                .ngfree
+                .store(sched.ngfree.load(Ordering::Relaxed) - 1, Ordering::Relaxed);
             gp.schedlink.set(p.gfree.get());
             p.gfree.set(Some(gp.0));
             n += 1;
@@ -71,7 +77,9 @@ pub(crate) fn gfpurge(sched: &Sched, p: &P) {
         p.gfree.set(gp.schedlink.get());
         gp.schedlink.set(global.head.map(|g| g.0));
         global.head = Some(GRef(gp));
-        sched.ngfree.fetch_add(1, Ordering::Relaxed);
+        sched
+            .ngfree
+            .store(sched.ngfree.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
     }
     p.gfreecnt.store(0, Ordering::Relaxed);
 }

@@ -67,8 +67,7 @@ macro_rules! impl_scheduler {
 
             #[inline]
             fn go<F: FnOnce() + Send + 'static>(f: F) {
-                let m = m::getm();
-                proc::newproc1(&m, f, true);
+                proc::newproc(f);
             }
 
             #[inline]

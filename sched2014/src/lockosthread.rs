@@ -5,6 +5,7 @@
 use crate::g::GRef;
 use crate::gstatus::{gstatus_name, Grunnable, Gscan};
 use crate::m::{acquirep, getm, handoffp, releasep, stopm, Exiting, LOCK_EXTERNAL, M};
+use crate::sched::unlink;
 use schedcore::ptr::Ptr;
 use std::sync::atomic::Ordering;
 
@@ -13,7 +14,11 @@ use std::sync::atomic::Ordering;
 pub(crate) fn lock_os_thread() {
     let m = getm();
     let gp = m.curg().expect("LockOSThread: no current goroutine");
-    m.locked.fetch_or(LOCK_EXTERNAL, Ordering::Relaxed);
+    // Only this M writes its `locked` (the seed's plain `m->locked |= LockExternal`).
+    m.locked.store(
+        m.locked.load(Ordering::Relaxed) | LOCK_EXTERNAL,
+        Ordering::Relaxed,
+    );
     m.lockedg.set(Some(gp.0));
     gp.lockedm.set(Some(m));
 }
@@ -23,7 +28,10 @@ pub(crate) fn lock_os_thread() {
 pub(crate) fn unlock_os_thread() {
     let m = getm();
     let gp = m.curg().expect("UnlockOSThread: no current goroutine");
-    m.locked.fetch_and(!LOCK_EXTERNAL, Ordering::Relaxed);
+    m.locked.store(
+        m.locked.load(Ordering::Relaxed) & !LOCK_EXTERNAL,
+        Ordering::Relaxed,
+    );
     if m.locked.load(Ordering::Relaxed) != 0 {
         return;
     }
@@ -70,7 +78,7 @@ pub(crate) fn stoplockedm(m: &M) -> Result<(), Exiting> {
     if status & !Gscan != Grunnable {
         panic!("stoplockedm: not runnable: g is {}", gstatus_name(status));
     }
-    let p = m.nextp.take().expect("stoplockedm: woken without a P");
+    let p = unlink(&m.nextp).expect("stoplockedm: woken without a P");
     acquirep(m, p);
     Ok(())
 }
@@ -88,8 +96,15 @@ pub(crate) fn startlockedm(m: &M, gp: GRef) -> Result<(), Exiting> {
     }
     let sched = m.sched();
     {
-        // incidlelocked(-1), and claim the wake-up so that teardown does not repeat it.
+        // incidlelocked(-1), and claim the wake-up so that teardown does not repeat it. Once the
+        // run is over, teardown has claimed it or will (it sets `exiting` before it looks, and
+        // looks under this lock): leave the M to teardown and keep the P, which this M's exit
+        // hands on (a second wake-up would panic, and a P handed to an M that has left is
+        // lost to a stoptheworld in progress).
         let mut s = sched.lock.lock();
+        if sched.end.exiting() {
+            return Err(Exiting);
+        }
         s.nmidlelocked -= 1;
         mp.lockwake.store(true, Ordering::Relaxed);
     }

@@ -6,7 +6,7 @@ use crate::g::{GRef, G, STACK_PREEMPT};
 use crate::p::{P, PIDLE, PRUNNING};
 use crate::preempt;
 use crate::proc::{execute, schedule, Next};
-use crate::sched::Sched;
+use crate::sched::{unlink, Sched};
 use crate::sysmon::sysmon;
 use schedcore::exit::panic_message;
 use schedcore::ptr::{Link, Ptr};
@@ -122,12 +122,14 @@ impl M {
     }
 
     /// Port of fastrand1 (asm_amd64.s): a cheap per-M pseudo-random number for picking steal
-    /// victims: double, and xor a constant in unless the top bit came up set.
+    /// victims: double, and xor a constant in when the top bit came up set (Go's
+    /// `XORL $0x88888eef; CMOVLMI`: the xor is undone when its result is negative, that is
+    /// when the doubled value's top bit was clear).
     #[inline(always)]
     pub(crate) fn fastrand1(&self) -> u32 {
         let mut x = self.fastrand.load(Ordering::Relaxed);
         x = x.wrapping_add(x);
-        if (x as i32) >= 0 {
+        if x & 0x8000_0000 != 0 {
             x ^= 0x8888_8eef;
         }
         self.fastrand.store(x, Ordering::Relaxed);
@@ -226,7 +228,7 @@ fn mstart(m: Ptr<M>) {
             }
             // M0 got its P from procresize at boot; every other M from whoever created it.
             if m.p.get().is_none() {
-                let p = m.nextp.take().expect("mstart: new M without a P");
+                let p = unlink(&m.nextp).expect("mstart: new M without a P");
                 acquirep(&m, p);
             }
             mloop(&m);
@@ -334,7 +336,7 @@ pub(crate) fn stopm(m: &M) -> Result<(), Exiting> {
     if sched.end.exiting() {
         return Err(Exiting);
     }
-    let p = m.nextp.take().expect("stopm: woken without a P");
+    let p = unlink(&m.nextp).expect("stopm: woken without a P");
     acquirep(m, p);
     Ok(())
 }
@@ -433,4 +435,23 @@ pub(crate) fn wakep(m: &M) {
         return;
     }
     startm(m, None, true);
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// fastrand1 xors the constant in exactly when the doubled value has its top bit set, as
+    /// Go's assembly does (tracker issue 9: the port had the test inverted).
+    #[test]
+    fn fastrand1_xors_when_the_top_bit_is_set() {
+        let sched = Sched::new(64 * 1024, true, None, schedcore::LockKind::Spin);
+        let mp = allocm(&sched, StartFn::Schedule);
+        mp.fastrand.store(0x4000_0000, Ordering::Relaxed);
+        assert_eq!(mp.fastrand1(), 0x8000_0000 ^ 0x8888_8eef);
+        mp.fastrand.store(0x0000_0001, Ordering::Relaxed);
+        assert_eq!(mp.fastrand1(), 0x0000_0002);
+        // SAFETY: the M came from allocm's box, no thread runs it, and it is not used again.
+        unsafe { mp.free() };
+    }
 }

@@ -83,7 +83,7 @@ impl P {
     /// A plain store by the P's owner or under the sched lock (the seed's `p->status = x`).
     #[inline(always)]
     pub(crate) fn set_status(&self, s: u32) {
-        self.status.store(s, Ordering::SeqCst);
+        self.status.store(s, Ordering::Release);
     }
 
     /// Bumps a tick; only the P's owner calls it.

@@ -11,12 +11,13 @@ use crate::lockosthread::{startlockedm, stoplockedm};
 use crate::m::{acquirep, getm, releasep, stopm, wakep, Exiting, LOCK_EXTERNAL, M};
 use crate::p::P;
 use crate::preempt::{gopreempt_m, set_guard_slot, stackoverflow_m};
-use crate::syscall::exitsyscall0;
+use crate::sched::Sched;
+use crate::syscall::{check_not_in_syscall, exitsyscall0, exitsyscall_after_panic};
 use schedcore::exit::panic_message;
 use schedcore::ptr::Ptr;
 use schedcore::{Counter, RawLock, RunError, Switch};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{fence, Ordering};
 
 /// What g0 does next after a continuation (Go's continuations end in `schedule()` or
 /// `execute(gp)`, neither of which returns).
@@ -33,6 +34,14 @@ impl From<Result<GRef, Exiting>> for Next {
             Err(Exiting) => Next::Exit,
         }
     }
+}
+
+/// Port of newproc (seed 001): `go f()`, from a goroutine.
+#[inline]
+pub(crate) fn newproc<F: FnOnce() + Send + 'static>(f: F) {
+    let m = getm();
+    check_not_in_syscall(m.curg().expect("go: no current goroutine"), "go");
+    newproc1(&m, f, true);
 }
 
 /// Port of newproc1 (seed 001): a goroutine running `f`, on a G (and stack) from the P's gfree
@@ -61,12 +70,15 @@ pub(crate) fn newproc1<F: FnOnce() + Send + 'static>(m: &M, f: F, wake: bool) ->
         if let Err(e) = catch_unwind(AssertUnwindSafe(f)) {
             // The goroutine's M may differ from the one that created it.
             getm().sched().end.fail(RunError::Panic(panic_message(&*e)));
+            exitsyscall_after_panic();
         }
     };
     // SAFETY: `newg` is fresh or came off a gfree list, so this M owns it, its previous
     // goroutine has exited (or was never started), and G's never move.
-    let fresh = unsafe { newg.ctx.start(sched.stack_size, body) }
-        .expect("sched2014: cannot map a goroutine stack (malg)");
+    let fresh = match unsafe { newg.ctx.start(sched.stack_size, body) } {
+        Ok(fresh) => fresh,
+        Err(e) => newproc1_nostack(m, &p, newg, e),
+    };
     if fresh {
         // The context's low bound is that of the mapping, guard page included; the writable
         // part is the top `stack_size` bytes of it.
@@ -86,16 +98,32 @@ pub(crate) fn newproc1<F: FnOnce() + Send + 'static>(m: &M, f: F, wake: bool) ->
     newg.goid.store(p.goid(sched), Ordering::Relaxed);
     p.counters.inc(Counter::GoroutinesCreated);
     p.runqput(sched, newg);
-    if wake && sched.npidle() != 0 && sched.nmspinning() == 0 {
+    if wake && wakep_needed(sched) {
         wakep(m);
     }
     m.release_locks();
     newg
 }
 
+/// newproc1 could not map a stack for the new goroutine (malg failed: the kernel's mapping
+/// limit, or no memory). Go throws here; this lab panics in the goroutine that called `go`,
+/// so newproc1 first undoes what it holds: the G goes back to the P's cache (still Gdead,
+/// without a stack) and `m.locks` comes back down, else this M would die at its next
+/// schedule ("holding locks").
+#[cold]
+#[inline(never)]
+fn newproc1_nostack(m: &M, p: &P, newg: GRef, e: std::io::Error) -> ! {
+    gfput(m.sched(), p, newg);
+    m.release_locks();
+    panic!("sched2014: cannot map a goroutine stack (malg): {e}");
+}
+
 /// Port of ready (seed 001): makes a parked goroutine runnable on the current P.
 pub(crate) fn ready(gp: GRef) {
     let m = getm();
+    if let Some(me) = m.curg() {
+        check_not_in_syscall(me, "ready");
+    }
     let status = gp.readgstatus();
     m.acquire_locks();
     if status & !Gscan != Gwaiting {
@@ -105,7 +133,7 @@ pub(crate) fn ready(gp: GRef) {
     gp.casgstatus(Gwaiting, Grunnable);
     let sched = m.sched();
     m.p().runqput(sched, gp);
-    if sched.npidle() != 0 && sched.nmspinning() == 0 {
+    if wakep_needed(sched) {
         wakep(&m);
     }
     m.release_locks();
@@ -117,6 +145,7 @@ pub(crate) fn ready(gp: GRef) {
 pub(crate) fn park(lock: &RawLock) {
     let m = getm();
     let gp = m.curg().expect("park: no current goroutine");
+    check_not_in_syscall(gp, "park");
     m.counters.inc(Counter::Parks);
     // SAFETY: called by the running goroutine `gp`, on its own stack.
     unsafe { gp.ctx.suspend(Why::Park(lock)) };
@@ -127,6 +156,7 @@ pub(crate) fn park(lock: &RawLock) {
 pub(crate) fn gosched() {
     let m = getm();
     let gp = m.curg().expect("gosched: no current goroutine");
+    check_not_in_syscall(gp, "gosched");
     m.counters.inc(Counter::Gosched);
     // SAFETY: called by the running goroutine `gp`, on its own stack.
     unsafe { gp.ctx.suspend(Why::Gosched) };
@@ -277,19 +307,42 @@ fn findrunnable(m: &M) -> Result<GRef, Exiting> {
         m.unspin();
         // Look at every ring once more: work may have arrived after the steal attempts and
         // before the P went idle, with nobody left to notice it.
-        for i in 0..procs as usize {
-            if !sched.allp(i).runq_empty() {
-                let p = sched.pidleget(&mut sched.lock.lock());
-                if let Some(p) = p {
-                    acquirep(m, p);
-                    continue 'top;
-                }
-                break;
+        if runqs_nonempty(sched, procs) {
+            let p = sched.pidleget(&mut sched.lock.lock());
+            if let Some(p) = p {
+                acquirep(m, p);
+                continue 'top;
             }
         }
         // (No network poller to block in.)
         stopm(m)?;
     }
+}
+
+/// Whether a goroutine just put on this M's ring (newproc, ready) needs an M woken for it:
+/// some P is idle and no M spins.
+///
+/// The fence makes the store-load pair with findrunnable's last look explicit: here the
+/// ring's tail store (a store-release), then the loads of npidle and nmspinning; there
+/// (`runqs_nonempty`) the npidle increment and nmspinning decrement, then the loads of every
+/// ring's head and tail. With a full barrier on both sides, either this sees the idle P or
+/// that M sees the G. Go's atomicstore of the tail was an `xchg` on x86 and fenced on ARM,
+/// so the seed had the barrier; a Rust store-release is a plain `mov`, which x86 may let
+/// pass the later loads: the G would wait on a busy P while one idles.
+/// Unchanged since 2013.
+#[inline(always)]
+pub(crate) fn wakep_needed(sched: &Sched) -> bool {
+    fence(Ordering::SeqCst);
+    sched.npidle() != 0 && sched.nmspinning() == 0
+}
+
+/// findrunnable's last look, after its P went idle: whether any of the first `procs` rings
+/// holds a goroutine. The other half of `wakep_needed`'s store-load pair, hence the fence
+/// between the caller's npidle/nmspinning updates and these loads.
+/// Unchanged since 2013.
+pub(crate) fn runqs_nonempty(sched: &Sched, procs: i32) -> bool {
+    fence(Ordering::SeqCst);
+    (0..procs as usize).any(|i| !sched.allp(i).runq_empty())
 }
 
 /// Port of runqsteal (seed 001) at the P level: the steal plus the thief's counters.
@@ -335,8 +388,9 @@ pub(crate) fn execute(m: &M, gp: GRef) -> Next {
 /// to it (then the M keeps it as curg, for schedule's stoplockedm).
 pub(crate) fn dropg(m: &M) {
     if m.lockedg.get().is_none() {
-        if let Some(gp) = m.curg.take() {
+        if let Some(gp) = m.curg.get() {
             gp.m.set(None);
+            m.curg.set(None);
         }
     }
 }

@@ -9,7 +9,7 @@
 //! end is checked: a goroutine looping on syscalls reaches the scheduler and its M leaves.
 
 use crate::g::{GRef, Why};
-use crate::gstatus::{Grunnable, Grunning, Gsyscall};
+use crate::gstatus::{Grunnable, Grunning, Gscan, Gsyscall};
 use crate::m::{acquirep, getm, handoffp, releasep, stopm, M};
 use crate::p::{P, PGCSTOP, PRUNNING, PSYSCALL};
 use crate::proc::{dropg, Next};
@@ -67,6 +67,34 @@ fn entersyscall_gcwait(m: &M, p: &P) {
             .is_ok()
     {
         sched.stopwait_done(&mut s);
+    }
+}
+
+/// Panics when `gp`, the calling goroutine, is between entersyscall and exitsyscall: `what`
+/// (go, ready, gosched, park) would run on a P that its M may no longer own, since sysmon or
+/// a stoptheworld may have taken it. One load of the G's status, on those paths only.
+#[inline(always)]
+pub(crate) fn check_not_in_syscall(gp: GRef, what: &'static str) {
+    if gp.readgstatus() & !Gscan == Gsyscall {
+        called_in_syscall(what);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn called_in_syscall(what: &'static str) -> ! {
+    panic!("{what} called during a syscall: call exitsyscall first")
+}
+
+/// A goroutine panicked between entersyscall and exitsyscall: leave the syscall as its own
+/// code would have, so that it exits as a running goroutine does (goexit0's casgstatus
+/// expects Grunning, and would spin for ever on Gsyscall).
+pub(crate) fn exitsyscall_after_panic() {
+    let m = getm();
+    if let Some(gp) = m.curg() {
+        if gp.readgstatus() & !Gscan == Gsyscall {
+            exitsyscall();
+        }
     }
 }
 

@@ -470,3 +470,45 @@ fn schedtrace_does_not_disturb_the_run() {
     .unwrap();
     assert_eq!(r.procs, 2);
 }
+
+/// go, ready, gosched and park between entersyscall and exitsyscall would work on a P that the
+/// M may no longer own (tracker issue 9): each is a panic saying so, which ends the run like
+/// any goroutine's panic, and the goroutine leaves its syscall on the way out.
+fn in_syscall_call_panics<S: Scheduler>() {
+    for what in ["go", "ready", "gosched", "park"] {
+        let r = run::<S, _>(Config::new(2), move || {
+            let main_g = S::current();
+            S::go(move || {
+                S::entersyscall();
+                match what {
+                    "go" => S::go(|| ()),
+                    "ready" => S::ready(main_g),
+                    "gosched" => S::gosched(),
+                    _ => {
+                        let l = schedcore::Lock::new(());
+                        S::park(l.lock());
+                    }
+                }
+                S::exitsyscall();
+            });
+            loop {
+                S::entersyscall();
+                std::thread::sleep(Duration::from_micros(50));
+                S::exitsyscall();
+            }
+        });
+        assert_eq!(
+            r.unwrap_err(),
+            RunError::Panic(format!(
+                "{what} called during a syscall: call exitsyscall first"
+            )),
+            "{what}"
+        );
+    }
+}
+
+#[test]
+fn in_syscall_calls_panic() {
+    in_syscall_call_panics::<Sched2014>();
+    in_syscall_call_panics::<Sched2014NoPreempt>();
+}

@@ -29,11 +29,13 @@ fn syscalls_of(name: &str) -> u64 {
     let n = small_n(name);
     if name.starts_with("syscall") {
         // The goroutines take batches from one shared counter, so however many there are,
-        // the syscalls add up to N/batch batches of `batch` calls.
-        n / w.batch * w.batch
+        // the syscalls add up to N/batch batches of `batch` calls; then the untimed latency
+        // round makes as many batches again, up to its limit.
+        let batches = n / w.batch;
+        (batches + batches.min(harness::workloads::syscall::LATENCY_BATCHES)) * w.batch
     } else if name.starts_with("wakeup-syscall") {
-        // Two goroutines, each sleeping twice per op.
-        4 * n
+        // Two goroutines, each sleeping twice per op, in the timed and the latency round.
+        4 * (n + n.min(harness::workloads::wakeup::LATENCY_OPS))
     } else {
         0
     }

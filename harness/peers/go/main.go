@@ -43,6 +43,7 @@ var workloads = map[string]workload{
 	"yield-many":                 benchYieldMany,
 	"ping-pong":                  benchPingPong,
 	"ping-pong-hog":              benchPingPongHog,
+	"chan-sync":                  benchChanSync,
 }
 
 // timed workloads measure their own round: the time that drives the ramp, the figure reported

@@ -63,25 +63,22 @@ func benchCreateGoroutinesSingle(n int64) bool {
 	return true
 }
 
-// pingPong: N round trips between two goroutines over unbuffered channels (the core of
-// BenchmarkPingPongHog); with hog, BenchmarkPingPongHog itself: at GOMAXPROCS 1 (set and
-// restored inside, as there), beside a goroutine spinning on a select with a default case,
-// which only preemption interrupts.
-func pingPong(n int64, hog bool) bool {
+// pingPongHog is BenchmarkPingPongHog: at GOMAXPROCS 1 (set and restored inside, as there),
+// two goroutines relay a value N round trips over unbuffered channels beside a goroutine
+// spinning on a select with a default case, which only preemption interrupts.
+func pingPongHog(n int64) bool {
 	stop, done := make(chan bool), make(chan bool)
-	if hog {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-		go func() {
-			for {
-				select {
-				case <-stop:
-					done <- true
-					return
-				default:
-				}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	go func() {
+		for {
+			select {
+			case <-stop:
+				done <- true
+				return
+			default:
 			}
-		}()
-	}
+		}
+	}()
 	ping, pong := make(chan bool), make(chan bool)
 	go func() {
 		for j := int64(0); j < n; j++ {
@@ -99,18 +96,67 @@ func pingPong(n int64, hog bool) bool {
 	ping <- true // start
 	<-stop       // the ponger's loop is over
 	<-ping       // let the last pinger exit
-	waits := 2
-	if hog {
-		waits = 3
-	}
-	for i := 0; i < waits; i++ {
+	for i := 0; i < 3; i++ {
 		<-done
 	}
 	return true
 }
 
-func benchPingPong(n int64) bool    { return pingPong(n, false) }
-func benchPingPongHog(n int64) bool { return pingPong(n, true) }
+// pingPong is the lab's ping-pong: N round trips between the benchmark's goroutine and an
+// echo goroutine over two unbuffered channels, the loop `ping <- true; <-pong` and nothing
+// else (the same loop as pingpong_test.go's BenchmarkPingPong beside this file).
+func pingPong(n int64) bool {
+	ping, pong := make(chan bool), make(chan bool)
+	go func() {
+		for i := int64(0); i < n; i++ {
+			pong <- <-ping
+		}
+	}()
+	for i := int64(0); i < n; i++ {
+		ping <- true
+		<-pong
+	}
+	return true
+}
+
+// chanSync is Go's BenchmarkChanSync (runtime/chan_test.go): two goroutines claim batches of
+// 1000 from a shared counter and alternate over one unbuffered channel, receive-then-send on
+// even batches and send-then-receive on odd ones. One op is one exchange.
+func chanSync(n int64) bool {
+	const callsPerSched = 1000
+	const procs = 2
+	left := int64(n / callsPerSched / procs * procs)
+	c := make(chan bool, procs)
+	myc := make(chan int)
+	for p := 0; p < procs; p++ {
+		go func() {
+			for {
+				i := atomic.AddInt64(&left, -1)
+				if i < 0 {
+					break
+				}
+				for g := 0; g < callsPerSched; g++ {
+					if i%2 == 0 {
+						<-myc
+						myc <- 0
+					} else {
+						myc <- 0
+						<-myc
+					}
+				}
+			}
+			c <- true
+		}()
+	}
+	for p := 0; p < procs; p++ {
+		<-c
+	}
+	return true
+}
+
+func benchPingPong(n int64) bool    { return pingPong(n) }
+func benchPingPongHog(n int64) bool { return pingPongHog(n) }
+func benchChanSync(n int64) bool    { return chanSync(n) }
 
 // Matrix is BenchmarkMatmult's matrix.
 type Matrix [][]float64

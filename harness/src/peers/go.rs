@@ -23,6 +23,7 @@ pub const NAME: &str = "go";
 /// The workloads the Go program has, by lab name (its `-list`; a test checks they agree).
 pub const WORKLOADS: &[&str] = &[
     "chain-spawn",
+    "chan-sync",
     "create-goroutines",
     "create-goroutines-parallel",
     "create-goroutines-single",

@@ -35,6 +35,7 @@ pub fn not_applicable(bench: &str) -> Option<&'static str> {
         | "yield-many"
         | "ping-pong"
         | "ping-pong-hog"
+        | "chan-sync"
         | "matmult" => return None,
         b if b.starts_with("syscall") || b.starts_with("wakeup-syscall") => {
             "may has no entersyscall/exitsyscall: a blocking call holds its worker thread"
@@ -139,6 +140,7 @@ mod imp {
             "chain-spawn" => |n, _, _| whole(|| (0..n).all(|_| chains(CHAIN, 1))),
             "yield-many" => |n, _, _| whole(|| (0..n).all(|_| yield_many())),
             "ping-pong" => |n, _, _| whole(|| ping_pong(n)),
+            "chan-sync" => |n, _, _| whole(|| chan_sync(n)),
             "ping-pong-hog" => |n, _, starve_after| ping_pong_hog(n, starve_after),
             "matmult" => |n, _, _| matmult(n),
             _ => return None,
@@ -264,8 +266,63 @@ mod imp {
         done_rx.recv() == Ok(2 * n)
     }
 
+    /// The lab's ping-pong: the round's coroutine and an echo coroutine, N round trips, the
+    /// loop `ping.send; pong.recv` and nothing else (may's channels are unbounded; one value
+    /// is in flight at a time, as over Go's unbuffered ones).
     fn ping_pong(n: u64) -> bool {
-        ping_pong_with(n, || {})
+        let (ping_tx, ping_rx) = channel::<bool>();
+        let (pong_tx, pong_rx) = channel::<bool>();
+        go(move || {
+            for _ in 0..n {
+                let Ok(v) = ping_rx.recv() else { return };
+                let _ = pong_tx.send(v);
+            }
+        });
+        let mut ok = true;
+        for _ in 0..n {
+            let _ = ping_tx.send(true);
+            ok &= pong_rx.recv() == Ok(true);
+        }
+        ok
+    }
+
+    /// Go's BenchmarkChanSync with coroutines: two claim batches of 1000 and alternate over
+    /// one channel pair (may has no rendezvous channel: each side's send goes to the other's
+    /// receiver), receive-then-send on even batches, send-then-receive on odd ones.
+    fn chan_sync(n: u64) -> bool {
+        use crate::workloads::chan::CHAN_SYNC_CALLS;
+        use may::sync::mpsc::Receiver;
+        use std::sync::atomic::AtomicI64;
+        fn side(left: Arc<AtomicI64>, tx: Sender<i32>, rx: Receiver<i32>) -> bool {
+            loop {
+                let i = left.fetch_sub(1, Ordering::SeqCst) - 1;
+                if i < 0 {
+                    return true;
+                }
+                for _ in 0..CHAN_SYNC_CALLS {
+                    if i % 2 == 0 {
+                        if rx.recv().is_err() {
+                            return false;
+                        }
+                        let _ = tx.send(0);
+                    } else {
+                        let _ = tx.send(0);
+                        if rx.recv().is_err() {
+                            return false;
+                        }
+                    }
+                }
+            }
+        }
+        let left = Arc::new(AtomicI64::new((n / CHAN_SYNC_CALLS / 2 * 2) as i64));
+        let (a_tx, a_rx) = channel::<i32>();
+        let (b_tx, b_rx) = channel::<i32>();
+        let other = {
+            let left = left.clone();
+            spawn(move || side(left, a_tx, b_rx))
+        };
+        let ok = side(left, b_tx, a_rx);
+        ok && other.join().unwrap_or(false)
     }
 
     /// BenchmarkPingPongHog on one worker: a coroutine spins (may has no preemption to stop

@@ -36,6 +36,7 @@ pub fn not_applicable(bench: &str) -> Option<&'static str> {
         | "yield-many"
         | "ping-pong"
         | "ping-pong-hog"
+        | "chan-sync"
         | "matmult" => return None,
         b if b.starts_with("syscall") || b.starts_with("wakeup-syscall") => {
             "tokio has no entersyscall/exitsyscall: a blocking call is block_in_place or spawn_blocking, another operation"
@@ -95,7 +96,8 @@ mod imp {
             "create-goroutines-single" => run(bench, s, p, |n, _| whole(spawn_many(n))),
             "chain-spawn" => run(bench, s, p, |n, _| whole(chain_spawn(n))),
             "yield-many" => run(bench, s, p, |n, _| whole(yield_many(n))),
-            "ping-pong" => run(bench, s, p, |n, _| whole(ping_pong(n, None))),
+            "ping-pong" => run(bench, s, p, |n, _| whole(ping_pong(n))),
+            "chan-sync" => run(bench, s, p, |n, _| whole(chan_sync(n))),
             // As Go's BenchmarkPingPongHog (and the lab's) runs at GOMAXPROCS 1 whatever the row.
             "ping-pong-hog" => run(bench, s, 1, |n, s| ping_pong_hog(n, s.starve_after)),
             "matmult" => run(bench, s, p, |n, _| matmult(n)),
@@ -240,7 +242,67 @@ mod imp {
     /// N round trips between two tasks; the value counts the hops, and the last comes back to
     /// main (one message in flight at a time, as over Go's unbuffered channels). Every round
     /// trip counts as progress of `stall`, if there is one.
-    async fn ping_pong(n: u64, stall: Option<Arc<Stall>>) -> bool {
+    /// The lab's ping-pong: the round's task and an echo task, N round trips, the loop
+    /// `ping.send; pong.recv` and nothing else (tokio has no unbuffered channel: one value is
+    /// in flight at a time, as over Go's).
+    async fn ping_pong(n: u64) -> bool {
+        let (ping_tx, mut ping_rx) = unbounded_channel::<bool>();
+        let (pong_tx, mut pong_rx) = unbounded_channel::<bool>();
+        tokio::spawn(async move {
+            for _ in 0..n {
+                let Some(v) = ping_rx.recv().await else {
+                    return;
+                };
+                let _ = pong_tx.send(v);
+            }
+        });
+        let mut ok = true;
+        for _ in 0..n {
+            let _ = ping_tx.send(true);
+            ok &= pong_rx.recv().await == Some(true);
+        }
+        ok
+    }
+
+    /// Go's BenchmarkChanSync with tasks: two tasks claim batches of 1000 and alternate over
+    /// one channel pair (tokio has no rendezvous channel: each side's send goes to the other's
+    /// receiver), receive-then-send on even batches, send-then-receive on odd ones.
+    async fn chan_sync(n: u64) -> bool {
+        use crate::workloads::chan::CHAN_SYNC_CALLS;
+        use std::sync::atomic::AtomicI64;
+        let left = Arc::new(AtomicI64::new((n / CHAN_SYNC_CALLS / 2 * 2) as i64));
+        let (a_tx, a_rx) = unbounded_channel::<i32>();
+        let (b_tx, b_rx) = unbounded_channel::<i32>();
+        let side = |left: Arc<AtomicI64>,
+                    tx: UnboundedSender<i32>,
+                    mut rx: tokio::sync::mpsc::UnboundedReceiver<i32>| async move {
+            loop {
+                let i = left.fetch_sub(1, Ordering::SeqCst) - 1;
+                if i < 0 {
+                    return true;
+                }
+                for _ in 0..CHAN_SYNC_CALLS {
+                    if i % 2 == 0 {
+                        if rx.recv().await.is_none() {
+                            return false;
+                        }
+                        let _ = tx.send(0);
+                    } else {
+                        let _ = tx.send(0);
+                        if rx.recv().await.is_none() {
+                            return false;
+                        }
+                    }
+                }
+            }
+        };
+        let h = tokio::spawn(side(left.clone(), a_tx, b_rx));
+        let ok = side(left, b_tx, a_rx).await;
+        ok && h.await.unwrap_or(false)
+    }
+
+    /// BenchmarkPingPongHog's relay: two tasks pass one value back and forth N round trips.
+    async fn relay(n: u64, stall: Option<Arc<Stall>>) -> bool {
         let (ping_tx, mut ping_rx) = unbounded_channel::<u64>();
         let (pong_tx, mut pong_rx) = unbounded_channel::<u64>();
         let (done_tx, mut done_rx) = unbounded_channel::<u64>();
@@ -285,7 +347,7 @@ mod imp {
             })
         };
         let t = Instant::now();
-        let ok = ping_pong(n, Some(stall.clone())).await;
+        let ok = relay(n, Some(stall.clone())).await;
         let elapsed = t.elapsed();
         stop.store(true, Ordering::Relaxed);
         let ok = ok && hog.await.is_ok();

@@ -1,53 +1,100 @@
 //! Channel ping-pong: two goroutines passing a value back and forth over unbuffered channels,
-//! alone (`ping-pong`, with the send-to-receive latency of every hop) and beside a CPU hog on
-//! one proc (Go's BenchmarkPingPongHog, which only a preemptive scheduler gets through).
+//! alone (`ping-pong`), beside a CPU hog on one proc (Go's BenchmarkPingPongHog, which only a
+//! preemptive scheduler gets through), and Go's BenchmarkChanSync (two goroutines alternating
+//! over one unbuffered channel).
 
-use super::{Stall, B};
+use super::{Stall, Stamp, B};
 use hdrhistogram::Histogram;
-use schedcore::report::latency_histogram;
 use schedcore::{Chan, Scheduler};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-/// `ping-pong`: N round trips between two goroutines over two unbuffered channels. Each hop
-/// carries the instant its sender called `send`; the receiver records how long the value took
-/// to reach it running (for a parked receiver: `ready`, the run queue, and the switch) into
-/// the `wakeup` histogram. One op is one round trip (two hops), as in ping-pong-hog.
+/// Hops of the untimed round that samples `ping-pong`'s wake-up latency (fewer when N is).
+pub const LATENCY_HOPS: u64 = 10_000;
+
+/// `ping-pong`: N round trips between the benchmark's goroutine and an echo goroutine over two
+/// unbuffered channels. The timed loop is the plain two-channel loop (`ping <- true; <-pong`)
+/// and nothing else; the `wakeup` histogram (send to the receiver running: for a parked
+/// receiver `ready`, the run queue and the switch) comes from a second, untimed round of the
+/// same loop whose hops carry their send instant.
 pub fn ping_pong<S: Scheduler>(b: &mut B) {
-    let n = b.n;
-    let ping = Chan::<Instant, S>::new(0);
-    let pong = Chan::<Instant, S>::new(0);
-    let done = Chan::<Box<Histogram<u64>>, S>::new(2);
+    ping_pong_round::<S, bool>(b.n);
+    b.stop_timer();
+    if let Some(h) = ping_pong_round::<S, Instant>(b.n.min(LATENCY_HOPS)) {
+        b.record("wakeup", &h);
+    }
+}
+
+/// `trips` round trips of `ping-pong` carrying `T`; the latencies both sides recorded, if `T`
+/// records any.
+#[inline(always)]
+fn ping_pong_round<S: Scheduler, T: Stamp>(trips: u64) -> Option<Box<Histogram<u64>>> {
+    let ping = Chan::<T, S>::new(0);
+    let pong = Chan::<T, S>::new(0);
+    let done = Chan::<Option<Box<Histogram<u64>>>, S>::new(1);
     {
         let (ping, pong, done) = (ping.clone(), pong.clone(), done.clone());
         S::go(move || {
-            let mut lat = Box::new(latency_histogram());
-            for _ in 0..n {
-                let sent = ping.recv().expect("ping is never closed");
-                lat.saturating_record(sent.elapsed().as_nanos() as u64);
-                pong.send(Instant::now());
+            let mut lat = T::histogram();
+            for _ in 0..trips {
+                ping.recv().expect("ping is never closed").record(&mut lat);
+                pong.send(T::now());
             }
             done.send(lat);
         });
     }
-    {
-        let done = done.clone();
+    let mut lat = T::histogram();
+    for _ in 0..trips {
+        ping.send(T::now());
+        pong.recv().expect("pong is never closed").record(&mut lat);
+    }
+    let echo = done.recv().expect("done is never closed");
+    if let (Some(l), Some(e)) = (&mut lat, echo) {
+        l.add(*e).expect("latency histograms share their bounds");
+    }
+    lat
+}
+
+/// BenchmarkChanSync's CallsPerSched: exchanges per claimed batch.
+pub const CHAN_SYNC_CALLS: u64 = 1000;
+
+/// Port of Go's BenchmarkChanSync (chan_test.go, every release from Go 1.0 on): two goroutines
+/// claim batches of 1000 from a shared counter and, batch by batch, alternate over one
+/// unbuffered channel: on an even batch receive then send, on an odd one send then receive.
+/// One op is one exchange. Go fixes the goroutines at two whatever GOMAXPROCS is, and rounds
+/// the batches down to an even count so both sides always meet.
+pub fn chan_sync<S: Scheduler>(b: &mut B) {
+    const PROCS: u64 = 2;
+    let left = Arc::new(AtomicI64::new(
+        (b.n / CHAN_SYNC_CALLS / PROCS * PROCS) as i64,
+    ));
+    let c = Chan::<bool, S>::new(PROCS as usize);
+    let myc = Chan::<i32, S>::new(0);
+    for _ in 0..PROCS {
+        let (left, c, myc) = (left.clone(), c.clone(), myc.clone());
         S::go(move || {
-            let mut lat = Box::new(latency_histogram());
-            for _ in 0..n {
-                ping.send(Instant::now());
-                let sent = pong.recv().expect("pong is never closed");
-                lat.saturating_record(sent.elapsed().as_nanos() as u64);
+            loop {
+                let i = left.fetch_sub(1, Ordering::SeqCst) - 1;
+                if i < 0 {
+                    break;
+                }
+                for _ in 0..CHAN_SYNC_CALLS {
+                    if i % 2 == 0 {
+                        myc.recv();
+                        myc.send(0);
+                    } else {
+                        myc.send(0);
+                        myc.recv();
+                    }
+                }
             }
-            done.send(lat);
+            c.send(true);
         });
     }
-    let a = done.recv().expect("done is never closed");
-    let c = done.recv().expect("done is never closed");
-    b.stop_timer();
-    b.record("wakeup", &a);
-    b.record("wakeup", &c);
+    for _ in 0..PROCS {
+        c.recv();
+    }
 }
 
 /// Port of BenchmarkPingPongHog: at GOMAXPROCS 1 (set and restored inside, as Go's benchmark

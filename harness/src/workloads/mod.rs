@@ -111,6 +111,47 @@ impl B {
     }
 }
 
+/// What a hop of a channel workload carries: `bool` in the timed round (Go's `chan bool`,
+/// nothing recorded), `Instant` in the untimed latency round (the send instant, whose age the
+/// receiver records). Both rounds are the same code, monomorphized for each.
+pub trait Stamp: Copy + Send + 'static {
+    /// The value a sender sends.
+    fn now() -> Self;
+    /// A latency histogram for a receiver, if this kind of hop records one.
+    fn histogram() -> Option<Box<Histogram<u64>>>;
+    /// At the receiver: record the hop's latency into `h`.
+    fn record(self, h: &mut Option<Box<Histogram<u64>>>);
+}
+
+impl Stamp for bool {
+    #[inline(always)]
+    fn now() -> bool {
+        true
+    }
+    #[inline(always)]
+    fn histogram() -> Option<Box<Histogram<u64>>> {
+        None
+    }
+    #[inline(always)]
+    fn record(self, _: &mut Option<Box<Histogram<u64>>>) {}
+}
+
+impl Stamp for Instant {
+    #[inline(always)]
+    fn now() -> Instant {
+        Instant::now()
+    }
+    fn histogram() -> Option<Box<Histogram<u64>>> {
+        Some(Box::new(schedcore::report::latency_histogram()))
+    }
+    #[inline(always)]
+    fn record(self, h: &mut Option<Box<Histogram<u64>>>) {
+        if let Some(h) = h {
+            h.saturating_record(self.elapsed().as_nanos() as u64);
+        }
+    }
+}
+
 /// How a CPU hog knows it is starving the others: they bump `progress` as they go, and the hog
 /// checks in its own loop whether it moved within `starve_after`; if not, it gives up and
 /// says so. A deadline that slides with progress never cuts a slow but progressing round

@@ -3,12 +3,12 @@
 //! receiver spins (or sleeps in a syscall) for `delay` and then blocks on the channel, the
 //! sender for `delay + 5 us` and then sends, so the receiver is usually parked when the value
 //! comes and the op measures a wake-up across procs. Go skips it at GOMAXPROCS 1; it runs
-//! here at every procs (meaningful from 2). Each hop's send-to-receive time goes into the
-//! `wakeup` histogram.
+//! here at every procs (meaningful from 2). The timed round sends `bool`s as Go's does; the
+//! send-to-receive time of each hop goes into the `wakeup` histogram from a second, untimed
+//! round of the same protocol.
 
-use super::B;
+use super::{Stamp, B};
 use hdrhistogram::Histogram;
-use schedcore::report::latency_histogram;
 use schedcore::{Chan, Scheduler};
 use std::time::{Duration, Instant};
 
@@ -38,23 +38,42 @@ fn sleep<S: Scheduler>(d: Duration) {
     S::exitsyscall();
 }
 
+/// Ops of the untimed round that samples the wake-up latency (fewer when N is).
+pub const LATENCY_OPS: u64 = 200;
+
 fn wakeup_parallel<S: Scheduler>(b: &mut B, delay: Duration, wait: fn(Duration)) {
-    let n = b.n;
-    let ch1 = Chan::<Instant, S>::new(0);
-    let ch2 = Chan::<Instant, S>::new(0);
-    let done = Chan::<Box<Histogram<u64>>, S>::new(2);
+    alternate::<S, bool>(b.n, delay, wait);
+    b.stop_timer();
+    for h in alternate::<S, Instant>(b.n.min(LATENCY_OPS), delay, wait)
+        .into_iter()
+        .flatten()
+    {
+        b.record("wakeup", &h);
+    }
+}
+
+/// `n` ops of the protocol with hops carrying `T` (the timed round: `bool`, as Go's channels;
+/// the latency round: `Instant`); the histograms of both goroutines, if `T` records.
+#[inline(always)]
+fn alternate<S: Scheduler, T: Stamp>(
+    n: u64,
+    delay: Duration,
+    wait: fn(Duration),
+) -> [Option<Box<Histogram<u64>>>; 2] {
+    let ch1 = Chan::<T, S>::new(0);
+    let ch2 = Chan::<T, S>::new(0);
+    let done = Chan::<Option<Box<Histogram<u64>>>, S>::new(2);
     {
         let (ch1, ch2, done) = (ch1.clone(), ch2.clone(), done.clone());
         S::go(move || {
-            let mut lat = Box::new(latency_histogram());
+            let mut lat = T::histogram();
             for _ in 0..n {
                 // sender
                 wait(delay + WAKE_DELAY);
-                ch1.send(Instant::now());
+                ch1.send(T::now());
                 // receiver
                 wait(delay);
-                let t = ch2.recv().expect("never closed");
-                lat.saturating_record(t.elapsed().as_nanos() as u64);
+                ch2.recv().expect("never closed").record(&mut lat);
             }
             done.send(lat);
         });
@@ -62,24 +81,22 @@ fn wakeup_parallel<S: Scheduler>(b: &mut B, delay: Duration, wait: fn(Duration))
     {
         let done = done.clone();
         S::go(move || {
-            let mut lat = Box::new(latency_histogram());
+            let mut lat = T::histogram();
             for _ in 0..n {
                 // receiver
                 wait(delay);
-                let t = ch1.recv().expect("never closed");
-                lat.saturating_record(t.elapsed().as_nanos() as u64);
+                ch1.recv().expect("never closed").record(&mut lat);
                 // sender
                 wait(delay + WAKE_DELAY);
-                ch2.send(Instant::now());
+                ch2.send(T::now());
             }
             done.send(lat);
         });
     }
-    let a = done.recv().expect("never closed");
-    let c = done.recv().expect("never closed");
-    b.stop_timer();
-    b.record("wakeup", &a);
-    b.record("wakeup", &c);
+    [
+        done.recv().expect("never closed"),
+        done.recv().expect("never closed"),
+    ]
 }
 
 macro_rules! sweep {

@@ -4,6 +4,7 @@
 
 pub mod benchfmt;
 pub mod chart;
+pub mod checkgo;
 pub mod compare;
 pub mod error;
 pub mod machine;

@@ -49,6 +49,10 @@ enum Cmd {
     Plot(PlotArgs),
     /// List the schedulers, workloads and peers.
     List,
+    /// Check the go peer against `go test` on the same Go: every lab workload that Go's
+    /// runtime tests have as a benchmark (and ping-pong against a plain testing.B loop), both
+    /// measured in one run, interleaved, with the ratio of their medians.
+    CheckGo(CheckGoArgs),
 }
 
 /// A `--procs` value: numbers and ranges (`1..4`, `1,2,4,8`, `1..2,8`).
@@ -177,6 +181,22 @@ struct RunArgs {
 }
 
 #[derive(Args)]
+struct CheckGoArgs {
+    /// GOMAXPROCS values [default: 1..<cores>]
+    #[arg(long, value_parser = procs_arg)]
+    procs: Option<ProcsList>,
+    /// Runs of each side per benchmark and procs (the table shows medians)
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
+    count: u32,
+    /// Aim for a timed round of this length, on both sides
+    #[arg(long, default_value = "200ms", value_parser = duration_arg)]
+    benchtime: Duration,
+    /// No progress on stderr
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Args)]
 struct PlotArgs {
     /// A run folder written by `lab compare`
     run_dir: PathBuf,
@@ -208,6 +228,7 @@ fn main() -> ExitCode {
         Cmd::Compare(args) => compare(args),
         Cmd::Run(args) => run(args),
         Cmd::Plot(args) => plot(&args.run_dir),
+        Cmd::CheckGo(args) => check_go(args),
     });
     match result {
         Ok(Ok(())) => ExitCode::SUCCESS,
@@ -541,6 +562,27 @@ fn run_report(row: &Row, subject: Subject, settings: &Settings) -> String {
         }
     }
     s
+}
+
+/// `lab check-go`: the go peer against `go test`, one table.
+fn check_go(args: CheckGoArgs) -> Result<(), LabError> {
+    use harness::checkgo;
+    let procs = match args.procs {
+        Some(p) => p.0,
+        None => (1..=machine::cores()).collect(),
+    };
+    let version = harness::peers::go::version()
+        .ok_or_else(|| LabError::BadValue("check-go needs Go on PATH (see lab list)".into()))?;
+    let total = checkgo::PAIRS.len() * procs.len() * args.count as usize;
+    let progress = Progress::new(total as u64, args.quiet);
+    let checks = checkgo::check(&procs, args.count as usize, args.benchtime, |what| {
+        progress.step();
+        progress.running(what);
+    });
+    progress.finish();
+    let checks = checks.map_err(LabError::BadValue)?;
+    print!("{}", checkgo::render(&checks, &version));
+    Ok(())
 }
 
 /// `lab plot`: redraws the charts and summary.md of a saved run, from its results.json and

@@ -48,6 +48,11 @@ const SOURCES: &[(&str, &str)] = &[
     ("ramp.go", include_str!("../../peers/go/ramp.go")),
     ("syscall.go", include_str!("../../peers/go/syscall.go")),
     ("workloads.go", include_str!("../../peers/go/workloads.go")),
+    // Not part of the program (`go build` leaves tests out): `lab check-go`'s reference loop.
+    (
+        "pingpong_test.go",
+        include_str!("../../peers/go/pingpong_test.go"),
+    ),
 ];
 
 /// How to get Go, said once when there is none.

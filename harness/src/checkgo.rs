@@ -1,0 +1,262 @@
+//! `lab check-go`: does the go peer measure what `go test` measures? For every lab workload
+//! that Go's own runtime tests have as a benchmark, the go peer's figure beside `go test`'s on
+//! the same Go, in the same run, interleaved (run k of one, then run k of the other), with
+//! the ratio of the medians. ping-pong has no benchmark in Go's runtime: its reference is the
+//! plain `testing.B` loop kept beside the go peer (`peers/go/pingpong_test.go`).
+
+use crate::peers::go;
+use crate::registry::{self, WorkloadInfo};
+use crate::runner::{Failure, Settings};
+use crate::stats::Spread;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+/// A lab workload and the `go test` benchmark it is checked against.
+#[derive(Clone, Copy, Debug)]
+pub struct Pair {
+    pub bench: &'static str,
+    /// The benchmark's name in its test file.
+    pub go_test: &'static str,
+    /// Where the benchmark lives: Go's `runtime` package, or the go peer's own test file.
+    pub package: Package,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Package {
+    Runtime,
+    Peer,
+}
+
+/// Every pair checked: the workloads of the lab that exist in Go's own runtime tests, and
+/// ping-pong against the peer's plain loop.
+pub const PAIRS: &[Pair] = &[
+    pair("syscall", "BenchmarkSyscall", Package::Runtime),
+    pair("syscall-work", "BenchmarkSyscallWork", Package::Runtime),
+    pair(
+        "create-goroutines",
+        "BenchmarkCreateGoroutines",
+        Package::Runtime,
+    ),
+    pair(
+        "create-goroutines-parallel",
+        "BenchmarkCreateGoroutinesParallel",
+        Package::Runtime,
+    ),
+    pair("matmult", "BenchmarkMatmult", Package::Runtime),
+    pair("chan-sync", "BenchmarkChanSync", Package::Runtime),
+    pair("ping-pong-hog", "BenchmarkPingPongHog", Package::Runtime),
+    pair("ping-pong", "BenchmarkPingPong", Package::Peer),
+];
+
+const fn pair(bench: &'static str, go_test: &'static str, package: Package) -> Pair {
+    Pair {
+        bench,
+        go_test,
+        package,
+    }
+}
+
+/// The medians of one pair at one procs.
+#[derive(Clone, Debug)]
+pub struct Check {
+    pub pair: Pair,
+    pub procs: usize,
+    pub go_test: Spread,
+    pub peer: Spread,
+}
+
+impl Check {
+    /// The go peer's median over `go test`'s.
+    pub fn ratio(&self) -> f64 {
+        self.peer.median / self.go_test.median
+    }
+}
+
+/// The test binaries, built once with the go on PATH next to the go peer's program.
+pub struct TestBinaries {
+    runtime: PathBuf,
+    peer: PathBuf,
+}
+
+impl TestBinaries {
+    /// Builds (or finds) `go test -c` of the runtime and of the peer's package.
+    pub fn build() -> Result<TestBinaries, String> {
+        let program = go::program().map_err(|e| format!("go peer: {e}"))?;
+        let gobin = go::find_on_path("go").ok_or("no go on PATH")?;
+        let dir = program
+            .path
+            .parent()
+            .expect("the program lives in a folder");
+        let src = dir.join("src");
+        let runtime = dir.join("runtime.test");
+        let peer = dir.join("pingpong.test");
+        compile(&gobin, &src, "runtime", &runtime)?;
+        compile(&gobin, &src, ".", &peer)?;
+        Ok(TestBinaries { runtime, peer })
+    }
+
+    /// One `go test` run of `pair` at `procs`: its ns/op.
+    pub fn run(&self, pair: &Pair, procs: usize, benchtime: Duration) -> Result<f64, String> {
+        let bin = match pair.package {
+            Package::Runtime => &self.runtime,
+            Package::Peer => &self.peer,
+        };
+        let out = Command::new(bin)
+            .env_remove("GODEBUG")
+            .env_remove("GOGC")
+            .env_remove("GOMAXPROCS")
+            .args(["-test.run", "NONE", "-test.count", "1"])
+            .args(["-test.bench", &format!("^{}$", pair.go_test)])
+            .args(["-test.cpu", &procs.to_string()])
+            .args(["-test.benchtime", &format!("{}ns", benchtime.as_nanos())])
+            .output()
+            .map_err(|e| format!("{} failed to start: {e}", bin.display()))?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() {
+            return Err(format!(
+                "{} -test.bench {} failed with {}",
+                bin.display(),
+                pair.go_test,
+                out.status
+            ));
+        }
+        parse_ns_per_op(&text, pair.go_test).ok_or_else(|| {
+            format!(
+                "no ns/op line for {} in the output of {}",
+                pair.go_test,
+                bin.display()
+            )
+        })
+    }
+}
+
+/// `go test -c` of `package` into `out`, unless it is there already.
+fn compile(go: &Path, src: &Path, package: &str, out: &Path) -> Result<(), String> {
+    if out.is_file() {
+        return Ok(());
+    }
+    let tmp = out.with_extension(format!("{}.tmp", std::process::id()));
+    let res = Command::new(go)
+        .current_dir(src)
+        .args(["test", "-c", "-o"])
+        .arg(&tmp)
+        .arg(package)
+        .env("GOTOOLCHAIN", "local")
+        .env("GOPROXY", "off")
+        .output()
+        .map_err(|e| format!("`go test -c {package}` failed to start: {e}"))?;
+    if !res.status.success() {
+        let err = String::from_utf8_lossy(&res.stderr);
+        return Err(format!(
+            "`go test -c {package}` failed with {}: {}",
+            res.status,
+            err.lines().next().unwrap_or("no message")
+        ));
+    }
+    std::fs::rename(&tmp, out).map_err(|e| format!("cannot place {}: {e}", out.display()))
+}
+
+/// The ns/op of the line of benchmark `name` in `go test`'s output (`BenchmarkX-2  N  31.0
+/// ns/op`; without a procs suffix at 1).
+pub fn parse_ns_per_op(output: &str, name: &str) -> Option<f64> {
+    output.lines().find_map(|l| {
+        let mut words = l.split_whitespace();
+        let first = words.next()?;
+        let base = first.split('-').next()?;
+        if base != name {
+            return None;
+        }
+        let rest: Vec<&str> = words.collect();
+        let i = rest.iter().position(|w| *w == "ns/op")?;
+        rest.get(i.checked_sub(1)?)?.parse().ok()
+    })
+}
+
+/// One measurement of the go peer (the lab's own runner for it).
+pub fn peer_run(bench: &WorkloadInfo, procs: usize, benchtime: Duration) -> Result<f64, String> {
+    match go::measure(bench, &Settings::new(procs, benchtime)) {
+        Ok(m) => Ok(m.ns_per_op()),
+        Err(Failure::NotApplicable(why)) => Err(format!("go peer on {}: {why}", bench.name)),
+        Err(Failure::Run(e)) => Err(format!("go peer on {}: {e}", bench.name)),
+    }
+}
+
+/// Every pair at every procs, `count` interleaved runs each; `step` is told before each run.
+pub fn check(
+    procs: &[usize],
+    count: usize,
+    benchtime: Duration,
+    mut step: impl FnMut(String),
+) -> Result<Vec<Check>, String> {
+    let bins = TestBinaries::build()?;
+    let mut out = Vec::new();
+    for pair in PAIRS {
+        let bench = registry::workload(pair.bench).expect("every pair names a lab workload");
+        for &p in procs {
+            let (mut gt, mut peer) = (Vec::new(), Vec::new());
+            for k in 0..count {
+                step(format!(
+                    "{} at procs {p}, run {}/{count}",
+                    pair.bench,
+                    k + 1
+                ));
+                gt.push(bins.run(pair, p, benchtime)?);
+                peer.push(peer_run(bench, p, benchtime)?);
+            }
+            out.push(Check {
+                pair: *pair,
+                procs: p,
+                go_test: Spread::of(&gt).expect("count is at least 1"),
+                peer: Spread::of(&peer).expect("count is at least 1"),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The table: workload, procs, `go test`'s and the peer's medians, their ratio, within 10%.
+pub fn render(checks: &[Check], go_version: &str) -> String {
+    use crate::benchfmt::{format_ns, row_name};
+    let mut s = format!(
+        "{:<34} {:>14} {:>14} {:>8}  {}\n",
+        "go test benchmark", "go test ns/op", "go peer ns/op", "ratio", "within 10%"
+    );
+    for c in checks {
+        let r = c.ratio();
+        s.push_str(&format!(
+            "{:<34} {:>14} {:>14} {:>8.3}  {}\n",
+            row_name(c.pair.go_test, c.procs),
+            format_ns(c.go_test.median),
+            format_ns(c.peer.median),
+            r,
+            if (r - 1.0).abs() <= 0.10 { "yes" } else { "NO" }
+        ));
+    }
+    s.push_str(&format!(
+        "({go_version}; medians; ping-pong's go test is peers/go/pingpong_test.go, the rest Go's runtime package)\n"
+    ));
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_go_test_lines() {
+        let out = "goos: linux\nBenchmarkSyscall-2   \t 1000000\t        31.0 ns/op\n\
+                   BenchmarkSyscallWork \t 2000\t 512 ns/op\t 0 B/op\nPASS\n";
+        assert_eq!(parse_ns_per_op(out, "BenchmarkSyscall"), Some(31.0));
+        assert_eq!(parse_ns_per_op(out, "BenchmarkSyscallWork"), Some(512.0));
+        assert_eq!(parse_ns_per_op(out, "BenchmarkMatmult"), None);
+    }
+
+    #[test]
+    fn every_pair_names_a_workload_of_the_go_peer() {
+        for p in PAIRS {
+            assert!(registry::workload(p.bench).is_some(), "{}", p.bench);
+            assert!(go::WORKLOADS.contains(&p.bench), "{}", p.bench);
+        }
+    }
+}

@@ -2,12 +2,14 @@
 //! runner that times them as Go's testing.B does, the `floor` peer, the registry that lists
 //! them all, and the pieces of the `lab` command line (plans, tables, run folders, progress).
 
+pub mod bare;
 pub mod benchfmt;
 pub mod chart;
 pub mod checkgo;
 pub mod compare;
 pub mod error;
 pub mod machine;
+pub mod overhead;
 pub mod peers;
 pub mod procs;
 pub mod progress;

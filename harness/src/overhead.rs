@@ -1,0 +1,243 @@
+//! `lab overhead`: what the harness itself costs. For each core workload, the lab's figure
+//! (`runner::measure`: ramp, `B`, the workload's own histograms and watchdog) beside the same
+//! loop written by hand on the scheduler ([`crate::bare`]) and timed around the call, with the
+//! same N, in one run, interleaved (lab run k, then bare run k), with the ratio of the medians.
+
+use crate::bare::bare_fn;
+use crate::compare::{Plan, Subject};
+use crate::error::LabError;
+use crate::machine::Machine;
+use crate::registry::{self, SchedVisitor, WorkloadInfo};
+use crate::runner::{self, Settings};
+use crate::stats::Spread;
+use schedcore::{Config, RunError, Scheduler};
+use std::time::{Duration, Instant};
+
+/// The lab's figure should be within this fraction of the bare loop's.
+pub const TARGET: f64 = 0.02;
+
+/// What one combination gave.
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    Measured {
+        /// The N of the bare runs: the last round's N of a first, calibrating lab run (whose
+        /// figure is in no median).
+        n: u64,
+        /// The lab's ns/op over `count` runs (each its own ramp).
+        lab: Spread,
+        /// The bare loop's ns/op over `count` runs of N.
+        bare: Spread,
+    },
+    /// Not run, and why (ping-pong-hog without preemption: the bare loop has no watchdog).
+    NotApplicable(&'static str),
+    /// A lab run starved (a hog had to give up): no figure to compare.
+    Starved,
+}
+
+/// One row of the table.
+#[derive(Clone, Debug)]
+pub struct Overhead {
+    pub bench: &'static WorkloadInfo,
+    pub procs: usize,
+    pub sched: &'static str,
+    pub outcome: Outcome,
+}
+
+impl Overhead {
+    /// The lab's median over the bare loop's.
+    pub fn ratio(&self) -> Option<f64> {
+        match &self.outcome {
+            Outcome::Measured { lab, bare, .. } => Some(lab.median / bare.median),
+            _ => None,
+        }
+    }
+
+    /// Whether the ratio is within [`TARGET`] of 1.
+    pub fn within_target(&self) -> Option<bool> {
+        self.ratio().map(|r| (r - 1.0).abs() <= TARGET)
+    }
+}
+
+/// The bare loop's time for `n` ops of `bare` on a fresh `S` runtime at `procs`: the call
+/// alone, timed from inside the main goroutine.
+pub fn bare_run<S: Scheduler>(bare: fn(u64), n: u64, procs: usize) -> Result<Duration, RunError> {
+    S::run(&Config::new(procs), move || {
+        let t = Instant::now();
+        bare(n);
+        t.elapsed()
+    })
+    .map(|(d, _)| d)
+}
+
+/// One combination, monomorphized for the scheduler by [`registry::with_scheduler`].
+struct Combination<'a, F: FnMut(String)> {
+    bench: &'static WorkloadInfo,
+    procs: usize,
+    benchtime: Duration,
+    count: usize,
+    step: &'a mut F,
+}
+
+impl<F: FnMut(String)> SchedVisitor for Combination<'_, F> {
+    type Out = Result<Outcome, RunError>;
+
+    fn visit<S: Scheduler>(self) -> Result<Outcome, RunError> {
+        let Combination {
+            bench,
+            procs,
+            benchtime,
+            count,
+            step,
+        } = self;
+        let what = |k: String| format!("{} on {} at procs {procs}, {k}", bench.name, S::NAME);
+        if bench.hog && !S::PREEMPTIVE {
+            for _ in 0..=count {
+                step(what("n/a".into()));
+            }
+            return Ok(Outcome::NotApplicable("no preemption"));
+        }
+        let lab = registry::workload_fn::<S>(bench.name).expect("a registry workload");
+        let bare = bare_fn::<S>(bench.name).expect("checked by run");
+        let settings = Settings::new(procs, benchtime);
+        step(what("calibrating N".into()));
+        let first = runner::measure::<S>(lab, bench.batch, &settings)?;
+        if first.starved {
+            for _ in 0..count {
+                step(what("starved".into()));
+            }
+            return Ok(Outcome::Starved);
+        }
+        let n = first.iterations();
+        let (mut labs, mut bares) = (Vec::new(), Vec::new());
+        for k in 0..count {
+            step(what(format!("run {}/{count}", k + 1)));
+            let m = runner::measure::<S>(lab, bench.batch, &settings)?;
+            if m.starved {
+                return Ok(Outcome::Starved);
+            }
+            labs.push(m.ns_per_op());
+            let d = bare_run::<S>(bare, n, procs)?;
+            bares.push(d.as_nanos() as f64 / n as f64);
+        }
+        Ok(Outcome::Measured {
+            n,
+            lab: Spread::of(&labs).expect("count is at least 1"),
+            bare: Spread::of(&bares).expect("count is at least 1"),
+        })
+    }
+}
+
+/// Every workload of `plan` (each must have a bare loop) at every procs on every scheduler,
+/// `plan.count` interleaved runs each; `step` is told before each calibration and each pair
+/// of runs (`plan.count + 1` times per combination). Peers in the plan are ignored.
+pub fn run(plan: &Plan, mut step: impl FnMut(String)) -> Result<Vec<Overhead>, LabError> {
+    struct HasBare<'a>(&'a str);
+    impl SchedVisitor for HasBare<'_> {
+        type Out = bool;
+        fn visit<S: Scheduler>(self) -> bool {
+            bare_fn::<S>(self.0).is_some()
+        }
+    }
+    let scheds: Vec<_> = plan
+        .subjects
+        .iter()
+        .filter_map(|s| match s {
+            Subject::Sched(s) => Some(*s),
+            Subject::Peer(_) => None,
+        })
+        .collect();
+    for b in &plan.benches {
+        if !registry::with_scheduler(registry::SCHEDULERS[0].name, HasBare(b.name)).unwrap_or(false)
+        {
+            return Err(LabError::UnknownName {
+                kind: "core workload (one with a bare loop)",
+                name: b.name.to_string(),
+                known: registry::WORKLOADS
+                    .iter()
+                    .filter(|w| w.core)
+                    .map(|w| w.name)
+                    .collect(),
+            });
+        }
+    }
+    let mut rows = Vec::new();
+    for &bench in &plan.benches {
+        for &procs in &plan.procs {
+            for s in &scheds {
+                let v = Combination {
+                    bench,
+                    procs,
+                    benchtime: plan.benchtime,
+                    count: plan.count,
+                    step: &mut step,
+                };
+                let outcome = registry::with_scheduler(s.name, v)
+                    .expect("a registry scheduler")
+                    .map_err(|err| LabError::Run {
+                        sched: s.name.to_string(),
+                        bench: bench.name.to_string(),
+                        procs,
+                        err,
+                    })?;
+                rows.push(Overhead {
+                    bench,
+                    procs,
+                    sched: s.name,
+                    outcome,
+                });
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// The table: workload, procs, scheduler, the lab's and the bare loop's medians with their
+/// spreads, N, the ratio and whether it is within [`TARGET`]; then the machine.
+pub fn render(rows: &[Overhead], count: usize, benchtime: Duration, machine: &Machine) -> String {
+    use crate::benchfmt::format_ns;
+    let pct = |s: &Spread| format!("±{:.1}%", 100.0 * s.rel_spread());
+    let mut s = format!(
+        "{:<27} {:>5}  {:<15} {:>10} {:>7} {:>10} {:>7} {:>10} {:>7}  within {:.0}%\n",
+        "workload",
+        "procs",
+        "scheduler",
+        "lab ns/op",
+        "spread",
+        "bare ns/op",
+        "spread",
+        "N",
+        "ratio",
+        TARGET * 100.0
+    );
+    for r in rows {
+        let head = format!("{:<27} {:>5}  {:<15}", r.bench.name, r.procs, r.sched);
+        match &r.outcome {
+            Outcome::Measured { n, lab, bare } => {
+                let ratio = lab.median / bare.median;
+                s.push_str(&format!(
+                    "{head} {:>10} {:>7} {:>10} {:>7} {:>10} {:>7.3}  {}\n",
+                    format_ns(lab.median),
+                    pct(lab),
+                    format_ns(bare.median),
+                    pct(bare),
+                    n,
+                    ratio,
+                    if r.within_target() == Some(true) {
+                        "yes"
+                    } else {
+                        "NO"
+                    }
+                ));
+            }
+            Outcome::NotApplicable(why) => s.push_str(&format!("{head} n/a ({why})\n")),
+            Outcome::Starved => s.push_str(&format!("{head} starved (no figure)\n")),
+        }
+    }
+    s.push_str(&format!(
+        "(medians of {count} interleaved runs, benchtime {}; ratio = lab / bare; spread = the larger distance from the median to min or max; N = the bare loop's ops, the last-round N of a calibrating lab run; {}, {} cores)\n",
+        humantime::format_duration(benchtime),
+        machine.cpu_model,
+        machine.cores
+    ));
+    s
+}

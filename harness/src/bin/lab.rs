@@ -53,6 +53,10 @@ enum Cmd {
     /// runtime tests have as a benchmark (and ping-pong against a plain testing.B loop), both
     /// measured in one run, interleaved, with the ratio of their medians.
     CheckGo(CheckGoArgs),
+    /// The harness's own overhead: each core workload as the lab measures it beside the same
+    /// loop written by hand on the scheduler (no ramp, no B, no histograms, no watchdog), with
+    /// the same N, in one run, interleaved, with the ratio of their medians.
+    Overhead(OverheadArgs),
 }
 
 /// A `--procs` value: numbers and ranges (`1..4`, `1,2,4,8`, `1..2,8`).
@@ -197,6 +201,28 @@ struct CheckGoArgs {
 }
 
 #[derive(Args)]
+struct OverheadArgs {
+    /// Schedulers, comma-separated [default: all]
+    #[arg(long, value_delimiter = ',')]
+    sched: Vec<String>,
+    /// Core workloads, comma-separated [default: the core set, see `lab list`]
+    #[arg(long, value_delimiter = ',')]
+    bench: Vec<String>,
+    /// GOMAXPROCS values: ranges and lists, e.g. 1..4 or 1,2,4,8 [default: 1..<cores>]
+    #[arg(long, value_parser = procs_arg)]
+    procs: Option<ProcsList>,
+    /// Runs of each side per combination, interleaved (the table shows medians)
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    count: u32,
+    /// Aim for a timed round of this length (the lab's ramp; the bare loop takes its N)
+    #[arg(long, default_value = "100ms", value_parser = duration_arg)]
+    benchtime: Duration,
+    /// No progress on stderr
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Args)]
 struct PlotArgs {
     /// A run folder written by `lab compare`
     run_dir: PathBuf,
@@ -229,6 +255,7 @@ fn main() -> ExitCode {
         Cmd::Run(args) => run(args),
         Cmd::Plot(args) => plot(&args.run_dir),
         Cmd::CheckGo(args) => check_go(args),
+        Cmd::Overhead(args) => overhead(args),
     });
     match result {
         Ok(Ok(())) => ExitCode::SUCCESS,
@@ -582,6 +609,37 @@ fn check_go(args: CheckGoArgs) -> Result<(), LabError> {
     progress.finish();
     let checks = checks.map_err(LabError::BadValue)?;
     print!("{}", checkgo::render(&checks, &version));
+    Ok(())
+}
+
+/// `lab overhead`: the lab's figure against the bare loop's, one table.
+fn overhead(args: OverheadArgs) -> Result<(), LabError> {
+    use harness::overhead;
+    let cores = machine::cores();
+    let procs = match args.procs {
+        Some(p) => p.0,
+        None => (1..=cores).collect(),
+    };
+    let plan = Plan::new(
+        &args.sched,
+        &args.bench,
+        &[],
+        procs,
+        args.benchtime,
+        args.count as usize,
+        cores,
+    )?;
+    let total = plan.measurements() / plan.count * (plan.count + 1);
+    let progress = Progress::new(total as u64, args.quiet);
+    let rows = overhead::run(&plan, |what| {
+        progress.step();
+        progress.running(what);
+    });
+    progress.finish();
+    print!(
+        "{}",
+        overhead::render(&rows?, plan.count, plan.benchtime, &Machine::detect())
+    );
     Ok(())
 }
 

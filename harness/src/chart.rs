@@ -1,14 +1,15 @@
 //! The charts of a run, drawn with plotters as SVG and PNG from its results and machine: per
 //! workload, ns/op against procs (one line per scheduler, peers dashed, log scale where the
 //! spread needs it); the delta chart (each generation against the one before it, per procs,
-//! bars in percent: the seed's delta column drawn); latency percentiles where recorded.
+//! bars in percent: the seed's delta column drawn, pale where the two columns' runs do not
+//! differ significantly, as the table's `~`); latency percentiles where recorded.
 //!
 //! Text in SVG is left to the viewer; in PNG it is drawn with ab_glyph from the DejaVu Sans
 //! font embedded in the binary (the `dejavu` crate), so nothing is asked of the system.
 
 use crate::benchfmt::{format_ns, row_name};
 use crate::machine::Machine;
-use crate::results::{Results, Row};
+use crate::results::{significant, Results, Row};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -446,9 +447,21 @@ fn ns_chart(
 struct Bars {
     name: String,
     color: RGBColor,
-    /// (group index, percent)
-    values: Vec<(usize, f64)>,
+    /// (group index, percent, significant)
+    values: Vec<(usize, f64, bool)>,
 }
+
+/// How much of a non-significant bar's color is kept (the rest is white).
+const PALE: f64 = 0.3;
+
+/// The pale version of `c`, for bars whose delta is not significant.
+fn pale(c: RGBColor) -> RGBColor {
+    let mix = |v: u8| (255.0 - (255.0 - v as f64) * PALE).round() as u8;
+    RGBColor(mix(c.0), mix(c.1), mix(c.2))
+}
+
+/// The legend entry of the pale bars.
+const PALE_LEGEND: &str = "pale: no significant difference (Mann-Whitney U, p >= 0.05)";
 
 struct DeltaChart {
     title: String,
@@ -502,20 +515,28 @@ impl Drawing for DeltaChart {
         for (k, b) in self.bars.iter().enumerate() {
             let color = b.color;
             let x0 = |g: usize| g as f64 - 0.4 + k as f64 * width;
+            let corners = |g: usize, v: f64| [(x0(g) + 0.01, 0.0), (x0(g) + width - 0.01, v)];
             chart
-                .draw_series(b.values.iter().map(|&(g, v)| {
-                    Rectangle::new(
-                        [(x0(g) + 0.01, 0.0), (x0(g) + width - 0.01, v)],
-                        color.filled(),
-                    )
+                .draw_series(b.values.iter().map(|&(g, v, sig)| {
+                    let fill = if sig { color } else { pale(color) };
+                    Rectangle::new(corners(g, v), fill.filled())
                 }))
                 .map_err(err)?
                 .label(&b.name)
                 .legend(move |(x, y)| {
                     Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.filled())
                 });
+            // A pale bar keeps an outline in its pair's color, so it stays readable.
             chart
-                .draw_series(b.values.iter().map(|&(g, v)| {
+                .draw_series(
+                    b.values
+                        .iter()
+                        .filter(|&&(_, _, sig)| !sig)
+                        .map(|&(g, v, _)| Rectangle::new(corners(g, v), color.stroke_width(1))),
+                )
+                .map_err(err)?;
+            chart
+                .draw_series(b.values.iter().map(|&(g, v, sig)| {
                     let (dy, anchor) = if v >= 0.0 {
                         (-4, VPos::Bottom)
                     } else {
@@ -525,10 +546,26 @@ impl Drawing for DeltaChart {
                         .into_font()
                         .color(&BLACK)
                         .pos(Pos::new(HPos::Center, anchor));
-                    EmptyElement::at((x0(g) + width / 2.0, v))
-                        + Text::new(format!("{v:+.0}%"), (0, dy), style)
+                    let text = if sig {
+                        format!("{v:+.0}%")
+                    } else {
+                        format!("{v:+.0}% ~")
+                    };
+                    EmptyElement::at((x0(g) + width / 2.0, v)) + Text::new(text, (0, dy), style)
                 }))
                 .map_err(err)?;
+        }
+        if self.bars.iter().flat_map(|b| &b.values).any(|v| !v.2) {
+            let grey = RGBColor(110, 110, 110);
+            chart
+                .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())
+                .map_err(err)?
+                .label(PALE_LEGEND)
+                .legend(move |(x, y)| {
+                    EmptyElement::at((x, y))
+                        + Rectangle::new([(0, -5), (14, 5)], pale(grey).filled())
+                        + Rectangle::new([(0, -5), (14, 5)], grey.stroke_width(1))
+                });
         }
         chart
             .configure_series_labels()
@@ -543,7 +580,8 @@ impl Drawing for DeltaChart {
 }
 
 /// The delta chart: for each scheduler column after the first (peers left out), its change in
-/// ns/op against the column before it, at each procs.
+/// ns/op against the column before it, at each procs; pale where the two columns' runs do not
+/// differ significantly (p >= 0.05, the table's `~`).
 fn delta_chart(
     draw: Draw,
     res: &Results,
@@ -559,13 +597,14 @@ fn delta_chart(
     let procs = procs_of(res, bench);
     let mut bars = Vec::new();
     for (k, pair) in scheds.windows(2).enumerate() {
-        let values: Vec<(usize, f64)> = procs
+        let values: Vec<(usize, f64, bool)> = procs
             .iter()
             .enumerate()
             .filter_map(|(g, &p)| {
-                let base = find(res, bench, pair[0], p)?.ns_per_op?;
-                let v = find(res, bench, pair[1], p)?.ns_per_op?;
-                (base > 0.0).then(|| (g, (v - base) / base * 100.0))
+                let (b, r) = (find(res, bench, pair[0], p)?, find(res, bench, pair[1], p)?);
+                let (base, v) = (b.ns_per_op?, r.ns_per_op?);
+                let sig = significant(r.p_against(b));
+                (base > 0.0).then(|| (g, (v - base) / base * 100.0, sig))
             })
             .collect();
         bars.push(Bars {

@@ -183,7 +183,8 @@ impl Plan {
     /// Runs every combination: for each workload and procs, the runs of all subjects are
     /// interleaved (run 1 of each, then run 2 of each...) so a slow spell of the machine hits
     /// every column alike. The first failed run stops everything; after a starved run, a
-    /// subject's other runs of that combination are skipped (they would starve alike).
+    /// subject's other runs of that combination are skipped (they would starve alike). Each
+    /// row carries the p-value of its runs against the first column's.
     pub fn run(&self, progress: &Progress) -> Result<Vec<Row>, LabError> {
         let mut rows = Vec::new();
         for &bench in &self.benches {
@@ -242,6 +243,7 @@ impl Plan {
                 }
             }
         }
+        crate::results::set_p_values(&mut rows, &self.columns());
         Ok(rows)
     }
 }

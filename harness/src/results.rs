@@ -52,6 +52,13 @@ pub struct Row {
     /// every round of the run).
     #[serde(default)]
     pub latency: BTreeMap<String, Percentiles>,
+    /// The two-sided Mann-Whitney U test of this row's runs against the baseline column's (the
+    /// table's first) at the same workload and procs, as benchstat: below
+    /// [`crate::stats::ALPHA`] the delta is significant, otherwise the table prints `~`.
+    /// `None` for the baseline itself and where either row has no figure (and in results.json
+    /// files written before the field existed).
+    #[serde(default)]
+    pub p_value: Option<f64>,
 }
 
 impl Row {
@@ -104,6 +111,7 @@ impl Row {
             na: None,
             starved: false,
             latency: percentiles(median),
+            p_value: None,
         }
     }
 
@@ -169,7 +177,38 @@ impl Row {
             na: Some(why.to_string()),
             starved: false,
             latency: BTreeMap::new(),
+            p_value: None,
         }
+    }
+
+    /// The p-value of this row's runs against `base`'s (two-sided Mann-Whitney U, see
+    /// [`crate::stats::mann_whitney_u`]); `None` when either has no figure.
+    pub fn p_against(&self, base: &Row) -> Option<f64> {
+        let measured = |r: &Row| r.ns_per_op.is_some() && !r.starved && !r.runs.is_empty();
+        if !measured(self) || !measured(base) {
+            return None;
+        }
+        crate::stats::mann_whitney_u(&base.runs, &self.runs)
+    }
+}
+
+/// Whether a delta with p-value `p` is significant (p below [`crate::stats::ALPHA`]); a delta
+/// without one (results.json from before p-values) is taken as it stands.
+pub fn significant(p: Option<f64>) -> bool {
+    p.map_or(true, |p| p < crate::stats::ALPHA)
+}
+
+/// Sets `p_value` on every row against the row of `columns[0]` at the same workload and procs.
+pub fn set_p_values(rows: &mut [Row], columns: &[String]) {
+    let Some(first) = columns.first() else {
+        return;
+    };
+    let bases: Vec<Row> = rows.iter().filter(|r| r.sched == *first).cloned().collect();
+    for r in rows.iter_mut() {
+        r.p_value = bases
+            .iter()
+            .find(|b| b.bench == r.bench && b.procs == r.procs && b.sched != r.sched)
+            .and_then(|b| r.p_against(b));
     }
 }
 
@@ -268,6 +307,7 @@ impl Results {
             "oversubscribed",
             "na",
             "starved",
+            "p_value",
         ];
         header.extend(lat_cols.iter().map(String::as_str));
         header.extend(names.iter().copied());
@@ -292,6 +332,7 @@ impl Results {
                 r.oversubscribed.to_string(),
                 r.na.clone().unwrap_or_default(),
                 r.starved.to_string(),
+                opt(r.p_value),
             ];
             for n in &lat_names {
                 match r.latency.get(*n) {

@@ -30,8 +30,15 @@ pub fn render(res: &Results, machine: &Machine, charts: &[Chart]) -> String {
     }
     let _ = writeln!(
         s,
-        "- columns: {} (the first is the baseline of the deltas)\n",
+        "- columns: {} (the first is the baseline of the deltas)",
         res.columns.join(", ")
+    );
+    let _ = writeln!(
+        s,
+        "- deltas: `~` in the table and pale bars in the delta charts mark no significant \
+         difference: two-sided Mann-Whitney U test on the runs of the two columns, p >= {} \
+         (benchstat's test)\n",
+        crate::stats::ALPHA
     );
     let _ = writeln!(s, "## ns/op\n\n```text\n{}```\n", table::render(res));
     let lat = table::render_latency(res);

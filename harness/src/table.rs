@@ -1,10 +1,16 @@
 //! The terminal table, in the shape of seed 002's own: a row per benchmark and procs
 //! (`BenchmarkSyscall`, `BenchmarkSyscall-2`), a ns/op column per scheduler, and after each
-//! scheduler but the first its delta against the first (`-56.63%`).
+//! scheduler but the first its delta against the first (`-56.63%`), or `~ (p=0.310)` where the
+//! runs of the two columns do not differ significantly (benchstat's `~`).
 
 use crate::benchfmt::{format_ns, row_name};
-use crate::results::{Results, Row};
+use crate::results::{significant, Results, Row};
+use crate::stats::{mann_whitney_min_p, ALPHA};
 use std::fmt::Write;
+
+/// The footnote under a table with a `~` in it.
+pub const NOT_SIGNIFICANT: &str =
+    "~: no significant difference: two-sided Mann-Whitney U test, p >= 0.05 (benchstat's test)";
 
 /// Marks a row whose procs are above the machine's cores.
 const OVERSUBSCRIBED: &str = " *";
@@ -15,6 +21,18 @@ pub fn delta(base: f64, v: f64) -> String {
         format!("{:+.2}%", (v - base) / base * 100.0)
     } else {
         "~".into()
+    }
+}
+
+/// The delta cell of `row` against `base`: the percentage when the two columns' runs differ
+/// significantly (p < [`ALPHA`]), else `~ (p=0.310)`; empty when either has no figure.
+pub fn delta_cell(base: &Row, row: &Row) -> String {
+    match (base.ns_per_op, row.ns_per_op) {
+        (Some(b), Some(v)) => match row.p_against(base) {
+            Some(p) if !significant(Some(p)) => format!("~ (p={p:.3})"),
+            _ => delta(b, v),
+        },
+        _ => String::new(),
     }
 }
 
@@ -55,6 +73,10 @@ pub fn render(res: &Results) -> String {
     let mut any_over = false;
     let mut notes: Vec<String> = Vec::new();
     let mut starved: Vec<String> = Vec::new();
+    // Whether a delta is `~`, and the run counts (baseline, column) that can never be
+    // significant.
+    let mut any_same = false;
+    let mut too_few: Vec<(usize, usize)> = Vec::new();
     for (bench, go_name, procs) in keys {
         let find = |sched: &str| {
             res.rows
@@ -71,7 +93,7 @@ pub fn render(res: &Results) -> String {
             name.push_str(OVERSUBSCRIBED);
         }
         let mut line = vec![name];
-        let base = find(&cols[0]).and_then(|r| r.ns_per_op);
+        let base = find(&cols[0]);
         for (i, c) in cols.iter().enumerate() {
             let row = find(c);
             line.push(cell(row, res.count));
@@ -88,10 +110,21 @@ pub fn render(res: &Results) -> String {
                 }
             }
             if i > 0 {
-                line.push(match (base, row.and_then(|r| r.ns_per_op)) {
-                    (Some(b), Some(v)) => delta(b, v),
+                let d = match (base, row) {
+                    (Some(b), Some(r)) => delta_cell(b, r),
                     _ => String::new(),
-                });
+                };
+                if d.starts_with('~') {
+                    any_same = true;
+                    let (b, r) = (
+                        base.map_or(0, |b| b.runs.len()),
+                        row.map_or(0, |r| r.runs.len()),
+                    );
+                    if mann_whitney_min_p(b, r) >= ALPHA && !too_few.contains(&(b, r)) {
+                        too_few.push((b, r));
+                    }
+                }
+                line.push(d);
             }
         }
         lines.push(line);
@@ -129,6 +162,15 @@ pub fn render(res: &Results) -> String {
             OVERSUBSCRIBED.trim(),
             res.machine.cores
         );
+    }
+    if any_same {
+        let _ = writeln!(out, "{NOT_SIGNIFICANT}");
+        for (b, r) in too_few {
+            let _ = writeln!(
+                out,
+                "   with {b} runs against {r} the test cannot reach p < 0.05: it takes --count 4 or more"
+            );
+        }
     }
     if !starved.is_empty() {
         let _ = writeln!(

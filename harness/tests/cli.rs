@@ -261,7 +261,13 @@ fn compare_table_on_stdout() {
     assert!(t.starts_with("benchmark"), "{t}");
     assert!(t.contains("\nBenchmarkSyscallWork "), "{t}");
     assert!(t.contains("\nBenchmarkSyscallWork-4"), "{t}");
-    assert!(t.contains("floor ns/op") && t.contains('%'), "{t}");
+    assert!(t.contains("floor ns/op"), "{t}");
+    // One run a column: every delta is `~`, and the footnote says why.
+    assert!(t.contains("~ (p=1.000)") && t.contains("p >= 0.05"), "{t}");
+    assert!(
+        t.contains("with 1 runs against 1 the test cannot reach"),
+        "{t}"
+    );
     if harness::machine::cores() < 4 {
         assert!(t.contains("BenchmarkSyscallWork-4 *") && t.contains("oversubscribed"));
     }
@@ -442,4 +448,122 @@ fn compare_draws_charts_and_plot_redraws_them() {
         .file_name()
         .to_string_lossy()
         .starts_with('.')));
+
+    // One run a column: no delta is significant, every delta bar is pale, the legend says so.
+    let delta = String::from_utf8_lossy(&before["ping-pong-delta.svg"]).to_string();
+    assert!(delta.contains("no significant difference"), "{delta}");
+
+    // A run folder from before p-values (results.json rows without `p_value`): lab plot
+    // redraws it, the same bytes, since the test runs on the runs.
+    let path = dir.join("results.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    for r in v["rows"].as_array_mut().unwrap() {
+        assert!(
+            r.as_object_mut().unwrap().remove("p_value").is_some(),
+            "{r}"
+        );
+    }
+    std::fs::write(&path, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    let o = lab(&["plot", dir.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let old = drawn(&dir);
+    for (name, bytes) in &before {
+        assert!(
+            old[name] == *bytes,
+            "{name} differs for an old results.json"
+        );
+    }
+}
+
+/// A results fixture: columns `old` and `new` on ping-pong at procs 1 and 2; at procs 1 the
+/// runs are apart (p = 0.008), at procs 2 they overlap (p >= 0.05).
+fn delta_fixture() -> harness::results::Results {
+    let row = |sched: &str, procs: usize, runs: Vec<f64>| harness::results::Row {
+        sched: sched.into(),
+        peer: false,
+        bench: "ping-pong".into(),
+        go_name: "BenchmarkPingPong".into(),
+        procs,
+        ns_per_op: Some(runs[2]),
+        min: Some(runs[0]),
+        max: Some(runs[4]),
+        runs_iterations: vec![1000; runs.len()],
+        runs,
+        iterations: Some(1000),
+        total_ops: Some(1000),
+        oversubscribed: false,
+        ramp: Vec::new(),
+        counters: Default::default(),
+        counters_per_op: Default::default(),
+        na: None,
+        starved: false,
+        latency: Default::default(),
+        p_value: None,
+    };
+    let mut res = harness::results::Results {
+        started: "2026-01-01T00:00:00Z".into(),
+        label: "t".into(),
+        command: "lab compare".into(),
+        benchtime_ns: 1,
+        starve_after_ns: 1_000_000_000,
+        count: 5,
+        columns: vec!["old".into(), "new".into()],
+        locks: Default::default(),
+        work: harness::workloads::LOCAL_WORK,
+        machine: harness::machine::Machine {
+            cpu_model: "cpu".into(),
+            cores: 2,
+            os: "os".into(),
+            kernel: "k".into(),
+            arch: "x86_64".into(),
+            rustc: "rustc".into(),
+            git_commit: None,
+            peers: Default::default(),
+        },
+        rows: vec![
+            row("old", 1, vec![100.0, 101.0, 102.0, 103.0, 104.0]),
+            row("new", 1, vec![70.0, 71.0, 72.0, 73.0, 74.0]),
+            row("old", 2, vec![200.0, 202.0, 204.0, 206.0, 208.0]),
+            row("new", 2, vec![201.0, 203.0, 205.0, 207.0, 209.0]),
+        ],
+    };
+    let columns = res.columns.clone();
+    harness::results::set_p_values(&mut res.rows, &columns);
+    res
+}
+
+#[test]
+fn delta_chart_draws_non_significant_bars_pale() {
+    let res = delta_fixture();
+    assert!(res.rows[1].p_value.unwrap() < 0.05 && res.rows[3].p_value.unwrap() >= 0.05);
+    let dir = tempfile::tempdir().unwrap();
+    let charts = harness::chart::draw_all(&res, &res.machine, dir.path()).unwrap();
+    assert!(charts.iter().any(|c| c.svg() == "ping-pong-delta.svg"));
+    let svg = std::fs::read_to_string(dir.path().join("ping-pong-delta.svg")).unwrap();
+    // The significant bar solid, in the pair's color; the other pale, labelled `~`, and a
+    // legend entry that says what pale means.
+    assert!(svg.contains("#FF7F0E"), "no solid bar: {svg}");
+    assert!(svg.contains("#FFD9B7"), "no pale bar: {svg}");
+    assert!(svg.contains("-29%") && svg.contains("+0% ~"), "{svg}");
+    assert!(svg.contains("no significant difference"), "{svg}");
+    let png = std::fs::read(dir.path().join("ping-pong-delta.png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+
+    // Every delta significant: no pale bar, no such legend entry.
+    let mut res = res;
+    res.rows.truncate(2);
+    let dir = tempfile::tempdir().unwrap();
+    harness::chart::draw_all(&res, &res.machine, dir.path()).unwrap();
+    let svg = std::fs::read_to_string(dir.path().join("ping-pong-delta.svg")).unwrap();
+    assert!(!svg.contains("#FFD9B7") && !svg.contains("no significant difference"));
+
+    // The summary: the table's `~` and its footnote, and the note on pale bars.
+    let res = delta_fixture();
+    let s = harness::summary::render(&res, &res.machine, &charts);
+    assert!(s.contains("~ (p=") && s.contains("-29.41%"), "{s}");
+    assert!(
+        s.contains("no significant difference") && s.contains("pale bars"),
+        "{s}"
+    );
 }

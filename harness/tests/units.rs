@@ -1,13 +1,16 @@
 //! The harness's own arithmetic and formats: the procs parser, the testing.B ramp, the spread
-//! of runs, bench.txt lines, the table's deltas, and run folders.
+//! of runs, the Mann-Whitney U test, bench.txt lines, the table's deltas and their `~`, the
+//! JSON's p-values, and run folders.
 
 use harness::benchfmt::{bench_name, format_ns, line, parse_line, row_name};
 use harness::machine::Machine;
 use harness::procs::{parse_procs, ProcsError, PROCS_LIMIT};
 use harness::ramp::{predict_n, ramp, round_down10, round_up, Round, MAX_N};
-use harness::results::{Results, Row};
+use harness::results::{set_p_values, Results, Row};
 use harness::rundir::{timestamp, valid_label, RunDir};
-use harness::stats::Spread;
+use harness::stats::{
+    mann_whitney_exact, mann_whitney_min_p, mann_whitney_normal, mann_whitney_u, Spread,
+};
 use harness::table;
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
@@ -195,7 +198,17 @@ fn bench_lines_parse_back() {
     assert_eq!(format_ns(0.5), "0.500");
 }
 
+/// Five runs spread ±1% around `ns`: columns whose figures differ by more never overlap.
 fn row(sched: &str, bench: &str, procs: usize, ns: Option<f64>, over: bool) -> Row {
+    let runs = ns.map(|m| [0.99, 0.995, 1.0, 1.005, 1.01].map(|f| m * f).to_vec());
+    row_runs(sched, bench, procs, runs, over)
+}
+
+/// A row with these runs (`None`: n/a).
+fn row_runs(sched: &str, bench: &str, procs: usize, runs: Option<Vec<f64>>, over: bool) -> Row {
+    let spread = runs.as_deref().and_then(Spread::of);
+    let ns = spread.map(|s| s.median);
+    let runs = runs.unwrap_or_default();
     Row {
         sched: sched.into(),
         peer: sched == "floor",
@@ -203,10 +216,10 @@ fn row(sched: &str, bench: &str, procs: usize, ns: Option<f64>, over: bool) -> R
         go_name: "BenchmarkSyscall".into(),
         procs,
         ns_per_op: ns,
-        min: ns,
-        max: ns,
-        runs: ns.into_iter().collect(),
-        runs_iterations: ns.map(|_| 1000).into_iter().collect(),
+        min: spread.map(|s| s.min),
+        max: spread.map(|s| s.max),
+        runs_iterations: runs.iter().map(|_| 1000).collect(),
+        runs,
         iterations: ns.map(|_| 1000),
         total_ops: ns.map(|_| 1101),
         oversubscribed: over,
@@ -220,6 +233,7 @@ fn row(sched: &str, bench: &str, procs: usize, ns: Option<f64>, over: bool) -> R
         },
         starved: false,
         latency: BTreeMap::new(),
+        p_value: None,
     }
 }
 
@@ -230,7 +244,7 @@ fn results(rows: Vec<Row>) -> Results {
         command: "lab compare".into(),
         benchtime_ns: 1,
         starve_after_ns: 1_000_000_000,
-        count: 1,
+        count: 5,
         columns: vec!["old".into(), "new".into(), "floor".into()],
         locks: Default::default(),
         work: harness::workloads::LOCAL_WORK,
@@ -278,7 +292,7 @@ fn table_in_the_seeds_shape() {
     // bench.txt leaves n/a rows out; the CSV keeps them with an empty figure.
     let b = res.bench_txt();
     let parsed: Vec<_> = b.lines().filter_map(parse_line).collect();
-    assert_eq!(parsed.len(), 4, "{b}");
+    assert_eq!(parsed.len(), 4 * 5, "{b}");
     assert!(b.starts_with("goos: "));
     let csv = res.to_csv().unwrap();
     assert_eq!(csv.lines().count(), 7, "{csv}");
@@ -355,4 +369,248 @@ fn lab_errors_are_one_line() {
         max: 256,
     };
     assert_eq!(e.to_string(), "procs 300 is over 2013's limit of 256");
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-9
+}
+
+#[test]
+fn mann_whitney_known_p_values() {
+    let a = [1.0, 2.0, 3.0, 4.0, 5.0];
+    let b = [6.0, 7.0, 8.0, 9.0, 10.0];
+    // Fully separated: only the two extreme draws of C(n1+n2, n1) are as far from the mean.
+    assert!(close(mann_whitney_u(&a, &b).unwrap(), 2.0 / 252.0));
+    assert!(close(mann_whitney_u(&b, &a).unwrap(), 2.0 / 252.0));
+    assert!(close(mann_whitney_u(&a[..4], &b[..4]).unwrap(), 2.0 / 70.0));
+    assert!(close(mann_whitney_u(&a[..3], &b[..3]).unwrap(), 0.1));
+    assert!(close(mann_whitney_min_p(5, 5), 2.0 / 252.0));
+    assert!(close(mann_whitney_min_p(4, 4), 2.0 / 70.0));
+    assert!(close(mann_whitney_min_p(3, 3), 0.1));
+    assert_eq!(mann_whitney_min_p(1, 1), 1.0);
+    // 3 against 3 can never reach 0.05; 4 against 4 can.
+    assert!(mann_whitney_min_p(3, 3) >= harness::stats::ALPHA);
+    assert!(mann_whitney_min_p(4, 4) < harness::stats::ALPHA);
+    // One swapped pair: U = 1, P(U <= 1) = 2/252 on each side.
+    let c = [1.0, 2.0, 3.0, 4.0, 6.0];
+    let d = [5.0, 7.0, 8.0, 9.0, 10.0];
+    assert!(close(mann_whitney_u(&c, &d).unwrap(), 4.0 / 252.0));
+    // Interleaved: U at its mean.
+    assert!(close(
+        mann_whitney_u(&[1.0, 4.0, 5.0, 8.0], &[2.0, 3.0, 6.0, 7.0]).unwrap(),
+        1.0
+    ));
+    // Identical samples, and every run the same figure.
+    assert!(close(mann_whitney_u(&a, &a).unwrap(), 1.0));
+    assert!(close(mann_whitney_u(&[5.0; 4], &[5.0; 4]).unwrap(), 1.0));
+    assert_eq!(mann_whitney_u(&[], &a), None);
+    assert_eq!(mann_whitney_u(&a, &[]), None);
+    // A single run against a single run says nothing.
+    assert!(close(mann_whitney_u(&[1.0], &[2.0]).unwrap(), 1.0));
+}
+
+#[test]
+fn mann_whitney_ties() {
+    // Pooled 1, 2, 2, 3: midranks 1, 2.5, 2.5, 4. The six draws of two give U = 0.5, 0.5, 2,
+    // 2, 3.5, 3.5 around a mean of 2; the observed 0.5 and the two 3.5 are as far: 4/6.
+    assert!(close(
+        mann_whitney_u(&[1.0, 2.0], &[2.0, 3.0]).unwrap(),
+        2.0 / 3.0
+    ));
+    // Ties within a column only: still fully separated.
+    assert!(close(
+        mann_whitney_u(&[1.0; 5], &[2.0; 5]).unwrap(),
+        2.0 / 252.0
+    ));
+    // Ties across the columns: the exact count agrees with enumerating every draw.
+    let cases: [(&[f64], &[f64]); 5] = [
+        (&[1.0, 2.0, 3.0, 4.0, 5.0], &[5.0, 6.0, 7.0, 8.0, 9.0]),
+        (&[1.0, 1.0, 2.0, 3.0, 3.0], &[2.0, 3.0, 3.0, 4.0, 4.0]),
+        (&[1.0, 2.0, 2.0], &[2.0, 2.0, 3.0, 3.0, 4.0, 5.0]),
+        (&[7.0, 7.0, 7.0, 8.0], &[7.0, 8.0, 8.0, 9.0, 9.0, 9.0, 10.0]),
+        (
+            &[3.0, 1.0, 2.0, 2.0, 5.0, 4.0],
+            &[4.0, 6.0, 5.0, 5.0, 7.0, 6.0],
+        ),
+    ];
+    for (x, y) in cases {
+        let want = brute_force_p(x, y);
+        let got = mann_whitney_exact(x, y).unwrap();
+        assert!(close(got, want), "{x:?} {y:?}: {got} != {want}");
+        assert!(close(mann_whitney_exact(y, x).unwrap(), want));
+        assert!(close(mann_whitney_u(x, y).unwrap(), want));
+    }
+    // With one tie at 5, 1..5 against 5..9 is no longer as extreme as fully separated.
+    let p = mann_whitney_u(cases[0].0, cases[0].1).unwrap();
+    assert!(p > 2.0 / 252.0 && p < 0.05, "{p}");
+}
+
+/// The two-sided p-value by enumerating every draw of `x.len()` of the pooled runs, with
+/// midranks for ties: the definition `mann_whitney_exact` counts.
+fn brute_force_p(x: &[f64], y: &[f64]) -> f64 {
+    let pooled: Vec<f64> = x.iter().chain(y).copied().collect();
+    let n = pooled.len();
+    let rank = |v: f64| {
+        let below = pooled.iter().filter(|&&w| w < v).count() as f64;
+        let equal = pooled.iter().filter(|&&w| w == v).count() as f64;
+        below + (equal + 1.0) / 2.0
+    };
+    let ranks: Vec<f64> = pooled.iter().map(|&v| rank(v)).collect();
+    let n1 = x.len();
+    let u = |sum: f64| sum - (n1 * (n1 + 1)) as f64 / 2.0;
+    let mean = (n1 * (n - n1)) as f64 / 2.0;
+    let far = (u(ranks[..n1].iter().sum()) - mean).abs();
+    let (mut all, mut tail) = (0u32, 0u32);
+    for mask in 0u32..1 << n {
+        if mask.count_ones() as usize != n1 {
+            continue;
+        }
+        let sum: f64 = (0..n)
+            .filter(|i| mask >> i & 1 == 1)
+            .map(|i| ranks[i])
+            .sum();
+        all += 1;
+        if (u(sum) - mean).abs() >= far - 1e-9 {
+            tail += 1;
+        }
+    }
+    tail as f64 / all as f64
+}
+
+#[test]
+fn mann_whitney_normal_approximation() {
+    // Close to the exact figure where both apply (20 runs against 20, half overlapping).
+    let x: Vec<f64> = (0..20).map(|i| i as f64).collect();
+    let y: Vec<f64> = (0..20).map(|i| i as f64 + 6.5).collect();
+    let exact = mann_whitney_exact(&x, &y).unwrap();
+    let normal = mann_whitney_normal(&x, &y).unwrap();
+    assert!(exact > 0.001 && exact < 0.2, "{exact}");
+    assert!((exact - normal).abs() < 0.005, "{exact} {normal}");
+    // Above benchstat's limits the normal approximation is used: 60 against 60, separated.
+    let x: Vec<f64> = (0..60).map(|i| i as f64).collect();
+    let y: Vec<f64> = (0..60).map(|i| i as f64 + 100.0).collect();
+    let p = mann_whitney_u(&x, &y).unwrap();
+    assert!(p > 0.0 && p < 1e-15, "{p}");
+    assert!(close(mann_whitney_u(&x, &x).unwrap(), 1.0));
+    assert!(close(
+        mann_whitney_normal(&[5.0; 60], &[5.0; 60]).unwrap(),
+        1.0
+    ));
+    // Ties above the ties limit (25 a column): the tie-corrected variance.
+    let t: Vec<f64> = (0..30).map(|i| (i / 3) as f64).collect();
+    let u: Vec<f64> = (0..30).map(|i| (i / 3) as f64 + 1.0).collect();
+    let p = mann_whitney_u(&t, &u).unwrap();
+    assert!(close(p, mann_whitney_normal(&t, &u).unwrap()));
+    assert!(p > 0.01 && p < 0.5, "{p}");
+}
+
+#[test]
+fn table_marks_deltas_that_are_not_significant() {
+    let overlap = |m: f64| Some(vec![m, m + 2.0, m + 4.0, m + 6.0, m + 8.0]);
+    let res = results(vec![
+        // Separated: a delta.
+        row("old", "syscall", 1, Some(100.0), false),
+        row("new", "syscall", 1, Some(80.0), false),
+        row("floor", "syscall", 1, None, false),
+        // Overlapping: ~.
+        row_runs("old", "syscall", 2, overlap(100.0), false),
+        row_runs("new", "syscall", 2, overlap(101.0), false),
+        row("floor", "syscall", 2, None, false),
+    ]);
+    let p = mann_whitney_u(&res.rows[3].runs, &res.rows[4].runs).unwrap();
+    assert!(p >= 0.05, "{p}");
+    let t = table::render(&res);
+    let lines: Vec<&str> = t.lines().collect();
+    assert!(
+        lines[1].contains("-20.00%") && !lines[1].contains('~'),
+        "{t}"
+    );
+    assert!(lines[2].contains(&format!("~ (p={p:.3})")), "{t}");
+    assert!(!lines[2].contains("+1.00%"), "{t}");
+    assert!(t.contains(table::NOT_SIGNIFICANT), "{t}");
+    assert!(
+        t.contains("two-sided Mann-Whitney U test, p >= 0.05 (benchstat's test)"),
+        "{t}"
+    );
+    assert!(!t.contains("cannot reach"), "{t}");
+    // The summary shows the same table, footnote included, and says what `~` means.
+    let charts: [harness::chart::Chart; 0] = [];
+    let s = harness::summary::render(&res, &res.machine, &charts);
+    assert!(s.contains(&format!("~ (p={p:.3})")) && s.contains(table::NOT_SIGNIFICANT));
+    assert!(s.contains("Mann-Whitney"), "{s}");
+
+    // All significant: no footnote.
+    let res = results(vec![
+        row("old", "syscall", 1, Some(100.0), false),
+        row("new", "syscall", 1, Some(80.0), false),
+    ]);
+    let t = table::render(&res);
+    assert!(!t.contains('~') && !t.contains("Mann-Whitney"), "{t}");
+
+    // Three runs a column never reach p < 0.05: ~, and the footnote says why.
+    let res = results(vec![
+        row_runs("old", "syscall", 1, Some(vec![100.0, 101.0, 102.0]), false),
+        row_runs("new", "syscall", 1, Some(vec![50.0, 51.0, 52.0]), false),
+    ]);
+    let t = table::render(&res);
+    assert!(t.contains("~ (p=0.100)") && !t.contains("-50"), "{t}");
+    assert!(
+        t.contains("with 3 runs against 3 the test cannot reach p < 0.05"),
+        "{t}"
+    );
+}
+
+#[test]
+fn p_values_in_json_and_csv() {
+    let mut res = results(vec![
+        row("old", "syscall", 1, Some(100.0), false),
+        row("new", "syscall", 1, Some(80.0), false),
+        row("floor", "syscall", 1, None, false),
+        row("old", "syscall", 2, Some(100.0), false),
+        row("new", "syscall", 2, Some(100.1), false),
+        row("floor", "syscall", 2, Some(50.0), false),
+    ]);
+    set_p_values(&mut res.rows, &res.columns);
+    let p: Vec<Option<f64>> = res.rows.iter().map(|r| r.p_value).collect();
+    assert_eq!(p[0], None, "the baseline has none");
+    assert!(close(p[1].unwrap(), 2.0 / 252.0));
+    assert_eq!(p[2], None, "n/a has none");
+    assert!(p[4].unwrap() >= 0.05 && close(p[5].unwrap(), 2.0 / 252.0));
+
+    // Round trip with the field.
+    let json = res.to_json();
+    assert!(json.contains("\"p_value\": null") && json.contains("\"p_value\": 0.0079"));
+    // (serde_json's float parsing may move a run by an ulp, so p-values are compared, not rows.)
+    let back: Results = serde_json::from_str(&json).unwrap();
+    let back_p: Vec<Option<f64>> = back.rows.iter().map(|r| r.p_value).collect();
+    assert_eq!(back_p, p);
+
+    // A results.json written before the field: it loads, p_value None, and the table still
+    // tests the runs.
+    let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    for r in v["rows"].as_array_mut().unwrap() {
+        r.as_object_mut().unwrap().remove("p_value");
+    }
+    let old: Results = serde_json::from_value(v).unwrap();
+    assert!(old.rows.iter().all(|r| r.p_value.is_none()));
+    assert_eq!(table::render(&old), table::render(&res));
+    let t = table::render(&old);
+    assert!(t.contains("-20.00%") && t.contains("~ (p="), "{t}");
+
+    // The CSV has the column, empty where there is no p-value.
+    let csv = res.to_csv().unwrap();
+    let mut r = csv::Reader::from_reader(csv.as_bytes());
+    let col = r
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "p_value")
+        .expect("a p_value column");
+    let cells: Vec<String> = r
+        .records()
+        .map(|rec| rec.unwrap()[col].to_string())
+        .collect();
+    assert_eq!(cells[0], "");
+    assert!(close(cells[1].parse::<f64>().unwrap(), 2.0 / 252.0));
+    assert_eq!(cells[2], "");
 }

@@ -195,8 +195,14 @@ fn mloop(rt: &Runtime, m: &M) {
         // resumes it until it switches out.
         if let Switch::Exited = unsafe { gp.ctx.resume() } {
             if gp.status() == GSYSCALL {
-                // Its panic ended the run inside a syscall, whose entersyscall gave the CPU
-                // up: take it back, as exitsyscall would, so that schedule's mcpu-- balances.
+                // Its panic ended the run inside a syscall, or its function returned there
+                // (Go requires entersyscall and exitsyscall in one frame), which ends the run
+                // now (a panic's error came first and stays). entersyscall gave the CPU up:
+                // take it back, as exitsyscall would, so that schedule's mcpu-- balances.
+                rt.fail(RunError::Panic(format!(
+                    "goroutine {} returned between entersyscall and exitsyscall: call exitsyscall first",
+                    gp.goid.load(Relaxed)
+                )));
                 let mut s = rt.schedlock();
                 if rt.before {
                     s.mcpu += 1;

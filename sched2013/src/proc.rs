@@ -1,7 +1,7 @@
 //! The scheduler proper: newproc, ready, schedule, findrunnable, execute, and the
 //! continuations that run on g0 after a goroutine switched out (park0, gosched0, goexit0).
 
-use crate::g::{GRef, Why, G, GDEAD, GRUNNABLE, GRUNNING, GWAITING};
+use crate::g::{GRef, Why, G, GDEAD, GRUNNABLE, GRUNNING, GSYSCALL, GWAITING};
 use crate::gc::gcstopm;
 use crate::gfree::{gfget, gfput};
 use crate::lockosthread::{startlockedm, stoplockedm};
@@ -34,6 +34,17 @@ impl From<Result<GRef, Exiting>> for Next {
     }
 }
 
+/// A goroutine's function returned between entersyscall and exitsyscall: Go requires the two
+/// in one frame (its exitsyscall throws when the frame is gone); here the run ends with that
+/// error, and the goroutine leaves the syscall so that it exits as a running one.
+#[cold]
+#[inline(never)]
+fn returned_in_syscall(goid: u64) {
+    getm().sched().fail(RunError::Panic(format!(
+        "goroutine {goid} returned between entersyscall and exitsyscall: call exitsyscall first"
+    )));
+}
+
 /// Port of newproc (seed 003): `go f()`, from a goroutine.
 #[inline]
 pub(crate) fn newproc<F: FnOnce() + Send + 'static>(f: F) {
@@ -60,6 +71,9 @@ pub(crate) fn newproc1<F: FnOnce() + Send + 'static>(m: &M, f: F, wake: bool) ->
         if let Err(e) = catch_unwind(AssertUnwindSafe(f)) {
             // The goroutine's M may differ from the one that created it.
             getm().sched().fail(RunError::Panic(panic_message(&*e)));
+            exitsyscall_after_panic();
+        } else if newg.status() == GSYSCALL {
+            returned_in_syscall(newg.goid.load(Ordering::Relaxed));
             exitsyscall_after_panic();
         }
     };
@@ -351,7 +365,7 @@ pub(crate) fn gcount() -> usize {
         .filter(|gp| {
             matches!(
                 gp.status(),
-                crate::g::GRUNNABLE | GRUNNING | crate::g::GSYSCALL | GWAITING
+                crate::g::GRUNNABLE | GRUNNING | GSYSCALL | GWAITING
             )
         })
         .count()

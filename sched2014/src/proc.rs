@@ -6,7 +6,7 @@
 use crate::g::{GRef, Why, G};
 use crate::gc::{gcstopm, mquiesce};
 use crate::gfree::{gfget, gfput};
-use crate::gstatus::{Gdead, Gidle, Grunnable, Grunning, Gscan, Gwaiting};
+use crate::gstatus::{Gdead, Gidle, Grunnable, Grunning, Gscan, Gsyscall, Gwaiting};
 use crate::lockosthread::{startlockedm, stoplockedm};
 use crate::m::{acquirep, getm, releasep, stopm, wakep, Exiting, LOCK_EXTERNAL, M};
 use crate::p::P;
@@ -44,6 +44,18 @@ pub(crate) fn newproc<F: FnOnce() + Send + 'static>(f: F) {
     newproc1(&m, f, true);
 }
 
+/// A goroutine's function returned between entersyscall and exitsyscall: Go requires the two
+/// in one frame (its exitsyscall throws when the frame is gone); here the run ends with that
+/// error, and the goroutine leaves the syscall so that it exits as a running one.
+/// Unchanged since 2013.
+#[cold]
+#[inline(never)]
+fn returned_in_syscall(goid: u64) {
+    getm().sched().end.fail(RunError::Panic(format!(
+        "goroutine {goid} returned between entersyscall and exitsyscall: call exitsyscall first"
+    )));
+}
+
 /// Port of newproc1 (seed 001): a goroutine running `f`, on a G (and stack) from the P's gfree
 /// cache when there is one, with an id from the P's batch, queued on the current P. `wake`:
 /// whether to wake an idle P for it (the seed skips that for runtime·main).
@@ -70,6 +82,9 @@ pub(crate) fn newproc1<F: FnOnce() + Send + 'static>(m: &M, f: F, wake: bool) ->
         if let Err(e) = catch_unwind(AssertUnwindSafe(f)) {
             // The goroutine's M may differ from the one that created it.
             getm().sched().end.fail(RunError::Panic(panic_message(&*e)));
+            exitsyscall_after_panic();
+        } else if newg.readgstatus() & !Gscan == Gsyscall {
+            returned_in_syscall(newg.goid.load(Ordering::Relaxed));
             exitsyscall_after_panic();
         }
     };

@@ -5,11 +5,16 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 /// Runs `f` on its own thread and panics if it has not finished within `secs` seconds; a
-/// panic inside `f` is passed on. The hung thread, if any, is left behind.
+/// panic inside `f` is passed on. The hung thread, if any, is left behind. The thread has the
+/// caller's name (a test's path, under cargo's harness).
 pub fn with_timeout<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
     let (tx, rx) = mpsc::channel();
+    let name = std::thread::current()
+        .name()
+        .unwrap_or("bounded")
+        .to_string();
     let h = std::thread::Builder::new()
-        .name("bounded".into())
+        .name(name)
         .spawn(move || {
             let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
         })

@@ -37,7 +37,12 @@ fn bench_scheduler<S: Scheduler>(c: &mut Criterion) {
             c.bench_function(&format!("{}/{}/{p}", w.name, S::NAME), |b| {
                 b.iter_custom(|iters| {
                     let (elapsed, _) = S::run(&Config::new(p), move || {
-                        let b = runner::round(f, iters * batch, DEFAULT_STARVE_AFTER);
+                        let b = runner::round(
+                            f,
+                            iters * batch,
+                            DEFAULT_STARVE_AFTER,
+                            harness::workloads::LOCAL_WORK,
+                        );
                         assert!(!b.starved(), "{} starved on {}", w.name, S::NAME);
                         b.elapsed()
                     })

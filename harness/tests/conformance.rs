@@ -129,12 +129,6 @@ macro_rules! gap_no_preemption {
          holds a stop-the-world up)"
     };
 }
-macro_rules! gap_no_timers {
-    () => {
-        "TestTimerFairness needs timers (time.After in a select), which the lab's runtimes do not \
-         have: the scheduler is ported, the timer heap is not"
-    };
-}
 
 /// Go's TestYieldProgress and TestYieldLockedProgress: a goroutine looping on Gosched lets
 /// the others run, on one proc.

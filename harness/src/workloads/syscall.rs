@@ -42,12 +42,7 @@ where
 /// for each of GOMAXPROCS share `total` batches; each reports on a channel whether its `foo`
 /// came back as 42, with its histogram if it kept one.
 #[inline(always)]
-fn batch_round<S, F, T>(
-    total: u64,
-    per_proc: usize,
-    calls: u64,
-    body: F,
-) -> Vec<Box<Histogram<u64>>>
+fn batch_round<S, F, T>(total: u64, per_proc: usize, calls: u64, body: F) -> Vec<Histogram<u64>>
 where
     S: Scheduler,
     F: Fn(&mut i64) + Copy + Send + 'static,
@@ -81,7 +76,7 @@ where
     for _ in 0..goroutines {
         let (ok, lat) = c.recv().expect("the channel is never closed");
         assert!(ok, "local work changed foo");
-        lats.extend(lat);
+        lats.extend(lat.map(|h| *h));
     }
     lats
 }

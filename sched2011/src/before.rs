@@ -117,10 +117,11 @@ pub fn schedule_mcpu(s: &mut Synced) {
 }
 
 /// Port of entersyscall before CL 4723042 (seed 002, - lines).
+#[inline(always)]
 pub fn entersyscall() {
     let m = getm();
     let gp = m.curg();
-    gp.ctx.save_sp();
+    gp.ctx.save_syscall_sp();
     m.counters.inc(Counter::SyscallEnterSlow);
     let rt = m.rt();
     let mut s = rt.schedlock();
@@ -136,6 +137,7 @@ pub fn entersyscall() {
 }
 
 /// Port of exitsyscall before CL 4723042 (seed 002, - lines).
+#[inline(always)]
 pub fn exitsyscall() {
     let m = getm();
     let gp = m.curg();

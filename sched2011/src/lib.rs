@@ -59,6 +59,7 @@ macro_rules! impl_scheduler {
             fn exitsyscall() {
                 $syscall::exitsyscall()
             }
+            #[inline(always)]
             fn entersyscallblock() {
                 // 2011 has no P to hand off: a blocking call is any other call.
                 $syscall::entersyscall()

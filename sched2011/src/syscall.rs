@@ -14,7 +14,7 @@ pub fn entersyscall() {
     let m = getm();
     let gp = m.curg();
     // Leave the stack pointer for the collector before anyone can see Gsyscall.
-    gp.ctx.save_sp();
+    gp.ctx.save_syscall_sp();
     gp.set_status(GSYSCALL);
     let rt = m.rt();
     // Fast path: when the locked path below would do nothing but mcpu--, do that in one CAS.

@@ -51,16 +51,17 @@ impl Scheduler for Sched2013 {
         proc::gosched();
     }
 
-    #[inline]
+    #[inline(always)]
     fn entersyscall() {
         syscall::entersyscall();
     }
 
-    #[inline]
+    #[inline(always)]
     fn exitsyscall() {
         syscall::exitsyscall();
     }
 
+    #[inline(always)]
     fn entersyscallblock() {
         syscall::entersyscallblock();
     }

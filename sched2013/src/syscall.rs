@@ -14,18 +14,18 @@ use std::sync::atomic::Ordering;
 
 /// Port of entersyscall (seed 003): the goroutine is about to block in the OS. Its P stays
 /// attached to the M in Psyscall; sysmon retakes it if the call lasts.
-#[inline]
+#[inline(always)]
 pub(crate) fn entersyscall() {
     let m = getm();
     let sched = m.sched();
     let gp = m.curg().expect("entersyscall: no current goroutine");
-    // Leave the stack pointer for gc.
-    gp.ctx.save_sp();
+    // Leave the stack pointer for gc (the slow paths below run beneath it, and switch
+    // nowhere, so it stays right).
+    gp.ctx.save_syscall_sp();
     gp.status.store(GSYSCALL, Ordering::Relaxed);
     if sched.sysmonwait.load(Ordering::SeqCst) != 0 {
         // sysmon sleeps because all P's were idle; a P in a syscall may need retaking.
         sched.wake_sysmon(&mut sched.lock.lock());
-        gp.ctx.save_sp();
     }
     let p = m.p();
     p.tick();
@@ -43,7 +43,6 @@ pub(crate) fn entersyscall() {
             sched.stopwait_done(&mut s);
         }
         drop(s);
-        gp.ctx.save_sp();
     }
 }
 
@@ -76,18 +75,24 @@ pub(crate) fn exitsyscall_after_panic() {
 
 /// Port of entersyscallblock (seed 003): entersyscall for a call known to block: the P is
 /// handed off at once instead of waiting for sysmon.
+#[inline(always)]
 pub(crate) fn entersyscallblock() {
     let m = getm();
     let gp = m.curg().expect("entersyscallblock: no current goroutine");
-    gp.ctx.save_sp();
+    gp.ctx.save_syscall_sp();
     gp.status.store(GSYSCALL, Ordering::Relaxed);
-    let p = releasep(&m);
-    handoffp(&m, p);
-    gp.ctx.save_sp();
+    entersyscallblock_handoff(&m);
+}
+
+/// Port of entersyscallblock's hand-off of the P (seed 003).
+#[inline(never)]
+fn entersyscallblock_handoff(m: &M) {
+    let p = releasep(m);
+    handoffp(m, p);
 }
 
 /// Port of exitsyscall (seed 003): back from the OS; get a P to run on again.
-#[inline]
+#[inline(always)]
 pub(crate) fn exitsyscall() {
     let m = getm();
     let gp = m.curg().expect("exitsyscall: no current goroutine");

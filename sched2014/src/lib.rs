@@ -75,16 +75,17 @@ macro_rules! impl_scheduler {
                 proc::gosched();
             }
 
-            #[inline]
+            #[inline(always)]
             fn entersyscall() {
                 syscall::entersyscall();
             }
 
-            #[inline]
+            #[inline(always)]
             fn exitsyscall() {
                 syscall::exitsyscall();
             }
 
+            #[inline(always)]
             fn entersyscallblock() {
                 syscall::entersyscallblock();
             }

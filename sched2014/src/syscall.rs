@@ -23,17 +23,17 @@ use std::sync::atomic::Ordering;
 /// The seed also raises m.locks and poisons stackguard0 here so that a stack check inside the
 /// syscall throws; nothing of this port runs a check in between, so it does neither.
 /// Unchanged since 2013 but for casgstatus.
-#[inline]
+#[inline(always)]
 pub(crate) fn entersyscall() {
     let m = getm();
     let sched = m.sched();
     let gp = m.curg().expect("entersyscall: no current goroutine");
-    // Leave the stack pointer for the collector (the seed's save).
-    gp.ctx.save_sp();
+    // Leave the stack pointer for the collector (the seed's save; the slow paths below run
+    // beneath it, and switch nowhere, so it stays right).
+    gp.ctx.save_syscall_sp();
     gp.casgstatus(Grunning, Gsyscall);
     if sched.sysmonwait.load(Ordering::SeqCst) != 0 {
         entersyscall_sysmon(&m);
-        gp.ctx.save_sp();
     }
     let p = m.p();
     p.m.set(None);
@@ -42,7 +42,6 @@ pub(crate) fn entersyscall() {
     p.status.store(PSYSCALL, Ordering::SeqCst);
     if sched.gcwaiting() {
         entersyscall_gcwait(&m, &p);
-        gp.ctx.save_sp();
     }
 }
 
@@ -101,19 +100,25 @@ pub(crate) fn exitsyscall_after_panic() {
 /// Port of entersyscallblock (seed 001): entersyscall for a call known to block: the P is
 /// handed off at once instead of waiting for sysmon (entersyscallblock_handoff).
 /// Unchanged since 2013 but for casgstatus.
+#[inline(always)]
 pub(crate) fn entersyscallblock() {
     let m = getm();
     let gp = m.curg().expect("entersyscallblock: no current goroutine");
-    gp.ctx.save_sp();
+    gp.ctx.save_syscall_sp();
     gp.casgstatus(Grunning, Gsyscall);
-    let p = releasep(&m);
-    handoffp(&m, p);
-    // Save again for the collector: handoffp ran below the first save.
-    gp.ctx.save_sp();
+    entersyscallblock_handoff(&m);
+}
+
+/// Port of entersyscallblock_handoff (seed 001).
+/// Unchanged since 2013.
+#[inline(never)]
+fn entersyscallblock_handoff(m: &M) {
+    let p = releasep(m);
+    handoffp(m, p);
 }
 
 /// Port of exitsyscall (seed 001): back from the OS; get a P to run on again.
-#[inline]
+#[inline(always)]
 pub(crate) fn exitsyscall() {
     let m = getm();
     let gp = m.curg().expect("exitsyscall: no current goroutine");

@@ -61,6 +61,26 @@ pub fn current_sp() -> usize {
     }
 }
 
+/// The frame pointer of the function this is inlined into (x86_64 with frame pointers, see
+/// build.rs): the address of its saved frame pointer, above its locals and below its return
+/// address. 0 where frame pointers are not kept.
+#[inline(always)]
+pub fn frozen_frame() -> usize {
+    #[cfg(frame_pointers)]
+    {
+        let fp: usize;
+        // SAFETY: reads a register into a local; no memory is touched.
+        unsafe {
+            std::arch::asm!("mov {}, rbp", out(reg) fp, options(nomem, nostack, preserves_flags))
+        };
+        fp
+    }
+    #[cfg(not(frame_pointers))]
+    {
+        0
+    }
+}
+
 impl<Y: 'static> GoContext<Y> {
     pub const fn new() -> GoContext<Y> {
         GoContext {
@@ -143,11 +163,25 @@ impl<Y: 'static> GoContext<Y> {
         (*y).suspend(why);
     }
 
-    /// Records the stack pointer as the goroutine leaves for a syscall, so that the collector
-    /// can scan its stack while it is out (Go's gosave in entersyscall).
+    /// Records where the collector may start scanning while the goroutine is in a syscall
+    /// (Go's save of the caller's sp in entersyscall): the frame pointer of the function that
+    /// called entersyscall (see [`frozen_frame`]). Everything above it (that function's return
+    /// address and its callers' frames) stays still until the function returns, which Go
+    /// forbids before exitsyscall; the function's own locals, which the syscall's code may
+    /// still write, lie below it. Must be inlined into entersyscall's caller, through
+    /// `#[inline(always)]` functions only.
     #[inline(always)]
-    pub fn save_sp(&self) {
-        self.sp.store(current_sp(), Ordering::Relaxed);
+    pub fn save_syscall_sp(&self) {
+        let sp = current_sp();
+        let frame = frozen_frame();
+        // Without frame pointers (or outside a goroutine stack) keep the stack pointer: the
+        // calling frame is then scanned too, while its code may write it.
+        let at = if frame > sp && frame < self.stack_hi.get() {
+            frame
+        } else {
+            sp
+        };
+        self.sp.store(at, Ordering::Relaxed);
     }
 
     /// The live part of the stack, `[sp, top)`, as of the last switch-out or syscall, or
@@ -177,6 +211,60 @@ impl<Y: 'static> GoContext<Y> {
                 coro.force_unwind();
             }
             *self.spare.get() = Some(coro.into_stack());
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// What a function that makes a "syscall" leaves for the collector: the boundary saved by
+    /// an inlined entersyscall, and the address of a local the syscall's code keeps writing.
+    #[inline(never)]
+    fn syscall_frame(ctx: &GoContext<()>) -> (usize, usize) {
+        let mut local = [0usize; 8];
+        ctx.save_syscall_sp();
+        // The "syscall": writes its own frame while the collector may be scanning.
+        for (i, w) in local.iter_mut().enumerate() {
+            *w = std::hint::black_box(i);
+        }
+        let at = std::hint::black_box(&local) as *const _ as usize;
+        (ctx.sp.load(Ordering::Relaxed), at)
+    }
+
+    /// With frame pointers (the workspace's build), the collector's start lies above the
+    /// calling function's locals, so nothing it scans is written during the syscall; without
+    /// them it is the stack pointer, below them (the fallback the README states).
+    #[test]
+    fn syscall_boundary_is_above_the_callers_locals() {
+        let ctx: Box<GoContext<()>> = Box::new(GoContext::new());
+        let p: *const GoContext<()> = &*ctx;
+        let out = std::sync::Arc::new(std::sync::Mutex::new((0, 0)));
+        let o = out.clone();
+        // SAFETY: `ctx` is boxed (it does not move) and outlives the coroutine, which runs to
+        // its end inside the resume below.
+        unsafe {
+            ctx.start(64 * 1024, move || {
+                *o.lock().unwrap() = syscall_frame(&*p);
+            })
+            .unwrap();
+            assert!(matches!(ctx.resume(), Switch::Exited));
+        }
+        let (saved, local) = *out.lock().unwrap();
+        if cfg!(frame_pointers) {
+            assert!(saved > local, "boundary {saved:#x} not above the local {local:#x}");
+        } else {
+            assert!(saved <= local, "stack pointer {saved:#x} above a local {local:#x}");
+        }
+    }
+
+    /// The workspace's own build keeps frame pointers (.cargo/config.toml), unless a RUSTFLAGS
+    /// of the caller's replaced them.
+    #[test]
+    fn the_workspace_build_keeps_frame_pointers() {
+        if option_env!("RUSTFLAGS").is_none() && cfg!(target_arch = "x86_64") {
+            assert!(cfg!(frame_pointers), "built without frame pointers");
         }
     }
 }

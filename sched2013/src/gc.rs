@@ -6,7 +6,7 @@ use crate::g::{GRef, Why, GDEAD};
 use crate::gfree::gfpurge;
 use crate::m::{acquirep, getm, newm, releasep, stopm, Exiting, StartFn, M};
 use crate::p::{P, PDEAD, PGCSTOP, PIDLE, PSYSCALL};
-use crate::sched::{unlink, Synced, MAX_GOMAXPROCS};
+use crate::sched::{Synced, MAX_GOMAXPROCS};
 use schedcore::context::current_sp;
 use schedcore::ptr::Ptr;
 use schedcore::scan::{ScanResult, StackSet};
@@ -134,7 +134,7 @@ pub(crate) fn starttheworld(m: &M) {
     sched.wake_sysmon(&mut s);
     drop(s);
     while let Some(p) = p1 {
-        p1 = unlink(&p.link);
+        p1 = p.link.take();
         newm(sched, StartFn::Schedule, Some(p));
     }
 }
@@ -174,7 +174,7 @@ pub(crate) fn procresize(m: &M, s: &mut Synced, new: i32) {
         gfpurge(sched, &p);
         p.set_status(PDEAD);
     }
-    if let Some(p) = unlink(&m.p) {
+    if let Some(p) = m.p.take() {
         p.m.set(None);
     }
     let p = sched.allp(0);

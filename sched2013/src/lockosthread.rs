@@ -4,7 +4,6 @@
 
 use crate::g::{GRef, GRUNNABLE};
 use crate::m::{acquirep, getm, handoffp, releasep, stopm, Exiting, LOCK_EXTERNAL, M};
-use crate::sched::unlink;
 use schedcore::ptr::Ptr;
 use std::sync::atomic::Ordering;
 
@@ -73,7 +72,7 @@ pub(crate) fn stoplockedm(m: &M) -> Result<(), Exiting> {
     if lockedg.status() != GRUNNABLE {
         panic!("stoplockedm: not runnable");
     }
-    let p = unlink(&m.nextp).expect("stoplockedm: woken without a P");
+    let p = m.nextp.take().expect("stoplockedm: woken without a P");
     acquirep(m, p);
     Ok(())
 }

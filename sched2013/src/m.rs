@@ -5,7 +5,7 @@
 use crate::g::{GRef, G};
 use crate::p::{P, PGCSTOP, PIDLE, PRUNNING};
 use crate::proc::{execute, schedule, Next};
-use crate::sched::{unlink, Sched};
+use crate::sched::Sched;
 use crate::sysmon::sysmon;
 use schedcore::exit::panic_message;
 use schedcore::ptr::{Link, Ptr};
@@ -196,7 +196,7 @@ fn mstart(m: Ptr<M>) {
             }
             // M0 got its P from procresize at boot; every other M from whoever created it.
             if m.p.get().is_none() {
-                let p = unlink(&m.nextp).expect("mstart: new M without a P");
+                let p = m.nextp.take().expect("mstart: new M without a P");
                 acquirep(&m, p);
             }
             mloop(&m);
@@ -244,7 +244,7 @@ fn mexit(m: &M) {
             m.p.set(None);
             None
         }
-        None => unlink(&m.nextp),
+        None => m.nextp.take(),
     };
     if let Some(p) = p {
         let sched = m.sched();
@@ -315,7 +315,7 @@ pub(crate) fn stopm(m: &M) -> Result<(), Exiting> {
     if sched.end.exiting() {
         return Err(Exiting);
     }
-    let p = unlink(&m.nextp).expect("stopm: woken without a P");
+    let p = m.nextp.take().expect("stopm: woken without a P");
     acquirep(m, p);
     Ok(())
 }

@@ -18,16 +18,6 @@ use std::thread::JoinHandle;
 /// it; it sizes `allp` and sysmon's tick array.
 pub(crate) const MAX_GOMAXPROCS: usize = 1 << 8;
 
-/// The seed's `x = l; l = nil;`, done by the link's only writer (its owner, or under the lock
-/// that guards it): a load and a store, not the swap of `Link::take`, a locked instruction on
-/// x86 that the seed does not have.
-#[inline(always)]
-pub(crate) fn unlink<T>(l: &Link<T>) -> Option<Ptr<T>> {
-    let v = l.get();
-    l.set(None);
-    v
-}
-
 /// What the sched lock guards.
 pub(crate) struct Synced {
     /// Idle M's waiting for work, linked through `M::schedlink`.
@@ -179,7 +169,7 @@ impl Sched {
     /// Port of mget (seed 003): takes an M off the idle list. Sched is locked.
     pub(crate) fn mget(&self, s: &mut Synced) -> Option<Ptr<M>> {
         let mp = s.midle?;
-        s.midle = unlink(&mp.schedlink);
+        s.midle = mp.schedlink.take();
         s.nmidle -= 1;
         Some(mp)
     }
@@ -194,7 +184,7 @@ impl Sched {
     /// Port of pidleget (seed 003): takes a P off the idle list. Sched is locked.
     pub(crate) fn pidleget(&self, s: &mut Synced) -> Option<Ptr<P>> {
         let p = s.pidle?;
-        s.pidle = unlink(&p.link);
+        s.pidle = p.link.take();
         self.npidle.fetch_sub(1, Ordering::SeqCst);
         Some(p)
     }
@@ -214,7 +204,7 @@ impl Sched {
     /// Takes the head of the global run queue (the seed does this inline). Sched is locked.
     fn globrunqpop(&self, s: &mut Synced) -> Option<GRef> {
         let gp = s.runqhead?;
-        s.runqhead = unlink(&gp.schedlink).map(GRef);
+        s.runqhead = gp.schedlink.take().map(GRef);
         if s.runqhead.is_none() {
             s.runqtail = None;
         }

@@ -5,7 +5,6 @@
 use crate::g::GRef;
 use crate::gstatus::{gstatus_name, Grunnable, Gscan};
 use crate::m::{acquirep, getm, handoffp, releasep, stopm, Exiting, LOCK_EXTERNAL, M};
-use crate::sched::unlink;
 use schedcore::ptr::Ptr;
 use std::sync::atomic::Ordering;
 
@@ -78,7 +77,7 @@ pub(crate) fn stoplockedm(m: &M) -> Result<(), Exiting> {
     if status & !Gscan != Grunnable {
         panic!("stoplockedm: not runnable: g is {}", gstatus_name(status));
     }
-    let p = unlink(&m.nextp).expect("stoplockedm: woken without a P");
+    let p = m.nextp.take().expect("stoplockedm: woken without a P");
     acquirep(m, p);
     Ok(())
 }

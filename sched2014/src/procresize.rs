@@ -6,7 +6,7 @@ use crate::gfree::gfpurge;
 use crate::m::{acquirep, M};
 use crate::p::{P, PDEAD, PGCSTOP, PIDLE};
 use crate::runq::{Overflow, RUNQ_HALF};
-use crate::sched::{unlink, Synced, MAX_GOMAXPROCS};
+use crate::sched::{Synced, MAX_GOMAXPROCS};
 use schedcore::ptr::Ptr;
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering;
@@ -61,7 +61,7 @@ pub(crate) fn procresize(m: &M, s: &mut Synced, new: i32) {
         gfpurge(sched, &p);
         p.set_status(PDEAD);
     }
-    if let Some(p) = unlink(&m.p) {
+    if let Some(p) = m.p.take() {
         p.m.set(None);
     }
     let p = sched.allp(0);

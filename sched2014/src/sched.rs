@@ -25,16 +25,6 @@ use std::time::Duration;
 /// on it; it sizes `allp` and sysmon's per-P records.
 pub(crate) const MAX_GOMAXPROCS: usize = 1 << 8;
 
-/// The seed's `x = l; l = nil;`, done by the link's only writer (its owner, or under the lock
-/// that guards it): a load and a store, not the swap of `Link::take`, a locked instruction on
-/// x86 that the seed does not have.
-#[inline(always)]
-pub(crate) fn unlink<T>(l: &Link<T>) -> Option<Ptr<T>> {
-    let v = l.get();
-    l.set(None);
-    v
-}
-
 /// What the sched lock guards.
 pub(crate) struct Synced {
     /// Idle M's waiting for work, linked through `M::schedlink`.
@@ -205,7 +195,7 @@ impl Sched {
     /// Unchanged since 2013.
     pub(crate) fn mget(&self, s: &mut Synced) -> Option<Ptr<M>> {
         let mp = s.midle?;
-        s.midle = unlink(&mp.schedlink);
+        s.midle = mp.schedlink.take();
         s.nmidle -= 1;
         Some(mp)
     }
@@ -222,7 +212,7 @@ impl Sched {
     /// Unchanged since 2013.
     pub(crate) fn pidleget(&self, s: &mut Synced) -> Option<Ptr<P>> {
         let p = s.pidle?;
-        s.pidle = unlink(&p.link);
+        s.pidle = p.link.take();
         self.npidle.fetch_sub(1, Ordering::SeqCst);
         Some(p)
     }

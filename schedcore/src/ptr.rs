@@ -115,10 +115,14 @@ impl<T> Link<T> {
         );
     }
 
-    /// Empties the link and returns what it held.
+    /// Empties the link and returns what it held: a load and a store, as the seeds' plain
+    /// `x = p->link; p->link = nil`, not an atomic swap. Only for links with one writer at a
+    /// time (the owner, or whoever holds the lock that guards the link).
     #[inline(always)]
     pub fn take(&self) -> Option<Ptr<T>> {
-        NonNull::new(self.0.swap(std::ptr::null_mut(), Ordering::Relaxed)).map(Ptr)
+        let v = self.get();
+        self.set(None);
+        v
     }
 
     #[inline(always)]

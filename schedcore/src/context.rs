@@ -253,9 +253,15 @@ mod tests {
         }
         let (saved, local) = *out.lock().unwrap();
         if cfg!(frame_pointers) {
-            assert!(saved > local, "boundary {saved:#x} not above the local {local:#x}");
+            assert!(
+                saved > local,
+                "boundary {saved:#x} not above the local {local:#x}"
+            );
         } else {
-            assert!(saved <= local, "stack pointer {saved:#x} above a local {local:#x}");
+            assert!(
+                saved <= local,
+                "stack pointer {saved:#x} above a local {local:#x}"
+            );
         }
     }
 

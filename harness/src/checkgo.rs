@@ -218,23 +218,26 @@ pub fn check(
 /// The table: workload, procs, `go test`'s and the peer's medians, their ratio, within 10%.
 pub fn render(checks: &[Check], go_version: &str) -> String {
     use crate::benchfmt::{format_ns, row_name};
+    let spread = |x: &Spread| format!("±{:.0}%", x.rel_spread() * 100.0);
     let mut s = format!(
-        "{:<34} {:>14} {:>14} {:>8}  {}\n",
-        "go test benchmark", "go test ns/op", "go peer ns/op", "ratio", "within 10%"
+        "{:<34} {:>14} {:>6} {:>14} {:>6} {:>8}  {}\n",
+        "go test benchmark", "go test ns/op", "", "go peer ns/op", "", "ratio", "within 10%"
     );
     for c in checks {
         let r = c.ratio();
         s.push_str(&format!(
-            "{:<34} {:>14} {:>14} {:>8.3}  {}\n",
+            "{:<34} {:>14} {:>6} {:>14} {:>6} {:>8.3}  {}\n",
             row_name(c.pair.go_test, c.procs),
             format_ns(c.go_test.median),
+            spread(&c.go_test),
             format_ns(c.peer.median),
+            spread(&c.peer),
             r,
             if (r - 1.0).abs() <= 0.10 { "yes" } else { "NO" }
         ));
     }
     s.push_str(&format!(
-        "({go_version}; medians; ping-pong's go test is peers/go/pingpong_test.go, the rest Go's runtime package)\n"
+        "({go_version}; medians, ± the larger distance to min or max; ping-pong's go test is peers/go/pingpong_test.go, the rest Go's runtime package)\n"
     ));
     s
 }

@@ -27,6 +27,9 @@ pub enum Outcome {
         lab: Spread,
         /// The bare loop's ns/op over `count` runs of N.
         bare: Spread,
+        /// The Mann-Whitney U test of the lab's runs against the bare loop's (the table's
+        /// test): below 0.05, the two differ by more than the machine's noise.
+        p_value: Option<f64>,
     },
     /// Not run, and why (ping-pong-hog without preemption: the bare loop has no watchdog).
     NotApplicable(&'static str),
@@ -123,6 +126,7 @@ impl<F: FnMut(String)> SchedVisitor for Combination<'_, F> {
             n,
             lab: Spread::of(&labs).expect("count is at least 1"),
             bare: Spread::of(&bares).expect("count is at least 1"),
+            p_value: crate::stats::mann_whitney_u(&labs, &bares),
         })
     }
 }
@@ -197,7 +201,7 @@ pub fn render(rows: &[Overhead], count: usize, benchtime: Duration, machine: &Ma
     use crate::benchfmt::format_ns;
     let pct = |s: &Spread| format!("±{:.1}%", 100.0 * s.rel_spread());
     let mut s = format!(
-        "{:<27} {:>5}  {:<15} {:>10} {:>7} {:>10} {:>7} {:>10} {:>7}  within {:.0}%\n",
+        "{:<27} {:>5}  {:<15} {:>10} {:>7} {:>10} {:>7} {:>10} {:>7}  within {:.0}%  differ (p)\n",
         "workload",
         "procs",
         "scheduler",
@@ -212,10 +216,20 @@ pub fn render(rows: &[Overhead], count: usize, benchtime: Duration, machine: &Ma
     for r in rows {
         let head = format!("{:<27} {:>5}  {:<15}", r.bench.name, r.procs, r.sched);
         match &r.outcome {
-            Outcome::Measured { n, lab, bare } => {
+            Outcome::Measured {
+                n,
+                lab,
+                bare,
+                p_value,
+            } => {
                 let ratio = lab.median / bare.median;
+                let differ = match p_value {
+                    Some(p) if *p < 0.05 => format!("yes ({p:.3})"),
+                    Some(p) => format!("~ ({p:.3})"),
+                    None => String::new(),
+                };
                 s.push_str(&format!(
-                    "{head} {:>10} {:>7} {:>10} {:>7} {:>10} {:>7.3}  {}\n",
+                    "{head} {:>10} {:>7} {:>10} {:>7} {:>10} {:>7.3}  {:<9}  {differ}\n",
                     format_ns(lab.median),
                     pct(lab),
                     format_ns(bare.median),
@@ -234,7 +248,7 @@ pub fn render(rows: &[Overhead], count: usize, benchtime: Duration, machine: &Ma
         }
     }
     s.push_str(&format!(
-        "(medians of {count} interleaved runs, benchtime {}; ratio = lab / bare; spread = the larger distance from the median to min or max; N = the bare loop's ops, the last-round N of a calibrating lab run; {}, {} cores)\n",
+        "(medians of {count} interleaved runs, benchtime {}; ratio = lab / bare; spread = the larger distance from the median to min or max; N = the bare loop's ops, the last-round N of a calibrating lab run; differ: the lab's and the bare loop's runs differ by the table's test, two-sided Mann-Whitney U, p < 0.05, `~` where they do not; {}, {} cores)\n",
         humantime::format_duration(benchtime),
         machine.cpu_model,
         machine.cores

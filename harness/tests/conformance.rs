@@ -347,6 +347,32 @@ fn invalid_config_is_refused<S: Scheduler>() {
     }
 }
 
+/// The runtime lock is the one `Config::lock` names, or the generation's era lock: the Report
+/// says which the run had, and the locks its goroutines make (channels, WaitGroups) are of it.
+fn lock_kind_is_honoured<S: Scheduler>() {
+    use schedcore::LockKind;
+    for asked in [None, Some(LockKind::Futex2011), Some(LockKind::Spin)] {
+        let cfg = Config {
+            lock: asked,
+            ..Config::new(2)
+        };
+        let want = asked.unwrap_or(S::ERA_LOCK);
+        let (seen, rep) = S::run(&cfg, || {
+            let c = Chan::<LockKind, S>::new(0);
+            let c2 = c.clone();
+            S::go(move || c2.send(schedcore::lock::thread_kind()));
+            (schedcore::lock::thread_kind(), c.recv().unwrap())
+        })
+        .unwrap();
+        assert_eq!(rep.lock, want, "asked {asked:?}");
+        assert_eq!(
+            seen,
+            (want, want),
+            "asked {asked:?}: the goroutines' lock kind"
+        );
+    }
+}
+
 /// go, gosched, park and ready between entersyscall and exitsyscall would act on a P the M
 /// may no longer own: each is a panic that says so, and the run ends with it.
 fn calls_inside_a_syscall_panic<S: Scheduler>() {
@@ -844,6 +870,7 @@ macro_rules! conformance {
             deadlock_is_reported,
             panic_is_reported,
             invalid_config_is_refused,
+            lock_kind_is_honoured,
             goroutine_counts,
             lock_os_thread_stays,
             spawn_reuses_stacks,

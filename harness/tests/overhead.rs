@@ -118,12 +118,14 @@ fn cli_prints_a_row_with_a_ratio() {
         .find(|l| l.starts_with("syscall "))
         .unwrap_or_else(|| panic!("no syscall row in {text}"));
     let words: Vec<&str> = row.split_whitespace().collect();
-    // workload procs scheduler lab spread bare spread N ratio within
-    assert_eq!(words.len(), 10, "{row}");
+    // workload procs scheduler lab spread bare spread N ratio within differ (p)
+    assert_eq!(words.len(), 12, "{row}");
     assert_eq!(&words[..3], ["syscall", "1", "2013"], "{row}");
     let ratio: f64 = words[8].parse().unwrap_or_else(|_| panic!("{row}"));
     assert!(ratio > 0.0 && ratio.is_finite(), "{row}");
     assert!(["yes", "NO"].contains(&words[9]), "{row}");
+    assert!(["yes", "~"].contains(&words[10]), "{row}");
+    assert!(words[11].starts_with('(') && words[11].ends_with(')'), "{row}");
     assert!(text.lines().last().unwrap().contains("cores"), "{text}");
 }
 

@@ -154,5 +154,8 @@ fn teardown<R>(
         return Err(e);
     }
     let (r, elapsed) = taken.expect("main goroutine ended without a result");
-    Ok((r, Report::new(rt.name, procs, elapsed, &totals, pauses)))
+    Ok((
+        r,
+        Report::new(rt.name, procs, rt.lock_kind, elapsed, &totals, pauses),
+    ))
 }

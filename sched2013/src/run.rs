@@ -49,11 +49,8 @@ where
     F: FnOnce() -> R + Send + 'static,
 {
     cfg.validate(MAX_GOMAXPROCS)?;
-    let sched = Ptr::from_box(Box::new(Sched::new(
-        cfg.stack_size,
-        cfg.schedtrace,
-        cfg.lock_or(<crate::Sched2013 as schedcore::Scheduler>::ERA_LOCK),
-    )));
+    let lock = cfg.lock_or(<crate::Sched2013 as schedcore::Scheduler>::ERA_LOCK);
+    let sched = Ptr::from_box(Box::new(Sched::new(cfg.stack_size, cfg.schedtrace, lock)));
     // schedinit: M0 and the P's, M0 holding P0.
     let m0 = allocm(&sched, StartFn::Schedule);
     procresize(&m0, &mut sched.lock.lock(), cfg.procs as i32);
@@ -83,7 +80,7 @@ where
         .lock()
         .take()
         .ok_or_else(|| RunError::Panic("main goroutine did not return a value".into()))?;
-    let report = Report::new(NAME, cfg.procs, elapsed, &totals, pauses);
+    let report = Report::new(NAME, cfg.procs, lock, elapsed, &totals, pauses);
     Ok((r, report))
 }
 

@@ -63,11 +63,12 @@ where
     F: FnOnce() -> R + Send + 'static,
 {
     cfg.validate(MAX_GOMAXPROCS)?;
+    let lock = cfg.lock_or(<crate::Sched2014 as schedcore::Scheduler>::ERA_LOCK);
     let sched = Ptr::from_box(Box::new(Sched::new(
         cfg.stack_size,
         preempt,
         cfg.schedtrace,
-        cfg.lock_or(<crate::Sched2014 as schedcore::Scheduler>::ERA_LOCK),
+        lock,
     )));
     // schedinit: M0 and the P's, M0 holding P0.
     let m0 = allocm(&sched, StartFn::Schedule);
@@ -98,7 +99,7 @@ where
         .lock()
         .take()
         .ok_or_else(|| RunError::Panic("main goroutine did not return a value".into()))?;
-    let report = Report::new(name, cfg.procs, elapsed, &totals, pauses);
+    let report = Report::new(name, cfg.procs, lock, elapsed, &totals, pauses);
     Ok((r, report))
 }
 

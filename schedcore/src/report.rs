@@ -178,6 +178,8 @@ pub struct Report {
     pub sched: &'static str,
     /// GOMAXPROCS at the start.
     pub procs: usize,
+    /// The runtime lock every lock of the run was (`Config::lock`, or the era's).
+    pub lock: crate::lock::LockKind,
     /// From the start of the main goroutine to its return.
     pub elapsed: Duration,
     /// Every counter the generation keeps, by name.
@@ -190,6 +192,7 @@ impl Report {
     pub fn new(
         sched: &'static str,
         procs: usize,
+        lock: crate::lock::LockKind,
         elapsed: Duration,
         totals: &Totals,
         pauses: Histogram<u64>,
@@ -198,6 +201,7 @@ impl Report {
         Report {
             sched,
             procs,
+            lock,
             elapsed,
             counters,
             stw_pause_ns: pauses,

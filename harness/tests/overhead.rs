@@ -125,7 +125,10 @@ fn cli_prints_a_row_with_a_ratio() {
     assert!(ratio > 0.0 && ratio.is_finite(), "{row}");
     assert!(["yes", "NO"].contains(&words[9]), "{row}");
     assert!(["yes", "~"].contains(&words[10]), "{row}");
-    assert!(words[11].starts_with('(') && words[11].ends_with(')'), "{row}");
+    assert!(
+        words[11].starts_with('(') && words[11].ends_with(')'),
+        "{row}"
+    );
     assert!(text.lines().last().unwrap().contains("cores"), "{text}");
 }
 

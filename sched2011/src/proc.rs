@@ -261,8 +261,15 @@ pub fn newproc1<F: FnOnce() + Send + 'static>(
     let gp = gfget(s);
     // SAFETY: a G from gfree or a new one: dead, owned by whoever holds the schedlock, and
     // never moved (it lives in its own allocation).
-    let fresh = unsafe { gp.ctx.start(rt.stack_size, goroutine_body(f)) }
-        .expect("runtime: cannot allocate a goroutine stack");
+    let fresh = match unsafe { gp.ctx.start(rt.stack_size, goroutine_body(f)) } {
+        Ok(fresh) => fresh,
+        Err(e) => {
+            // The G goes back to gfree; the goroutine that called `go` panics (the schedlock
+            // is released as the panic unwinds through its guard).
+            gfput(s, gp);
+            panic!("sched2011: cannot map a goroutine stack (malg): {e}");
+        }
+    };
     if fresh {
         s.counters.inc(Counter::StacksMapped);
     }

@@ -2,41 +2,43 @@
 //! the goroutine that called `go` panics, and newproc1 must have undone what it held (the G,
 //! and in 2014 `m.locks`), so that a goroutine that catches the panic carries on and its M
 //! keeps scheduling. In a test binary of its own: it lowers the whole process's address-space
-//! limit (RLIMIT_AS, with util-linux's `prlimit`) so that 1 GiB stacks run out after a few.
+//! limit (RLIMIT_AS, with util-linux's `prlimit`) so that 1 GiB stacks run out after a few;
+//! the schedulers take turns (one lock), since they share the limit.
 
-use sched2014::Sched2014;
 use schedcore::exit::panic_message;
 use schedcore::{Config, Scheduler, WaitGroup};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::process::Command;
+use std::sync::Mutex;
+
+/// One scheduler at a time: the limit is the process's.
+static TURN: Mutex<()> = Mutex::new(());
 
 /// The process's virtual size, from /proc/self/status.
-fn vmsize() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmSize:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
+fn vmsize() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmSize:"))
+        .expect("a VmSize line");
+    let kb: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kb * 1024
 }
 
-/// Sets this process's soft RLIMIT_AS; false if it could not.
-fn limit_address_space(bytes: u64) -> bool {
-    Command::new("prlimit")
+/// Sets this process's soft RLIMIT_AS to `bytes`.
+fn limit_address_space(bytes: u64) {
+    let ok = Command::new("prlimit")
         .arg(format!("--pid={}", std::process::id()))
         .arg(format!("--as={bytes}:"))
         .status()
-        .is_ok_and(|s| s.success())
+        .is_ok_and(|s| s.success());
+    assert!(ok, "prlimit (util-linux) could not set RLIMIT_AS");
 }
 
 fn go_fails_then_the_run_goes_on<S: Scheduler>() {
-    let Some(vm) = vmsize() else {
-        eprintln!("skipped: no /proc/self/status");
-        return;
-    };
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
     // Room for a few 1 GiB stacks, and plenty for everything else.
-    if !limit_address_space(vm + (4 << 30)) {
-        eprintln!("skipped: prlimit could not lower RLIMIT_AS");
-        return;
-    }
+    limit_address_space(vmsize() + (4 << 30));
     let cfg = Config {
         stack_size: schedcore::scheduler::MAX_STACK_SIZE,
         ..Config::new(1)
@@ -72,6 +74,7 @@ fn go_fails_then_the_run_goes_on<S: Scheduler>() {
             (started, failure)
         })
     });
+    limit_address_space(u64::MAX);
     let ((started, failure), _) = r.expect("the run failed after a go at the limit");
     let failure = failure.expect("no go failed: the address-space limit did not bite");
     assert!(
@@ -81,7 +84,13 @@ fn go_fails_then_the_run_goes_on<S: Scheduler>() {
     assert!(started < 64);
 }
 
-#[test]
-fn go_at_the_address_space_limit() {
-    go_fails_then_the_run_goes_on::<Sched2014>();
+macro_rules! suites {
+    ($($m:ident: $S:ty, $about:literal;)*) => {$(
+        #[test]
+        fn $m() {
+            go_fails_then_the_run_goes_on::<$S>();
+        }
+    )*};
 }
+
+harness::for_each_scheduler!(suites);

@@ -97,6 +97,21 @@ enum Format {
     Json,
 }
 
+/// What every measured runtime is booted with, the same for `compare` and `run`.
+#[derive(Args)]
+struct RuntimeArgs {
+    /// The runtime lock every generation runs on: era (each its own era's: futex2011 for
+    /// both 2011 columns, spin for 2013 and 2014), futex2011 (July 2011's blocking futex lock)
+    /// or spin (lock_futex.c's spin-then-futex lock, Go 1.0 on)
+    #[arg(long, default_value = "era", value_parser = lock_arg)]
+    lock: LockChoice,
+    /// Steps of `foo *= 2; foo /= 2` in each syscall of syscall-work and syscall-excess-work
+    /// (BenchmarkSyscallWork's LocalWork). A step costs about four times more in Go 1.0's code
+    /// than here: 400 weighs the schedlock as the seed's machine did
+    #[arg(long, default_value_t = harness::workloads::LOCAL_WORK, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    work: u64,
+}
+
 #[derive(Args)]
 struct CompareArgs {
     /// Schedulers, comma-separated; the first is the baseline of the deltas [default: all]
@@ -118,16 +133,8 @@ struct CompareArgs {
     /// runs at least (5: p = 0.008 when the two columns do not overlap)
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
     count: u32,
-    /// The runtime lock every generation runs on: era (each its own era's: futex2011 for
-    /// both 2011 columns, spin for 2013 and 2014), futex2011 (July 2011's blocking futex lock)
-    /// or spin (lock_futex.c's spin-then-futex lock, Go 1.0 on)
-    #[arg(long, default_value = "era", value_parser = lock_arg)]
-    lock: LockChoice,
-    /// Steps of `foo *= 2; foo /= 2` in each syscall of syscall-work and syscall-excess-work
-    /// (BenchmarkSyscallWork's LocalWork). A step costs about four times more in Go 1.0's code
-    /// than here: 400 weighs the schedlock as the seed's machine did
-    #[arg(long, default_value_t = harness::workloads::LOCAL_WORK, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
-    work: u64,
+    #[command(flatten)]
+    runtime: RuntimeArgs,
     /// Peers measured as extra columns, comma-separated (e.g. floor)
     #[arg(long, value_delimiter = ',')]
     peers: Vec<String>,
@@ -163,16 +170,8 @@ struct RunArgs {
     /// Aim for a timed round of this length (Go's -benchtime)
     #[arg(long, default_value = "250ms", value_parser = duration_arg)]
     benchtime: Duration,
-    /// The runtime lock every generation runs on: era (each its own era's: futex2011 for
-    /// both 2011 columns, spin for 2013 and 2014), futex2011 (July 2011's blocking futex lock)
-    /// or spin (lock_futex.c's spin-then-futex lock, Go 1.0 on)
-    #[arg(long, default_value = "era", value_parser = lock_arg)]
-    lock: LockChoice,
-    /// Steps of `foo *= 2; foo /= 2` in each syscall of syscall-work and syscall-excess-work
-    /// (BenchmarkSyscallWork's LocalWork). A step costs about four times more in Go 1.0's code
-    /// than here: 400 weighs the schedlock as the seed's machine did
-    #[arg(long, default_value_t = harness::workloads::LOCAL_WORK, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
-    work: u64,
+    #[command(flatten)]
+    runtime: RuntimeArgs,
     /// Print the scheduler's state this often, in the shape of Go's GODEBUG=schedtrace line
     /// (on stderr, from sysmon or, in 2011, a monitor thread)
     #[arg(long, value_parser = duration_arg)]
@@ -395,8 +394,8 @@ fn compare(args: CompareArgs) -> Result<(), LabError> {
         cores,
     )?;
     plan.starve_after = args.starve_after;
-    plan.lock = args.lock.0;
-    plan.work = args.work;
+    plan.lock = args.runtime.lock.0;
+    plan.work = args.runtime.work;
     let io_err = |err| LabError::Io {
         path: args.out.clone(),
         err,
@@ -499,8 +498,8 @@ fn run(args: RunArgs) -> Result<(), LabError> {
     let settings = Settings {
         schedtrace: args.schedtrace,
         starve_after: args.starve_after,
-        lock: args.lock.0,
-        work: args.work,
+        lock: args.runtime.lock.0,
+        work: args.runtime.work,
         ..Settings::new(procs, args.benchtime)
     };
     let row = match subject.measure(bench, &settings) {

@@ -62,9 +62,20 @@ impl Overhead {
 }
 
 /// The bare loop's time for `n` ops of `bare` on a fresh `S` runtime at `procs`: the call
-/// alone, timed from inside the main goroutine.
-pub fn bare_run<S: Scheduler>(bare: fn(u64), n: u64, procs: usize) -> Result<Duration, RunError> {
+/// alone, timed from inside the main goroutine, after untimed calls of the `warm` N's. The
+/// lab's figure is its ramp's last round, in a runtime that ran the smaller rounds first;
+/// warming the bare loop with the same N's compares like with like (sysmon backs off as a
+/// runtime ages, which moves ping-pong-hog's figure by half).
+pub fn bare_run<S: Scheduler>(
+    bare: fn(u64),
+    warm: Vec<u64>,
+    n: u64,
+    procs: usize,
+) -> Result<Duration, RunError> {
     S::run(&Config::new(procs), move || {
+        for w in warm {
+            bare(w);
+        }
         let t = Instant::now();
         bare(n);
         t.elapsed()
@@ -111,6 +122,8 @@ impl<F: FnMut(String)> SchedVisitor for Combination<'_, F> {
             return Ok(Outcome::Starved);
         }
         let n = first.iterations();
+        let rounds = &first.ramp.rounds;
+        let warm: Vec<u64> = rounds[..rounds.len() - 1].iter().map(|r| r.n).collect();
         let (mut labs, mut bares) = (Vec::new(), Vec::new());
         for k in 0..count {
             step(what(format!("run {}/{count}", k + 1)));
@@ -119,7 +132,7 @@ impl<F: FnMut(String)> SchedVisitor for Combination<'_, F> {
                 return Ok(Outcome::Starved);
             }
             labs.push(m.ns_per_op());
-            let d = bare_run::<S>(bare, n, procs)?;
+            let d = bare_run::<S>(bare, warm.clone(), n, procs)?;
             bares.push(d.as_nanos() as f64 / n as f64);
         }
         Ok(Outcome::Measured {

@@ -67,6 +67,11 @@ fn procs_arg(s: &str) -> Result<ProcsList, ProcsError> {
     parse_procs(s).map(ProcsList)
 }
 
+/// The procs asked for, or 1 up to the machine's cores.
+fn procs_or_cores(procs: Option<ProcsList>, cores: usize) -> Vec<usize> {
+    procs.map_or_else(|| (1..=cores).collect(), |p| p.0)
+}
+
 /// A `--lock` value: `era` (`None`: each generation's own) or a lock kind.
 #[derive(Clone, Copy, Debug)]
 struct LockChoice(Option<LockKind>);
@@ -112,20 +117,29 @@ struct RuntimeArgs {
     work: u64,
 }
 
+/// Which combinations to measure, the same words for `compare` and `overhead`.
 #[derive(Args)]
-struct CompareArgs {
-    /// Schedulers, comma-separated; the first is the baseline of the deltas [default: all]
+struct Selection {
+    /// Schedulers, comma-separated; in `compare` the first is the baseline of the deltas
+    /// [default: all]
     #[arg(long, value_delimiter = ',')]
     sched: Vec<String>,
-    /// Workloads, comma-separated [default: the core set, see `lab list`]
+    /// Workloads, comma-separated (`overhead` takes core ones) [default: the core set, see
+    /// `lab list`]
     #[arg(long, value_delimiter = ',')]
     bench: Vec<String>,
     /// GOMAXPROCS values: ranges and lists, e.g. 1..4 or 1,2,4,8 [default: 1..<cores>]
     #[arg(long, value_parser = procs_arg)]
     procs: Option<ProcsList>,
+}
+
+#[derive(Args)]
+struct CompareArgs {
+    #[command(flatten)]
+    select: Selection,
     /// Aim for a timed round of this length (Go's -benchtime). The default keeps `lab compare`
-    /// with no arguments to a few minutes: a ramp costs about 4 benchtimes (measured), times
-    /// 5 runs of 120 combinations on 2 cores: 2.4 minutes at most, 2 measured
+    /// with no arguments to a few minutes: 5 runs of 130 combinations, a ramp costing about 3-4
+    /// benchtimes, plus 1 s per starved combination (2 min 48 s measured on a quiet 2-core VM)
     #[arg(long, default_value = "60ms", value_parser = duration_arg)]
     benchtime: Duration,
     /// Runs of each combination, each in a fresh runtime; the table shows the median, and a
@@ -203,15 +217,8 @@ struct CheckGoArgs {
 
 #[derive(Args)]
 struct OverheadArgs {
-    /// Schedulers, comma-separated [default: all]
-    #[arg(long, value_delimiter = ',')]
-    sched: Vec<String>,
-    /// Core workloads, comma-separated [default: the core set, see `lab list`]
-    #[arg(long, value_delimiter = ',')]
-    bench: Vec<String>,
-    /// GOMAXPROCS values: ranges and lists, e.g. 1..4 or 1,2,4,8 [default: 1..<cores>]
-    #[arg(long, value_parser = procs_arg)]
-    procs: Option<ProcsList>,
+    #[command(flatten)]
+    select: Selection,
     /// Runs of each side per combination, interleaved (the table shows medians)
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
     count: u32,
@@ -374,10 +381,7 @@ fn command_line() -> String {
 fn compare(args: CompareArgs) -> Result<(), LabError> {
     let started = SystemTime::now();
     let cores = machine::cores();
-    let procs = match args.procs {
-        Some(p) => p.0,
-        None => (1..=cores).collect(),
-    };
+    let procs = procs_or_cores(args.select.procs, cores);
     if !rundir::valid_label(&args.label) {
         return Err(LabError::BadValue(format!(
             "--label {:?} must be letters, digits, '.', '_' or '-' and not start with '.'",
@@ -385,8 +389,8 @@ fn compare(args: CompareArgs) -> Result<(), LabError> {
         )));
     }
     let mut plan = Plan::new(
-        &args.sched,
-        &args.bench,
+        &args.select.sched,
+        &args.select.bench,
         &args.peers,
         procs,
         args.benchtime,
@@ -595,10 +599,7 @@ fn run_report(row: &Row, subject: Subject, settings: &Settings) -> String {
 /// `lab check-go`: the go peer against `go test`, one table.
 fn check_go(args: CheckGoArgs) -> Result<(), LabError> {
     use harness::checkgo;
-    let procs = match args.procs {
-        Some(p) => p.0,
-        None => (1..=machine::cores()).collect(),
-    };
+    let procs = procs_or_cores(args.procs, machine::cores());
     let version = harness::peers::go::version()
         .ok_or_else(|| LabError::BadValue("check-go needs Go on PATH (see lab list)".into()))?;
     let total = checkgo::PAIRS.len() * procs.len() * args.count as usize;
@@ -617,13 +618,10 @@ fn check_go(args: CheckGoArgs) -> Result<(), LabError> {
 fn overhead(args: OverheadArgs) -> Result<(), LabError> {
     use harness::overhead;
     let cores = machine::cores();
-    let procs = match args.procs {
-        Some(p) => p.0,
-        None => (1..=cores).collect(),
-    };
+    let procs = procs_or_cores(args.select.procs, cores);
     let plan = Plan::new(
-        &args.sched,
-        &args.bench,
+        &args.select.sched,
+        &args.select.bench,
         &[],
         procs,
         args.benchtime,

@@ -67,7 +67,7 @@ where
     // is the runtime's, like an M's: it ends the run (and the monitor thread).
     let monitor = cfg.schedtrace.map(|every| {
         let rt_ref = RuntimeRef(&*rt);
-        schedcore::trace::Monitor::spawn(every, move |elapsed| {
+        schedcore::schedtrace::Monitor::spawn(every, move |elapsed| {
             let rt = rt_ref.get();
             match catch_unwind(AssertUnwindSafe(|| rt.schedtrace(elapsed))) {
                 Ok(line) => line,

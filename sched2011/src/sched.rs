@@ -165,9 +165,9 @@ impl Runtime {
 
     /// The state as a Go-style `SCHED` line. 2011 has no P's: idleprocs counts the CPUs that
     /// mcpumax allows and nobody uses, and there are no local queues.
-    pub fn schedtrace(&self, elapsed: std::time::Duration) -> schedcore::trace::SchedTrace {
+    pub fn schedtrace(&self, elapsed: std::time::Duration) -> schedcore::schedtrace::SchedTrace {
         let s = self.schedlock();
-        schedcore::trace::SchedTrace {
+        schedcore::schedtrace::SchedTrace {
             elapsed,
             gomaxprocs: s.gomaxprocs as usize,
             idleprocs: (s.gomaxprocs as usize).saturating_sub(self.mcpu(&s) as usize),

@@ -294,10 +294,10 @@ impl Sched {
     pub(crate) fn schedtrace_line(
         &self,
         elapsed: std::time::Duration,
-    ) -> schedcore::trace::SchedTrace {
+    ) -> schedcore::schedtrace::SchedTrace {
         let s = self.lock.lock();
         let procs = self.gomaxprocs().max(0) as usize;
-        schedcore::trace::SchedTrace {
+        schedcore::schedtrace::SchedTrace {
             elapsed,
             gomaxprocs: procs,
             idleprocs: self.npidle() as usize,

@@ -23,7 +23,7 @@ pub(crate) fn sysmon(m: &M) {
     let mut idle = 0u32;
     let mut delay = 0u32;
     let mut ticks = [0u32; MAX_GOMAXPROCS];
-    let mut trace = sched.schedtrace.map(schedcore::trace::TraceClock::new);
+    let mut trace = sched.schedtrace.map(schedcore::schedtrace::TraceClock::new);
     loop {
         if idle == 0 {
             delay = SYSMON_MIN_DELAY_US;

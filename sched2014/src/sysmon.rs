@@ -8,7 +8,7 @@ use crate::g::STACK_PREEMPT;
 use crate::m::{handoffp, M};
 use crate::p::{P, PIDLE, PRUNNING, PSYSCALL};
 use crate::sched::MAX_GOMAXPROCS;
-use schedcore::trace::{SchedTrace, TraceClock};
+use schedcore::schedtrace::{SchedTrace, TraceClock};
 use schedcore::Counter;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};

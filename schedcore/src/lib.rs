@@ -11,6 +11,7 @@ pub mod note;
 pub mod ptr;
 pub mod report;
 pub mod scan;
+pub mod schedtrace;
 pub mod scheduler;
 pub mod sema;
 mod sudog;

@@ -186,6 +186,8 @@ pub struct Report {
     pub counters: BTreeMap<&'static str, u64>,
     /// Stop-the-world pauses, stop to start, in nanoseconds.
     pub stw_pause_ns: Histogram<u64>,
+    /// The execution trace, when `Config::trace` asked for one.
+    pub trace: Option<crate::trace::Trace>,
 }
 
 impl Report {
@@ -205,6 +207,7 @@ impl Report {
             elapsed,
             counters,
             stw_pause_ns: pauses,
+            trace: None,
         }
     }
 

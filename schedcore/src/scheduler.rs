@@ -79,6 +79,9 @@ pub struct Config {
     /// The runtime lock every lock of the runtime is (`None`: the generation's era lock,
     /// `Scheduler::ERA_LOCK`).
     pub lock: Option<LockKind>,
+    /// Record an execution trace, keeping the last this many events of every M (`None`: off;
+    /// see [`crate::trace`]). The trace comes back in `Report::trace`.
+    pub trace: Option<usize>,
 }
 
 /// The default goroutine stack size: 64 KiB.
@@ -140,6 +143,7 @@ impl Default for Config {
             preempt: true,
             schedtrace: None,
             lock: None,
+            trace: None,
         }
     }
 }

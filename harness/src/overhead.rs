@@ -10,7 +10,7 @@ use crate::machine::Machine;
 use crate::registry::{self, SchedVisitor, WorkloadInfo};
 use crate::runner::{self, Settings};
 use crate::stats::Spread;
-use schedcore::{Config, RunError, Scheduler};
+use schedcore::{Config, Counter, Report, RunError, Scheduler};
 use std::time::{Duration, Instant};
 
 /// The lab's figure should be within this fraction of the bare loop's.
@@ -30,6 +30,9 @@ pub enum Outcome {
         /// The Mann-Whitney U test of the lab's runs against the bare loop's (the table's
         /// test): below 0.05, the two differ by more than the machine's noise.
         p_value: Option<f64>,
+        /// Stack words the collector read per collection, in the lab's runs and in the bare
+        /// loop's (workloads that collect): the lab's caller frames are scanned too.
+        words_per_gc: Option<(f64, f64)>,
     },
     /// Not run, and why (ping-pong-hog without preemption: the bare loop has no watchdog).
     NotApplicable(&'static str),
@@ -61,8 +64,9 @@ impl Overhead {
     }
 }
 
-/// The bare loop's time for `n` ops of `bare` on a fresh `S` runtime at `procs`: the call
-/// alone, timed from inside the main goroutine, after untimed calls of the `warm` N's. The
+/// The bare loop's time for `n` ops of `bare` on a fresh `S` runtime at `procs` (the call
+/// alone, timed from inside the main goroutine, after untimed calls of the `warm` N's), and
+/// the run's report. The
 /// lab's figure is its ramp's last round, in a runtime that ran the smaller rounds first;
 /// warming the bare loop with the same N's compares like with like (sysmon backs off as a
 /// runtime ages, which moves ping-pong-hog's figure by half).
@@ -71,7 +75,7 @@ pub fn bare_run<S: Scheduler>(
     warm: Vec<u64>,
     n: u64,
     procs: usize,
-) -> Result<Duration, RunError> {
+) -> Result<(Duration, Report), RunError> {
     S::run(&Config::new(procs), move || {
         for w in warm {
             bare(w);
@@ -80,7 +84,11 @@ pub fn bare_run<S: Scheduler>(
         bare(n);
         t.elapsed()
     })
-    .map(|(d, _)| d)
+}
+
+/// Stack words read per collection over a whole run (`None` when it did not collect).
+fn words_per_gc(words: u64, gcs: u64) -> Option<f64> {
+    (gcs > 0).then(|| words as f64 / gcs as f64)
 }
 
 /// One combination, monomorphized for the scheduler by [`registry::with_scheduler`].
@@ -125,6 +133,7 @@ impl<F: FnMut(String)> SchedVisitor for Combination<'_, F> {
         let rounds = &first.ramp.rounds;
         let warm: Vec<u64> = rounds[..rounds.len() - 1].iter().map(|r| r.n).collect();
         let (mut labs, mut bares) = (Vec::new(), Vec::new());
+        let (mut lab_scan, mut bare_scan) = ([0u64; 2], [0u64; 2]);
         for k in 0..count {
             step(what(format!("run {}/{count}", k + 1)));
             let m = runner::measure::<S>(lab, bench.batch, &settings)?;
@@ -132,14 +141,22 @@ impl<F: FnMut(String)> SchedVisitor for Combination<'_, F> {
                 return Ok(Outcome::Starved);
             }
             labs.push(m.ns_per_op());
-            let d = bare_run::<S>(bare, warm.clone(), n, procs)?;
+            let c = |name: &str| m.counters.get(name).copied().unwrap_or(0);
+            lab_scan[0] += c(Counter::StackWordsScanned.name());
+            lab_scan[1] += c(Counter::Gcs.name());
+            let (d, report) = bare_run::<S>(bare, warm.clone(), n, procs)?;
             bares.push(d.as_nanos() as f64 / n as f64);
+            bare_scan[0] += report.counter(Counter::StackWordsScanned);
+            bare_scan[1] += report.counter(Counter::Gcs);
         }
+        let words_per_gc =
+            words_per_gc(lab_scan[0], lab_scan[1]).zip(words_per_gc(bare_scan[0], bare_scan[1]));
         Ok(Outcome::Measured {
             n,
             lab: Spread::of(&labs).expect("count is at least 1"),
             bare: Spread::of(&bares).expect("count is at least 1"),
             p_value: crate::stats::mann_whitney_u(&labs, &bares),
+            words_per_gc,
         })
     }
 }
@@ -234,6 +251,7 @@ pub fn render(rows: &[Overhead], count: usize, benchtime: Duration, machine: &Ma
                 lab,
                 bare,
                 p_value,
+                ..
             } => {
                 let ratio = lab.median / bare.median;
                 let differ = match p_value {
@@ -259,6 +277,34 @@ pub fn render(rows: &[Overhead], count: usize, benchtime: Duration, machine: &Ma
             Outcome::NotApplicable(why) => s.push_str(&format!("{head} n/a ({why})\n")),
             Outcome::Starved => s.push_str(&format!("{head} starved (no figure)\n")),
         }
+    }
+    let scans: Vec<String> = rows
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            Outcome::Measured {
+                lab,
+                bare,
+                words_per_gc: Some((lw, bw)),
+                ..
+            } => Some(format!(
+                "  {} procs {} {}: lab {lw:.0} words/gc, bare {bw:.0}: {:+.0} words for {:+.0} ns/op{}\n",
+                r.bench.name,
+                r.procs,
+                r.sched,
+                lw - bw,
+                lab.median - bare.median,
+                if lw > bw {
+                    format!(" ({:.1} ns a word)", (lab.median - bare.median) / (lw - bw))
+                } else {
+                    String::new()
+                }
+            )),
+            _ => None,
+        })
+        .collect();
+    if !scans.is_empty() {
+        s.push_str("stack words the collector read per collection (a stop-the-world scan reads the timed loop's callers' frames too: the lab's ramp and B, as Go 1.0-1.4's read testing.B's):\n");
+        s.extend(scans);
     }
     s.push_str(&format!(
         "(medians of {count} interleaved runs, benchtime {}; ratio = lab / bare; spread = the larger distance from the median to min or max; N = the bare loop's ops, the last-round N of a calibrating lab run; differ: the lab's and the bare loop's runs differ by the table's test, two-sided Mann-Whitney U, p < 0.05, `~` where they do not; {}, {} cores)\n",

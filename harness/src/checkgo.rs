@@ -64,6 +64,9 @@ pub struct Check {
     pub procs: usize,
     pub go_test: Spread,
     pub peer: Spread,
+    /// The two-sided Mann-Whitney U test of the peer's runs against `go test`'s (the lab's
+    /// significance test): below 0.05 the two differ by more than the machine's noise.
+    pub p_value: Option<f64>,
 }
 
 impl Check {
@@ -209,6 +212,7 @@ pub fn check(
                 procs: p,
                 go_test: Spread::of(&gt).expect("count is at least 1"),
                 peer: Spread::of(&peer).expect("count is at least 1"),
+                p_value: crate::stats::mann_whitney_u(&gt, &peer),
             });
         }
     }
@@ -220,24 +224,36 @@ pub fn render(checks: &[Check], go_version: &str) -> String {
     use crate::benchfmt::{format_ns, row_name};
     let spread = |x: &Spread| format!("±{:.0}%", x.rel_spread() * 100.0);
     let mut s = format!(
-        "{:<34} {:>14} {:>6} {:>14} {:>6} {:>8}  {}\n",
-        "go test benchmark", "go test ns/op", "", "go peer ns/op", "", "ratio", "within 10%"
+        "{:<34} {:>14} {:>6} {:>14} {:>6} {:>8}  {:<10}  {}\n",
+        "go test benchmark",
+        "go test ns/op",
+        "",
+        "go peer ns/op",
+        "",
+        "ratio",
+        "within 10%",
+        "differ (p)"
     );
     for c in checks {
         let r = c.ratio();
         s.push_str(&format!(
-            "{:<34} {:>14} {:>6} {:>14} {:>6} {:>8.3}  {}\n",
+            "{:<34} {:>14} {:>6} {:>14} {:>6} {:>8.3}  {:<10}  {}\n",
             row_name(c.pair.go_test, c.procs),
             format_ns(c.go_test.median),
             spread(&c.go_test),
             format_ns(c.peer.median),
             spread(&c.peer),
             r,
-            if (r - 1.0).abs() <= 0.10 { "yes" } else { "NO" }
+            if (r - 1.0).abs() <= 0.10 { "yes" } else { "NO" },
+            match c.p_value {
+                Some(p) if p < 0.05 => format!("yes ({p:.3})"),
+                Some(p) => format!("~ ({p:.3})"),
+                None => String::new(),
+            }
         ));
     }
     s.push_str(&format!(
-        "({go_version}; medians, ± the larger distance to min or max; ping-pong's go test is peers/go/pingpong_test.go, the rest Go's runtime package)\n"
+        "({go_version}; medians, ± the larger distance to min or max; differ: the two sides' runs differ by the two-sided Mann-Whitney U test, p < 0.05, `~` where the machine's noise hides any difference; ping-pong's go test is peers/go/pingpong_test.go, the rest Go's runtime package)\n"
     ));
     s
 }

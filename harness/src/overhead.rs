@@ -114,7 +114,7 @@ impl<F: FnMut(String)> SchedVisitor for Combination<'_, F> {
         let bare = bare_fn::<S>(bench.name).expect("checked by run");
         let settings = Settings::new(procs, benchtime);
         step(what("calibrating N".into()));
-        let first = runner::measure::<S>(lab, bench.batch, &settings)?;
+        let first = runner::measure::<S>(lab, bench.batch, bench.max_n, &settings)?;
         if first.starved {
             for _ in 0..count {
                 step(what("starved".into()));
@@ -127,7 +127,7 @@ impl<F: FnMut(String)> SchedVisitor for Combination<'_, F> {
         let (mut labs, mut bares) = (Vec::new(), Vec::new());
         for k in 0..count {
             step(what(format!("run {}/{count}", k + 1)));
-            let m = runner::measure::<S>(lab, bench.batch, &settings)?;
+            let m = runner::measure::<S>(lab, bench.batch, bench.max_n, &settings)?;
             if m.starved {
                 return Ok(Outcome::Starved);
             }

@@ -500,6 +500,7 @@ fn delta_fixture() -> harness::results::Results {
         starved: false,
         latency: Default::default(),
         p_value: None,
+        memory: None,
     };
     let mut res = harness::results::Results {
         started: "2026-01-01T00:00:00Z".into(),

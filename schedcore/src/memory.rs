@@ -96,7 +96,11 @@ fn status_bytes(field: &str) -> Option<u64> {
 fn kb_field(path: &str, field: &str) -> Option<u64> {
     let text = std::fs::read_to_string(path).ok()?;
     let line = text.lines().find(|l| l.starts_with(field))?;
-    let kb: u64 = line[field.len()..].split_whitespace().next()?.parse().ok()?;
+    let kb: u64 = line[field.len()..]
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
     Some(kb * 1024)
 }
 

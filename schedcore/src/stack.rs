@@ -117,14 +117,14 @@ impl fmt::Display for Exhausted {
                 from_config: true,
             } => write!(
                 f,
-                "goroutine limit reached: {n} goroutines have stacks and Config::max_goroutines is {max}; raise it"
+                "goroutine limit reached: {n} goroutines have stacks and Config::max_goroutines is {max}; raise it (lab: --max-goroutines)"
             ),
             Limit::Goroutines {
                 max,
                 from_config: false,
             } => write!(
                 f,
-                "goroutine limit reached: {n} goroutines have stacks, the most the memory available at boot allows ({max}, at {} a goroutine); set Config::max_goroutines to change it",
+                "goroutine limit reached: {n} goroutines have stacks, the most the memory available at boot allows ({max}, at {} a goroutine); set Config::max_goroutines (lab: --max-goroutines) to change it",
                 fmt_bytes(MIN_GOROUTINE_BYTES)
             ),
             Limit::MapCount {
@@ -595,6 +595,9 @@ mod tests {
         drop((kept, kept2));
         // Other tests map and unmap meanwhile: allow some noise either way.
         assert!(grew_madvise < 20, "madvise: {grew_madvise} new mappings");
-        assert!(grew_mprotect >= 70, "mprotect: {grew_mprotect} new mappings");
+        assert!(
+            grew_mprotect >= 70,
+            "mprotect: {grew_mprotect} new mappings"
+        );
     }
 }

@@ -3,7 +3,7 @@
 //! must finish exactly once and every value sent must arrive. A second size holds Go's scale:
 //! 10^5 workers alive at once (they wait at a gate until the last is spawned), fewer
 //! operations each, and only one in a thousand stops the world (a collection scans every
-//! stack). The seed is printed; rerun one with
+//! stack) or wires itself to a thread. The seed is printed; rerun one with
 //! `STRESS_SEED=<n> cargo test --release -p harness --test stress`.
 
 mod support;
@@ -22,8 +22,10 @@ struct Size {
     workers: usize,
     /// Random operations of each worker.
     ops: usize,
-    /// Only workers whose id is a multiple of this stop the world (gc, gomaxprocs) or count
-    /// the goroutines (2013's NumGoroutine walks allg); the others gosched instead.
+    /// Only workers whose id is a multiple of this stop the world (gc, gomaxprocs), wire
+    /// themselves to their thread (a wired goroutine waiting for a P holds an M, so 10^5 of
+    /// them would be thousands of threads, past Go's own limit of 10000) or count the
+    /// goroutines (2013's NumGoroutine walks allg); the others gosched instead.
     stw_every: usize,
     /// Workers wait at a gate until main has spawned them all, so that all are alive at once.
     gate: bool,
@@ -107,13 +109,13 @@ fn worker<S: Scheduler>(sh: Arc<Shared<S>>, id: usize, seed: u64) {
                     return finish(&sh, id);
                 }
             }
+            90.. if id % sh.size.stw_every != 0 => S::gosched(),
             90..=93 => {
                 S::lock_os_thread();
                 S::gosched();
                 blocking_syscall::<S>(10);
                 S::unlock_os_thread();
             }
-            94.. if id % sh.size.stw_every != 0 => S::gosched(),
             94 => S::gc(),
             95 => {
                 S::gomaxprocs(rng.gen_range(1..=4));
@@ -194,6 +196,12 @@ fn stress<S: Scheduler>(seed: u64, size: Size) {
     })
     .unwrap_or_else(|e| panic!("seed {seed}: run failed: {e}"));
     let (got, sent, runs, spawned, alive) = outcome;
+    eprintln!(
+        "stress {}: {} threads, {} goroutines at the peak",
+        S::NAME,
+        rep.counter(schedcore::Counter::ThreadsCreated),
+        rep.peak_goroutines()
+    );
     if size.gate {
         // Main, the pumps, the echo and every worker, waiting at the gate.
         let all = (workers + PUMPS.len() + 2) as u64;

@@ -6,7 +6,7 @@ use crate::progress::Progress;
 use crate::registry::{self, PeerInfo, SchedInfo, WorkloadInfo};
 use crate::results::Row;
 use crate::runner::{Failure, Measurement, Settings};
-use schedcore::LockKind;
+use schedcore::{LockKind, StackGuard};
 use std::time::Duration;
 
 /// A column of the table: a scheduler generation or a peer.
@@ -77,6 +77,10 @@ pub struct Plan {
     pub lock: Option<LockKind>,
     /// Steps of local work in each syscall of the `*-work` workloads.
     pub work: u64,
+    /// How the guard page under each goroutine stack is made.
+    pub stack_guard: StackGuard,
+    /// The live-goroutine limit of every runtime (`None`: what memory allows).
+    pub max_goroutines: Option<usize>,
 }
 
 impl Plan {
@@ -159,6 +163,8 @@ impl Plan {
             starve_after: crate::workloads::DEFAULT_STARVE_AFTER,
             lock: None,
             work: crate::workloads::LOCAL_WORK,
+            stack_guard: StackGuard::Auto,
+            max_goroutines: None,
         })
     }
 
@@ -196,6 +202,8 @@ impl Plan {
                     starve_after: self.starve_after,
                     lock: self.lock,
                     work: self.work,
+                    stack_guard: self.stack_guard,
+                    max_goroutines: self.max_goroutines,
                     ..Settings::new(procs, self.benchtime)
                 };
                 for k in 0..self.count {

@@ -122,7 +122,7 @@ impl<F: FnMut(String)> SchedVisitor for Combination<'_, F> {
         let bare = bare_fn::<S>(bench.name).expect("checked by run");
         let settings = Settings::new(procs, benchtime);
         step(what("calibrating N".into()));
-        let first = runner::measure::<S>(lab, bench.batch, &settings)?;
+        let first = runner::measure::<S>(lab, bench.batch, bench.max_n, &settings)?;
         if first.starved {
             for _ in 0..count {
                 step(what("starved".into()));
@@ -136,7 +136,7 @@ impl<F: FnMut(String)> SchedVisitor for Combination<'_, F> {
         let (mut lab_scan, mut bare_scan) = ([0u64; 2], [0u64; 2]);
         for k in 0..count {
             step(what(format!("run {}/{count}", k + 1)));
-            let m = runner::measure::<S>(lab, bench.batch, &settings)?;
+            let m = runner::measure::<S>(lab, bench.batch, bench.max_n, &settings)?;
             if m.starved {
                 return Ok(Outcome::Starved);
             }

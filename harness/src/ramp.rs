@@ -40,12 +40,18 @@ impl Ramp {
 
 /// Runs `round(n)` (which returns the time of the loop body only) with N = 1, then with N
 /// predicted from the previous round, until a round lasts at least `benchtime` or N reaches
-/// [`MAX_N`]. Port of testing.B's `launch` loop, with one addition: the ramp also goes on
-/// while N is below `min_n`, the workload's batch (BenchmarkSyscall does N/1000 batches, so a
-/// round with N < 1000 does nothing at all, and a slow first round must not end the ramp on
-/// a figure of no work).
-pub fn ramp(benchtime: Duration, min_n: u64, mut round: impl FnMut(u64) -> Duration) -> Ramp {
-    ramp_until(benchtime, min_n, |n| (round(n), false))
+/// `max_n` (at most [`MAX_N`]). Port of testing.B's `launch` loop, with two additions: the ramp
+/// also goes on while N is below `min_n`, the workload's batch (BenchmarkSyscall does N/1000
+/// batches, so a round with N < 1000 does nothing at all, and a slow first round must not end
+/// the ramp on a figure of no work); and it stops at the workload's `max_n` where Go's goes on
+/// to 1e9 (create-goroutines-single keeps all N goroutines alive at once).
+pub fn ramp(
+    benchtime: Duration,
+    min_n: u64,
+    max_n: u64,
+    mut round: impl FnMut(u64) -> Duration,
+) -> Ramp {
+    ramp_until(benchtime, min_n, max_n, |n| (round(n), false))
 }
 
 /// [`ramp`], where a round may also end the ramp: `round(n)` returns its time and whether to
@@ -53,18 +59,20 @@ pub fn ramp(benchtime: Duration, min_n: u64, mut round: impl FnMut(u64) -> Durat
 pub fn ramp_until(
     benchtime: Duration,
     min_n: u64,
+    max_n: u64,
     mut round: impl FnMut(u64) -> (Duration, bool),
 ) -> Ramp {
+    let max_n = max_n.clamp(1, MAX_N);
     let mut n = 1;
     let (elapsed, mut stop) = round(n);
     let mut rounds = vec![Round { n, elapsed }];
-    while !stop && (rounds.last().unwrap().elapsed < benchtime || n < min_n) && n < MAX_N {
+    while !stop && (rounds.last().unwrap().elapsed < benchtime || n < min_n) && n < max_n {
         let last = rounds.last().unwrap();
-        n = predict_n(benchtime, last);
+        n = predict_n(benchtime, last).min(max_n);
         if last.elapsed >= benchtime {
             // Only here because N is below the batch: go straight to it rather than creep up
             // by one per (long) round.
-            n = n.max(round_up(min_n)).min(MAX_N);
+            n = n.max(round_up(min_n)).min(max_n);
         }
         let (elapsed, s) = round(n);
         stop = s;

@@ -4,7 +4,7 @@
 
 use crate::benchfmt;
 use crate::machine::Machine;
-use crate::runner::Measurement;
+use crate::runner::{Measurement, MemoryFigures};
 use crate::stats::{Percentiles, Spread};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -59,6 +59,11 @@ pub struct Row {
     /// files written before the field existed).
     #[serde(default)]
     pub p_value: Option<f64>,
+    /// What the median run's memory came to: the process's resident set at the start and at
+    /// the peak, the most goroutines alive at once, and the resident set per live goroutine
+    /// (`None` for subjects that do not report it, and in results.json files from before).
+    #[serde(default)]
+    pub memory: Option<MemoryFigures>,
 }
 
 impl Row {
@@ -112,6 +117,7 @@ impl Row {
             starved: false,
             latency: percentiles(median),
             p_value: None,
+            memory: median.memory,
         }
     }
 
@@ -144,6 +150,7 @@ impl Row {
                 .map(|(k, v)| (k.clone(), *v as f64 / total_ops.max(1) as f64))
                 .collect(),
             na: None,
+            memory: run.memory,
             ..Row::not_applicable(sched, peer, bench, procs, cores, "")
         }
     }
@@ -178,6 +185,7 @@ impl Row {
             starved: false,
             latency: BTreeMap::new(),
             p_value: None,
+            memory: None,
         }
     }
 
@@ -275,8 +283,8 @@ impl Results {
         s
     }
 
-    /// results.csv: one record per row; `runs` joined with spaces; one column per counter
-    /// that any row has (empty where a row lacks it).
+    /// results.csv: one record per row; `runs` joined with spaces; the memory figures; one
+    /// column per counter that any row has (empty where a row lacks it).
     pub fn to_csv(&self) -> Result<String, csv::Error> {
         let names: BTreeSet<&str> = self
             .rows
@@ -308,6 +316,9 @@ impl Results {
             "na",
             "starved",
             "p_value",
+            "peak_goroutines",
+            "rss_peak_bytes",
+            "rss_per_goroutine_bytes",
         ];
         header.extend(lat_cols.iter().map(String::as_str));
         header.extend(names.iter().copied());
@@ -333,6 +344,14 @@ impl Results {
                 r.na.clone().unwrap_or_default(),
                 r.starved.to_string(),
                 opt(r.p_value),
+                r.memory
+                    .and_then(|m| m.peak_goroutines)
+                    .map(|n| n.to_string())
+                    .unwrap_or_default(),
+                r.memory
+                    .map(|m| m.rss_peak_bytes.to_string())
+                    .unwrap_or_default(),
+                opt(r.memory.and_then(|m| m.rss_per_goroutine_bytes)),
             ];
             for n in &lat_names {
                 match r.latency.get(*n) {

@@ -4,7 +4,8 @@
 use crate::ramp::{ramp_until, Ramp};
 use crate::workloads::{B, DEFAULT_STARVE_AFTER};
 use hdrhistogram::Histogram;
-use schedcore::{Config, Counter, LockKind, RunError, Scheduler};
+use schedcore::{Config, Counter, LockKind, RunError, Scheduler, StackGuard};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
@@ -25,6 +26,10 @@ pub struct Settings {
     pub lock: Option<LockKind>,
     /// Steps of local work in each syscall of the `*-work` workloads (`B::work`).
     pub work: u64,
+    /// How the guard page under each goroutine stack is made (`Config::stack_guard`).
+    pub stack_guard: StackGuard,
+    /// The live-goroutine limit (`Config::max_goroutines`; `None`: what memory allows).
+    pub max_goroutines: Option<usize>,
 }
 
 impl Settings {
@@ -36,6 +41,8 @@ impl Settings {
             schedtrace: None,
             lock: None,
             work: crate::workloads::LOCAL_WORK,
+            stack_guard: StackGuard::Auto,
+            max_goroutines: None,
         }
     }
 }
@@ -57,6 +64,57 @@ pub struct Measurement {
     /// The last round was starved: a CPU hog had to give up for the others to finish, so
     /// there is no figure.
     pub starved: bool,
+    /// What the run's memory came to, where the subject reports it.
+    pub memory: Option<MemoryFigures>,
+}
+
+/// A run's memory: the process's resident set at the start and at its peak (process-wide, see
+/// `schedcore::memory`) and the goroutines behind it.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
+pub struct MemoryFigures {
+    /// The most goroutines alive at once: the runtime's `goroutines_peak`; for the go peer,
+    /// `runtime.NumGoroutine()` where the workload samples it (at its peak), else `None`.
+    pub peak_goroutines: Option<u64>,
+    /// Goroutine stacks the runtime mapped (`None` for peers).
+    pub stacks_mapped: Option<u64>,
+    /// The resident set when the run started, in bytes.
+    pub rss_start_bytes: u64,
+    /// The peak resident set during the run, in bytes.
+    pub rss_peak_bytes: u64,
+    /// The resident set the run added at its peak per live goroutine at the peak, in bytes:
+    /// `(rss_peak_bytes - rss_start_bytes) / peak_goroutines`.
+    pub rss_per_goroutine_bytes: Option<f64>,
+}
+
+impl MemoryFigures {
+    pub fn new(
+        peak_goroutines: Option<u64>,
+        stacks_mapped: Option<u64>,
+        rss_start_bytes: u64,
+        rss_peak_bytes: u64,
+    ) -> MemoryFigures {
+        let per = peak_goroutines
+            .filter(|&g| g > 0)
+            .map(|g| rss_peak_bytes.saturating_sub(rss_start_bytes) as f64 / g as f64);
+        MemoryFigures {
+            peak_goroutines,
+            stacks_mapped,
+            rss_start_bytes,
+            rss_peak_bytes,
+            rss_per_goroutine_bytes: per,
+        }
+    }
+
+    /// The figures of a lab runtime's Report.
+    pub fn of_report(report: &schedcore::Report) -> Option<MemoryFigures> {
+        let m = report.memory?;
+        Some(MemoryFigures::new(
+            Some(report.peak_goroutines()),
+            Some(report.counter(Counter::StacksMapped)),
+            m.rss_start,
+            m.rss_peak,
+        ))
+    }
 }
 
 impl Measurement {
@@ -101,23 +159,29 @@ pub fn round(work: fn(&mut B), n: u64, starve_after: Duration, steps: u64) -> B 
 
 /// One measurement of `work` on a fresh `S` runtime: `S::run` boots it with the settings'
 /// procs (threads are created before the first round), the main goroutine ramps N toward
-/// `benchtime`, and each round times `work` alone; `min_n` is the workload's batch (see
-/// [`crate::ramp::ramp`]). A starved round ends the ramp.
+/// `benchtime`, and each round times `work` alone; `min_n` is the workload's batch and `max_n`
+/// its largest N (see [`crate::ramp::ramp`]). A starved round ends the ramp. The allocator's
+/// free memory goes back to the kernel first, so that the run's resident set does not start
+/// with what an earlier run of this process left.
 pub fn measure<S: Scheduler>(
     work: fn(&mut B),
     min_n: u64,
+    max_n: u64,
     settings: &Settings,
 ) -> Result<Measurement, RunError> {
     let cfg = Config {
         schedtrace: settings.schedtrace,
         lock: settings.lock,
+        stack_guard: settings.stack_guard,
+        max_goroutines: settings.max_goroutines,
         ..Config::new(settings.procs)
     };
+    schedcore::memory::trim_heap();
     let (benchtime, starve_after, steps) =
         (settings.benchtime, settings.starve_after, settings.work);
     let ((ramp, last), report) = S::run(&cfg, move || {
         let mut last = None;
-        let ramp = ramp_until(benchtime, min_n, |n| {
+        let ramp = ramp_until(benchtime, min_n, max_n, |n| {
             let mut b = round(work, n, starve_after, steps);
             let out = (b.elapsed(), b.starved());
             last = Some((b.take_latencies(), b.starved()));
@@ -141,5 +205,6 @@ pub fn measure<S: Scheduler>(
         counters,
         latencies,
         starved,
+        memory: MemoryFigures::of_report(&report),
     })
 }

@@ -292,6 +292,30 @@ fn run_and_plot_bad_input_is_one_line_and_exit_2() {
         "--procs",
     );
     assert_user_error(&["run", "--bench", "syscall"], "--sched");
+    assert_user_error(
+        &[
+            "run",
+            "--sched",
+            "2011",
+            "--bench",
+            "syscall",
+            "--stack-guard",
+            "paper",
+        ],
+        "expected auto, madvise, mprotect",
+    );
+    assert_user_error(
+        &[
+            "run",
+            "--sched",
+            "2011",
+            "--bench",
+            "syscall",
+            "--max-goroutines",
+            "0",
+        ],
+        "--max-goroutines",
+    );
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("no-such-run");
     assert_user_error(
@@ -323,6 +347,63 @@ fn run_prints_counters_and_percentiles() {
         "{t}"
     );
     assert!(t.contains("wakeup") && t.contains("p99.9"), "{t}");
+    assert!(
+        t.contains("peak RSS") && t.contains("RSS per live goroutine"),
+        "{t}"
+    );
+}
+
+/// goroutines-alive-10k: the JSON row carries the memory, with the peak of live goroutines
+/// (main and a group) and the resident set per goroutine.
+#[test]
+fn run_json_has_rss_per_goroutine() {
+    let o = lab(&[
+        "run",
+        "--sched",
+        "2014",
+        "--bench",
+        "goroutines-alive-10k",
+        "--benchtime",
+        "1ms",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let row: harness::results::Row = serde_json::from_slice(&o.stdout).unwrap();
+    let m = row.memory.expect("memory in the row");
+    assert_eq!(m.peak_goroutines, Some(10_001));
+    assert!(m.stacks_mapped.unwrap() >= 10_001, "{m:?}");
+    assert!(m.rss_per_goroutine_bytes.unwrap() > 0.0, "{m:?}");
+}
+
+/// A run that reaches a limit ends with the clear error, one line and exit code 2: the
+/// live-goroutine limit, and the mprotect fallback at the kernel's mapping limit.
+#[test]
+fn limits_are_one_line_and_exit_2() {
+    assert_user_error(
+        &[
+            "run",
+            "--sched",
+            "2013",
+            "--bench",
+            "goroutines-alive-10k",
+            "--max-goroutines",
+            "5000",
+        ],
+        "resources exhausted: goroutine limit reached: 5000 goroutines have stacks",
+    );
+    assert_user_error(
+        &[
+            "run",
+            "--sched",
+            "2014",
+            "--bench",
+            "goroutines-alive-100k",
+            "--stack-guard",
+            "mprotect",
+        ],
+        "vm.max_map_count",
+    );
 }
 
 /// Every file of a run folder that `lab plot` draws, with its bytes.
@@ -500,6 +581,7 @@ fn delta_fixture() -> harness::results::Results {
         starved: false,
         latency: Default::default(),
         p_value: None,
+        memory: None,
     };
     let mut res = harness::results::Results {
         started: "2026-01-01T00:00:00Z".into(),

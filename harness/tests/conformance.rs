@@ -345,6 +345,175 @@ fn invalid_config_is_refused<S: Scheduler>() {
             &schedcore::scheduler::MAX_STACK_SIZE.to_string(),
         );
     }
+    check(
+        Config {
+            max_goroutines: Some(0),
+            ..Config::new(1)
+        },
+        "max goroutines",
+    );
+}
+
+/// Go's scale: 10^5 goroutines alive at once, all blocked on one channel, then released by a
+/// close; every one runs to its end, the Report's peak counts them all (up to the G's another
+/// P's gfree cache may hold unseen, see Counter::GoroutinesPeak) and each has its own stack.
+fn hundred_thousand_alive<S: Scheduler>() {
+    const N: usize = 100_000;
+    for procs in [1, 2] {
+        let ((alive, ran), rep) = S::run(&Config::new(procs), || {
+            let release = Chan::<(), S>::new(0);
+            let ready = WaitGroup::<S>::new();
+            let done = WaitGroup::<S>::new();
+            let ran = Arc::new(AtomicUsize::new(0));
+            ready.add(N as i64);
+            done.add(N as i64);
+            for _ in 0..N {
+                let (release, ready, done, ran) =
+                    (release.clone(), ready.clone(), done.clone(), ran.clone());
+                S::go(move || {
+                    ready.done();
+                    assert_eq!(release.recv(), None);
+                    ran.fetch_add(1, Relaxed);
+                    done.done();
+                });
+            }
+            ready.wait();
+            let alive = S::num_goroutine();
+            release.close();
+            done.wait();
+            (alive, ran.load(Relaxed))
+        })
+        .unwrap_or_else(|e| panic!("procs {procs}: {e}"));
+        assert_eq!(alive, N + 1, "procs {procs}");
+        assert_eq!(ran, N, "procs {procs}");
+        let (peak, stacks) = (rep.peak_goroutines(), rep.counter(Counter::StacksMapped));
+        assert!(
+            peak <= (N + 1) as u64 && peak + 64 * (procs as u64 - 1) >= (N + 1) as u64,
+            "procs {procs}: peak {peak}"
+        );
+        assert!(stacks >= (N + 1) as u64, "procs {procs}: {stacks} stacks");
+        let mem = rep.memory.expect("the Report's memory (/proc)");
+        assert!(mem.rss_peak > 0, "procs {procs}: {mem:?}");
+    }
+}
+
+/// Past `Config::max_goroutines` a `go` ends the run with `RunError::Exhausted` naming the
+/// limit and the count, not a panic; a goroutine that catches the unwind cannot make the run
+/// succeed, and the runtime is torn down cleanly.
+fn goroutine_limit_is_an_error<S: Scheduler>() {
+    use schedcore::stack::{Exhausted, Limit};
+    const MAX: usize = 100;
+    let cfg = Config {
+        max_goroutines: Some(MAX),
+        ..Config::new(2)
+    };
+    let r = S::run(&cfg, || {
+        let block = Chan::<(), S>::new(0);
+        let mut started = 0;
+        for _ in 0..2 * MAX {
+            let b = block.clone();
+            let go = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                S::go(move || {
+                    b.recv();
+                })
+            }));
+            if go.is_err() {
+                break;
+            }
+            started += 1;
+        }
+        started
+    });
+    let want = Exhausted {
+        limit: Limit::Goroutines {
+            max: MAX,
+            from_config: true,
+        },
+        stacks: MAX,
+    };
+    assert_eq!(r.map(|(n, _)| n), Err(RunError::Exhausted(want.clone())));
+    let msg = RunError::Exhausted(want).to_string();
+    assert!(
+        msg.contains("max_goroutines is 100") && msg.contains("100 goroutines"),
+        "{msg}"
+    );
+    // Main's own stack counts: a limit of 1 leaves no room for a second goroutine.
+    let cfg = Config {
+        max_goroutines: Some(1),
+        ..Config::new(1)
+    };
+    let r = S::run(&cfg, || S::go(|| ()));
+    assert!(
+        matches!(r, Err(RunError::Exhausted(Exhausted { stacks: 1, .. }))),
+        "{:?}",
+        r.map(|_| ())
+    );
+    assert_eq!(S::run(&Config::new(1), || 7).unwrap().0, 7);
+}
+
+/// A goroutine whose stack overflows faults on its guard page: the process dies of SIGSEGV
+/// (Rust's handler sees a fault outside the thread's own guard and lets it kill), it does not
+/// scribble on another stack and go on. In a child process of this test binary, with each
+/// guard (madvise where the kernel has it, and the mprotect fallback).
+fn stack_overflow_faults<S: Scheduler>() {
+    use schedcore::StackGuard;
+    const CHILD: &str = "LAB_CONFORMANCE_OVERFLOW";
+    if let Ok(guard) = std::env::var(CHILD) {
+        let cfg = Config {
+            stack_guard: StackGuard::from_name(&guard).unwrap(),
+            stack_size: schedcore::scheduler::MIN_STACK_SIZE,
+            ..Config::new(1)
+        };
+        let r = S::run(&cfg, || {
+            let block = Chan::<(), S>::new(0);
+            // A neighbour below, parked, and the goroutine that overflows above it.
+            let b = block.clone();
+            S::go(move || {
+                b.recv();
+            });
+            S::go(|| {
+                deeper(0);
+            });
+            block.recv();
+        });
+        panic!("the overflow did not fault: {:?}", r.map(|_| ()));
+    }
+    let test = std::thread::current()
+        .name()
+        .expect("cargo's harness names the test thread")
+        .to_string();
+    let mut guards = vec![StackGuard::Mprotect];
+    if schedcore::stack::guard_install_works() {
+        guards.push(StackGuard::Madvise);
+    }
+    for guard in guards {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([test.as_str(), "--exact", "--nocapture", "--test-threads=1"])
+            .env(CHILD, guard.name())
+            .output()
+            .unwrap();
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(
+            out.status.signal(),
+            Some(libc::SIGSEGV),
+            "{guard}: the child ended with {}:\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// Recurses with a kilobyte frame until the stack runs out.
+#[inline(never)]
+fn deeper(n: u64) -> u64 {
+    let mut frame = [0u8; 1024];
+    frame[(n % 1024) as usize] = n as u8;
+    let frame = std::hint::black_box(frame);
+    if std::hint::black_box(n) == u64::MAX {
+        return 0;
+    }
+    deeper(n + 1) + frame[0] as u64
 }
 
 /// The runtime lock is the one `Config::lock` names, or the generation's era lock: the Report
@@ -523,6 +692,8 @@ fn goroutine_counts<S: Scheduler>() {
     assert_eq!(before, 1);
     assert_eq!(during, 11);
     assert_eq!(rep.counter(Counter::GoroutinesLeft), 10);
+    // Every G was a new one, so each creation saw the count.
+    assert_eq!(rep.peak_goroutines(), 11);
 }
 
 /// A goroutine wired by LockOSThread stays on its thread across yields and parks.
@@ -870,6 +1041,9 @@ macro_rules! conformance {
             deadlock_is_reported,
             panic_is_reported,
             invalid_config_is_refused,
+            hundred_thousand_alive,
+            goroutine_limit_is_an_error,
+            stack_overflow_faults,
             lock_kind_is_honoured,
             goroutine_counts,
             lock_os_thread_stays,

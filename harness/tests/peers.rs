@@ -63,6 +63,20 @@ fn child_line_parses() {
     assert!(m.starved);
     assert_eq!(m.latencies["stw_pause"].len(), 2);
     assert!(m.latencies["stw_pause"].max() >= 300);
+    assert_eq!(m.memory, None);
+
+    // Memory: the resident set per goroutine follows from the peak over the goroutines.
+    let out = r#"{"peer":"go","bench":"goroutines-alive","procs":1,"rounds":[{"n":1,"ns":10}],"memory":{"rss_start":1000,"rss_peak":5001000,"peak_goroutines":1000}}"#;
+    let (_, m) = child::parse(out, "goroutines-alive", 1).unwrap();
+    let mem = m.memory.unwrap();
+    assert_eq!((mem.rss_start_bytes, mem.rss_peak_bytes), (1000, 5_001_000));
+    assert_eq!(mem.peak_goroutines, Some(1000));
+    assert_eq!(mem.rss_per_goroutine_bytes, Some(5000.0));
+    assert_eq!(mem.stacks_mapped, None);
+    let out = r#"{"peer":"go","bench":"syscall","procs":1,"rounds":[{"n":1,"ns":10}],"memory":{"rss_start":1000,"rss_peak":2000}}"#;
+    let mem = child::parse(out, "syscall", 1).unwrap().1.memory.unwrap();
+    assert_eq!(mem.peak_goroutines, None);
+    assert_eq!(mem.rss_per_goroutine_bytes, None);
 
     // What is not a measurement says why.
     use child::ParseError::*;
@@ -102,6 +116,7 @@ fn child_line_round_trips() {
         counters: [("x".to_string(), 1)].into(),
         latencies: Default::default(),
         starved: true,
+        memory: None,
     };
     let line = child::Line::of("may", "", "ping-pong-hog", 1, &m);
     let (back, m2) = child::parse(&line.to_json(), "ping-pong-hog", 1).unwrap();
@@ -164,6 +179,14 @@ fn go_peer_measures_every_workload_it_claims() {
                     check_measured(&what, w, &m);
                     assert!(!m.starved, "{what}: Go preempts, so nothing starves");
                     assert!(m.counters.contains_key("threads"), "{what}");
+                    let mem = m.memory.unwrap_or_else(|| panic!("{what}: no memory"));
+                    assert!(mem.rss_peak_bytes >= mem.rss_start_bytes, "{what}: {mem:?}");
+                    if w.name.starts_with("goroutines-alive") {
+                        // The group was sampled alive at once (main and the group).
+                        let peak = mem.peak_goroutines.unwrap_or(0);
+                        assert!(peak > w.batch, "{what}: {mem:?}");
+                        assert!(mem.rss_per_goroutine_bytes.unwrap() > 0.0, "{what}");
+                    }
                     if w.name == "gc-pause" {
                         assert!(m.counters["gc"] >= m.ramp.total_ops(), "{what}");
                         assert!(!m.latencies["stw_pause"].is_empty(), "{what}");
@@ -172,9 +195,9 @@ fn go_peer_measures_every_workload_it_claims() {
                         // N follows from the round before it. (gc-pause ramps on wall time and
                         // reports pauses, so only its N's are visible.)
                         for pair in m.ramp.rounds.windows(2) {
-                            let mut want = predict_n(BENCHTIME, &pair[0]);
+                            let mut want = predict_n(BENCHTIME, &pair[0]).min(w.max_n);
                             if pair[0].elapsed >= BENCHTIME {
-                                want = want.max(round_up(w.batch));
+                                want = want.max(round_up(w.batch)).min(w.max_n);
                             }
                             assert_eq!(pair[1].n, want, "{what}: ramp {:?}", m.ramp);
                         }

@@ -121,7 +121,7 @@ fn predict_grows_at_most_100x_and_at_least_one() {
 #[test]
 fn ramp_stops_at_benchtime() {
     // A loop of exactly 1 us per op and a 1 s benchtime: 1, 100, 1e4, 1e6 (1 s: done).
-    let r = ramp(Duration::from_secs(1), 1, Duration::from_micros);
+    let r = ramp(Duration::from_secs(1), 1, MAX_N, Duration::from_micros);
     let ns: Vec<u64> = r.rounds.iter().map(|r| r.n).collect();
     assert_eq!(ns, vec![1, 100, 10_000, 1_000_000]);
     assert_eq!(r.last().n, 1_000_000);
@@ -131,22 +131,67 @@ fn ramp_stops_at_benchtime() {
 
 #[test]
 fn ramp_stops_at_max_n() {
-    let r = ramp(Duration::from_secs(1), 1, |_| Duration::ZERO);
+    let r = ramp(Duration::from_secs(1), 1, MAX_N, |_| Duration::ZERO);
     let ns: Vec<u64> = r.rounds.iter().map(|r| r.n).collect();
     assert_eq!(ns, vec![1, 100, 10_000, 1_000_000, 100_000_000, MAX_N]);
+}
+
+/// A workload's cap on N (create-goroutines-single keeps all N alive): the ramp stops there,
+/// also when the prediction or the batch would go past it, and a cap above MAX_N is MAX_N.
+#[test]
+fn ramp_stops_at_a_workloads_cap() {
+    let r = ramp(Duration::from_secs(1), 1, 1_000_000, |_| Duration::ZERO);
+    let ns: Vec<u64> = r.rounds.iter().map(|r| r.n).collect();
+    assert_eq!(ns, vec![1, 100, 10_000, 1_000_000]);
+    let r = ramp(Duration::from_secs(1), 1, 50_000, |_| Duration::ZERO);
+    let ns: Vec<u64> = r.rounds.iter().map(|r| r.n).collect();
+    assert_eq!(ns, vec![1, 100, 10_000, 50_000]);
+    let r = ramp(Duration::from_millis(1), 1000, 500, |_| {
+        Duration::from_millis(10)
+    });
+    let ns: Vec<u64> = r.rounds.iter().map(|r| r.n).collect();
+    assert_eq!(ns, vec![1, 500]);
+    let r = ramp(Duration::from_secs(1), 1, u64::MAX, |_| Duration::ZERO);
+    assert_eq!(r.last().n, MAX_N);
+}
+
+/// The registry's caps: create-goroutines-single stops at a million live goroutines (the
+/// workloads' MAX_ALIVE), the goroutines-alive family never goes below its group, the others
+/// keep testing.B's bound.
+#[test]
+fn registry_caps_on_n() {
+    let w = |name| harness::registry::workload(name).unwrap();
+    assert_eq!(
+        w("create-goroutines-single").max_n,
+        harness::workloads::MAX_ALIVE
+    );
+    assert_eq!(w("syscall").max_n, MAX_N);
+    for (name, group) in [
+        ("goroutines-alive-10k", harness::workloads::alive::ALIVE_10K),
+        (
+            "goroutines-alive-100k",
+            harness::workloads::alive::ALIVE_100K,
+        ),
+        ("goroutines-alive", harness::workloads::alive::ALIVE_1M),
+    ] {
+        assert_eq!(w(name).batch, group, "{name}");
+        assert_eq!(w(name).max_n, MAX_N, "{name}");
+    }
 }
 
 #[test]
 fn ramp_goes_past_the_batch() {
     // Every round takes 10 ms against a 1 ms benchtime, but N=1 does no work for a workload
     // of 1000-op batches: the ramp jumps to the batch and stops there.
-    let r = ramp(Duration::from_millis(1), 1000, |_| {
+    let r = ramp(Duration::from_millis(1), 1000, MAX_N, |_| {
         Duration::from_millis(10)
     });
     let ns: Vec<u64> = r.rounds.iter().map(|r| r.n).collect();
     assert_eq!(ns, vec![1, 1000]);
     // Without a batch, Go's rule: the first round was long enough.
-    let r = ramp(Duration::from_millis(1), 1, |_| Duration::from_millis(10));
+    let r = ramp(Duration::from_millis(1), 1, MAX_N, |_| {
+        Duration::from_millis(10)
+    });
     assert_eq!(r.rounds.len(), 1);
 }
 
@@ -234,6 +279,7 @@ fn row_runs(sched: &str, bench: &str, procs: usize, runs: Option<Vec<f64>>, over
         starved: false,
         latency: BTreeMap::new(),
         p_value: None,
+        memory: None,
     }
 }
 

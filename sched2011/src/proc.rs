@@ -261,13 +261,17 @@ pub fn newproc1<F: FnOnce() + Send + 'static>(
     let gp = gfget(s);
     // SAFETY: a G from gfree or a new one: dead, owned by whoever holds the schedlock, and
     // never moved (it lives in its own allocation).
-    let fresh = match unsafe { gp.ctx.start(rt.stack_size, goroutine_body(f)) } {
+    let fresh = match unsafe { gp.ctx.start(&rt.stacks, goroutine_body(f)) } {
         Ok(fresh) => fresh,
         Err(e) => {
-            // The G goes back to gfree; the goroutine that called `go` panics (the schedlock
-            // is released as the panic unwinds through its guard).
+            // Go throws here. The G goes back to gfree, the run ends with the error, and the
+            // goroutine that called `go` unwinds with it (the schedlock is released as it
+            // unwinds through its guard).
             gfput(s, gp);
-            panic!("sched2011: cannot map a goroutine stack (malg): {e}");
+            if rt.end.fail(RunError::Exhausted(e.clone())) {
+                rt.wake_for_exit(s);
+            }
+            schedcore::stack::unwind_exhausted(e);
         }
     };
     if fresh {
@@ -276,6 +280,7 @@ pub fn newproc1<F: FnOnce() + Send + 'static>(
     s.counters.inc(Counter::GoroutinesCreated);
     gp.set_status(GWAITING);
     s.gcount += 1;
+    s.counters.max(Counter::GoroutinesPeak, s.gcount as u64);
     s.goidgen += 1;
     gp.goid.store(s.goidgen, Relaxed);
     // newprocreadylocked: a separate name in the seed only for debuggers.

@@ -6,7 +6,8 @@ use crate::proc::newproc1;
 use crate::sched::Runtime;
 use crate::word::MAXGOMAXPROCS;
 use schedcore::exit::panic_message;
-use schedcore::{Config, Counter, LockKind, Report, RunError, Totals};
+use schedcore::memory::MemoryWatch;
+use schedcore::{Config, Counter, LockKind, Report, RunError, StackArena, Totals};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -15,6 +16,7 @@ use std::time::{Duration, Instant};
 const REPORTED: &[Counter] = &[
     Counter::GoroutinesCreated,
     Counter::GoroutinesLeft,
+    Counter::GoroutinesPeak,
     Counter::ThreadsCreated,
     Counter::StacksMapped,
     Counter::Gosched,
@@ -45,11 +47,13 @@ where
     F: FnOnce() -> R + Send + 'static,
 {
     cfg.validate(MAXGOMAXPROCS as usize)?;
+    let stacks = StackArena::new(cfg)?;
+    let memory = MemoryWatch::start();
     let rt = Box::new(Runtime::new(
         name,
         before,
         cfg.lock_or(LockKind::Futex2011),
-        cfg.stack_size,
+        stacks,
         cfg.procs as u32,
     ));
     let result: Arc<Mutex<Option<(R, Duration)>>> = Arc::new(Mutex::new(None));
@@ -79,14 +83,15 @@ where
             }
         })
     });
-    {
-        // The main goroutine goes through newproc like any other; matchmg starts M0 for it.
+    // The main goroutine goes through newproc like any other; matchmg starts M0 for it. If it
+    // finds no stack, the run has already failed with the error, which `wait` returns.
+    let _ = catch_unwind(AssertUnwindSafe(|| {
         let mut s = rt.schedlock();
         newproc1(&rt, &mut s, None, main_g);
-    }
+    }));
     let err = rt.end.wait();
     drop(monitor);
-    teardown(rt, err, result, cfg.procs)
+    teardown(rt, err, result, cfg.procs, memory)
 }
 
 /// The runtime, for the schedtrace monitor thread.
@@ -108,6 +113,7 @@ fn teardown<R>(
     err: Option<RunError>,
     result: Arc<Mutex<Option<(R, Duration)>>>,
     procs: usize,
+    memory: MemoryWatch,
 ) -> Result<(R, Report), RunError> {
     // Every M either sees `exiting` at its next trip through schedule or was woken by
     // wake_for_exit; join them all (an M may start another before it sees the flag).
@@ -154,8 +160,7 @@ fn teardown<R>(
         return Err(e);
     }
     let (r, elapsed) = taken.expect("main goroutine ended without a result");
-    Ok((
-        r,
-        Report::new(rt.name, procs, rt.lock_kind, elapsed, &totals, pauses),
-    ))
+    let mut report = Report::new(rt.name, procs, rt.lock_kind, elapsed, &totals, pauses);
+    report.memory = memory.finish();
+    Ok((r, report))
 }

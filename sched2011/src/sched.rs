@@ -9,6 +9,7 @@ use crate::Sched2011;
 use hdrhistogram::Histogram;
 use schedcore::{
     CachePadded, Counter, Counters, Lock, LockGuard, LockKind, Note, RunEnd, RunError, Sema,
+    StackArena,
 };
 use std::collections::VecDeque;
 use std::mem::ManuallyDrop;
@@ -87,7 +88,8 @@ pub struct Runtime {
     /// The runtime lock the schedlock (and every other lock of the runtime) is.
     pub lock_kind: LockKind,
     pub name: &'static str,
-    pub stack_size: usize,
+    /// Where goroutine stacks come from (freed with the runtime, after every G).
+    pub stacks: StackArena,
     /// The packed word, alone on its cache line: it is the one line the fast paths bounce.
     pub word: CachePadded<SchedWord>,
     /// The schedlock, taken through [`Runtime::schedlock`].
@@ -107,14 +109,14 @@ impl Runtime {
         name: &'static str,
         before: bool,
         lock_kind: LockKind,
-        stack_size: usize,
+        stacks: StackArena,
         procs: u32,
     ) -> Runtime {
         let rt = Runtime {
             before,
             lock_kind,
             name,
-            stack_size,
+            stacks,
             word: CachePadded::new(SchedWord::new()),
             sched: Lock::with_kind(
                 lock_kind,

@@ -68,3 +68,18 @@ pub(crate) fn gfpurge(sched: &Sched, p: &P) {
     p.gfreecnt.store(0, Ordering::Relaxed);
     sched.gfree_any.store(global.is_some(), Ordering::Relaxed);
 }
+
+/// The goroutines alive when a gfree miss has just added a G to allg (of length `allg`, the
+/// new G counted as alive): the G's in no P's cache. The global list is empty at a miss (gfget
+/// found it so) unless a P spilled to it since, and a P's cache can hold up to 63 G's that
+/// `p`'s gfget could not see, so the peak kept from this can fall short of the true one by at
+/// most that much per other P. Sched is locked.
+pub(crate) fn live_at_miss(sched: &Sched, allg: usize) -> u64 {
+    let cached: usize = sched
+        .allp
+        .iter()
+        .map_while(|l| l.get())
+        .map(|p| p.gfreecnt.load(Ordering::Relaxed) as usize)
+        .sum();
+    allg.saturating_sub(cached) as u64
+}

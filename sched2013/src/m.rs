@@ -421,7 +421,11 @@ mod tests {
     /// Go's assembly does (tracker issue 9: the port had the test inverted).
     #[test]
     fn fastrand1_xors_when_the_top_bit_is_set() {
-        let sched = Sched::new(64 * 1024, None, schedcore::LockKind::Spin);
+        let sched = Sched::new(
+            schedcore::StackArena::new(&schedcore::Config::default()).unwrap(),
+            None,
+            schedcore::LockKind::Spin,
+        );
         let mp = allocm(&sched, StartFn::Schedule);
         mp.fastrand.store(0x4000_0000, Ordering::Relaxed);
         assert_eq!(mp.fastrand1(), 0x8000_0000 ^ 0x8888_8eef);

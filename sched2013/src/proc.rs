@@ -3,7 +3,7 @@
 
 use crate::g::{GRef, Why, G, GDEAD, GRUNNABLE, GRUNNING, GSYSCALL, GWAITING};
 use crate::gc::gcstopm;
-use crate::gfree::{gfget, gfput};
+use crate::gfree::{gfget, gfput, live_at_miss};
 use crate::lockosthread::{startlockedm, stoplockedm};
 use crate::m::{acquirep, getm, releasep, stopm, wakep, Exiting, M};
 use crate::p::P;
@@ -13,6 +13,7 @@ use crate::syscall::{
 };
 use schedcore::exit::panic_message;
 use schedcore::ptr::Ptr;
+use schedcore::stack::Exhausted;
 use schedcore::{Counter, RawLock, RunError, Switch};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{fence, Ordering};
@@ -63,7 +64,10 @@ pub(crate) fn newproc1<F: FnOnce() + Send + 'static>(m: &M, f: F, wake: bool) ->
         Some(gp) => gp,
         None => {
             let gp = GRef(Ptr::from_box(Box::new(G::new())));
-            sched.lock.lock().allg.push(gp);
+            let mut s = sched.lock.lock();
+            s.allg.push(gp);
+            m.counters
+                .max(Counter::GoroutinesPeak, live_at_miss(sched, s.allg.len()));
             gp
         }
     };
@@ -79,7 +83,7 @@ pub(crate) fn newproc1<F: FnOnce() + Send + 'static>(m: &M, f: F, wake: bool) ->
     };
     // SAFETY: `newg` is fresh or came off a gfree list, so this M owns it, its previous
     // goroutine has exited (or was never started), and G's never move.
-    let fresh = match unsafe { newg.ctx.start(sched.stack_size, body) } {
+    let fresh = match unsafe { newg.ctx.start(&sched.stacks, body) } {
         Ok(fresh) => fresh,
         Err(e) => newproc1_nostack(m, &p, newg, e),
     };
@@ -99,16 +103,18 @@ pub(crate) fn newproc1<F: FnOnce() + Send + 'static>(m: &M, f: F, wake: bool) ->
     newg
 }
 
-/// newproc1 could not map a stack for the new goroutine (malg failed: the kernel's mapping
-/// limit, or no memory). Go throws here; this lab panics in the goroutine that called `go`,
-/// so newproc1 first undoes what it holds: the G goes back to the P's cache, dead and
-/// without a stack. (2013's newproc1 holds nothing else: no `m.locks` before 2014.)
+/// newproc1 found no stack for the new goroutine (malg failed: the live-goroutine limit, the
+/// memory, the kernel's limits). Go throws here; this lab ends the run with the error and
+/// unwinds the goroutine that called `go`, so newproc1 first undoes what it holds: the G goes
+/// back to the P's cache, dead and without a stack. (2013's newproc1 holds nothing else: no
+/// `m.locks` before 2014.)
 #[cold]
 #[inline(never)]
-fn newproc1_nostack(m: &M, p: &P, newg: GRef, e: std::io::Error) -> ! {
+fn newproc1_nostack(m: &M, p: &P, newg: GRef, e: Exhausted) -> ! {
     newg.set_status(GDEAD);
     gfput(m.sched(), p, newg);
-    panic!("sched2013: cannot map a goroutine stack (malg): {e}");
+    m.sched().fail(RunError::Exhausted(e.clone()));
+    schedcore::stack::unwind_exhausted(e)
 }
 
 /// Port of ready (seed 003): makes a parked goroutine runnable on the current P.

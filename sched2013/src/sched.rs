@@ -10,7 +10,7 @@ use crate::p::P;
 use crate::Sched2013;
 use hdrhistogram::Histogram;
 use schedcore::ptr::{Link, Ptr};
-use schedcore::{Counter, Counters, Lock, LockKind, Note, RunEnd, RunError, Sema};
+use schedcore::{Counter, Counters, Lock, LockKind, Note, RunEnd, RunError, Sema, StackArena};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 
@@ -71,7 +71,8 @@ pub(crate) struct Sched {
     pub worldsema: Sema<Sched2013>,
     /// How the run ends (its `exiting` flag is read by every exitsyscall).
     pub end: RunEnd,
-    pub stack_size: usize,
+    /// Where goroutine stacks come from (freed with the Sched, after every G).
+    pub stacks: StackArena,
     /// Print a schedtrace line from sysmon this often (Config::schedtrace).
     pub schedtrace: Option<std::time::Duration>,
     /// Every thread started, to be joined at teardown.
@@ -82,7 +83,7 @@ pub(crate) struct Sched {
 
 impl Sched {
     pub(crate) fn new(
-        stack_size: usize,
+        stacks: StackArena,
         schedtrace: Option<std::time::Duration>,
         lock_kind: LockKind,
     ) -> Sched {
@@ -118,7 +119,7 @@ impl Sched {
             allp: (0..=MAX_GOMAXPROCS).map(|_| Link::none()).collect(),
             worldsema: Sema::new(1, lock_kind),
             end: RunEnd::default(),
-            stack_size,
+            stacks,
             schedtrace,
             threads: Lock::new(Vec::new()),
             pauses: Lock::new(schedcore::report::latency_histogram()),

@@ -83,3 +83,18 @@ pub(crate) fn gfpurge(sched: &Sched, p: &P) {
     }
     p.gfreecnt.store(0, Ordering::Relaxed);
 }
+
+/// The goroutines alive when a gfree miss has just added a G to allg (of length `allg`, the
+/// new G counted as alive): gcount's sum, allg less the G's on the global list and in the P's
+/// caches. A P's cache can hold up to 63 G's that `p`'s gfget could not see, so the peak kept
+/// from this can fall short of the true one by at most that much per other P. Sched is locked.
+pub(crate) fn live_at_miss(sched: &Sched, allg: usize) -> u64 {
+    let cached: usize = sched
+        .allp
+        .iter()
+        .map_while(|l| l.get())
+        .map(|p| p.gfreecnt.load(Ordering::Relaxed) as usize)
+        .sum();
+    let global = sched.ngfree.load(Ordering::Relaxed).max(0) as usize;
+    allg.saturating_sub(cached + global) as u64
+}

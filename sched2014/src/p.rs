@@ -164,7 +164,12 @@ mod tests {
     /// first id is 1 (the main goroutine's), and no id is handed out twice.
     #[test]
     fn goroutine_ids_come_in_per_p_batches() {
-        let sched = Sched::new(64 * 1024, true, None, schedcore::LockKind::Spin);
+        let sched = Sched::new(
+            schedcore::StackArena::new(&schedcore::Config::default()).unwrap(),
+            true,
+            None,
+            schedcore::LockKind::Spin,
+        );
         let (p0, p1) = (P::new(0), P::new(1));
         assert_eq!(p0.goid(&sched), 1);
         assert_eq!(p1.goid(&sched), 17);

@@ -5,7 +5,7 @@
 
 use crate::g::{GRef, Why, G};
 use crate::gc::{gcstopm, mquiesce};
-use crate::gfree::{gfget, gfput};
+use crate::gfree::{gfget, gfput, live_at_miss};
 use crate::gstatus::{Gdead, Gidle, Grunnable, Grunning, Gscan, Gsyscall, Gwaiting};
 use crate::lockosthread::{startlockedm, stoplockedm};
 use crate::m::{acquirep, getm, releasep, stopm, wakep, Exiting, LOCK_EXTERNAL, M};
@@ -15,6 +15,7 @@ use crate::sched::Sched;
 use crate::syscall::{check_not_in_syscall, exitsyscall0, exitsyscall_after_panic};
 use schedcore::exit::panic_message;
 use schedcore::ptr::Ptr;
+use schedcore::stack::Exhausted;
 use schedcore::{Counter, RawLock, RunError, Switch};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{fence, Ordering};
@@ -72,6 +73,8 @@ pub(crate) fn newproc1<F: FnOnce() + Send + 'static>(m: &M, f: F, wake: bool) ->
             let mut s = sched.lock.lock();
             s.allg.push(gp);
             sched.allglen.store(s.allg.len(), Ordering::Relaxed);
+            p.counters
+                .max(Counter::GoroutinesPeak, live_at_miss(sched, s.allg.len()));
             gp
         }
     };
@@ -90,7 +93,7 @@ pub(crate) fn newproc1<F: FnOnce() + Send + 'static>(m: &M, f: F, wake: bool) ->
     };
     // SAFETY: `newg` is fresh or came off a gfree list, so this M owns it, its previous
     // goroutine has exited (or was never started), and G's never move.
-    let fresh = match unsafe { newg.ctx.start(sched.stack_size, body) } {
+    let fresh = match unsafe { newg.ctx.start(&sched.stacks, body) } {
         Ok(fresh) => fresh,
         Err(e) => newproc1_nostack(m, &p, newg, e),
     };
@@ -98,7 +101,7 @@ pub(crate) fn newproc1<F: FnOnce() + Send + 'static>(m: &M, f: F, wake: bool) ->
         // The context's low bound is that of the mapping, guard page included; the writable
         // part is the top `stack_size` bytes of it.
         let (lo, hi) = newg.ctx.bounds();
-        let lo = hi - sched.stack_size.min(hi - lo);
+        let lo = hi - sched.stacks.stack_size().min(hi - lo);
         newg.stack_lo.store(lo, Ordering::Relaxed);
         newg.stack_hi.store(hi, Ordering::Relaxed);
         p.counters.inc(Counter::StacksMapped);
@@ -120,17 +123,18 @@ pub(crate) fn newproc1<F: FnOnce() + Send + 'static>(m: &M, f: F, wake: bool) ->
     newg
 }
 
-/// newproc1 could not map a stack for the new goroutine (malg failed: the kernel's mapping
-/// limit, or no memory). Go throws here; this lab panics in the goroutine that called `go`,
-/// so newproc1 first undoes what it holds: the G goes back to the P's cache (still Gdead,
-/// without a stack) and `m.locks` comes back down, else this M would die at its next
-/// schedule ("holding locks").
+/// newproc1 found no stack for the new goroutine (malg failed: the live-goroutine limit, the
+/// memory, the kernel's limits). Go throws here; this lab ends the run with the error and
+/// unwinds the goroutine that called `go`, so newproc1 first undoes what it holds: the G goes
+/// back to the P's cache (still Gdead, without a stack) and `m.locks` comes back down, else
+/// this M would die at its next schedule ("holding locks").
 #[cold]
 #[inline(never)]
-fn newproc1_nostack(m: &M, p: &P, newg: GRef, e: std::io::Error) -> ! {
+fn newproc1_nostack(m: &M, p: &P, newg: GRef, e: Exhausted) -> ! {
     gfput(m.sched(), p, newg);
     m.release_locks();
-    panic!("sched2014: cannot map a goroutine stack (malg): {e}");
+    m.sched().end.fail(RunError::Exhausted(e.clone()));
+    schedcore::stack::unwind_exhausted(e)
 }
 
 /// Port of ready (seed 001): makes a parked goroutine runnable on the current P.

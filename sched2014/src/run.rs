@@ -10,8 +10,10 @@ use crate::proc::newproc1;
 use crate::procresize::procresize;
 use crate::sched::{Sched, MAX_GOMAXPROCS};
 use hdrhistogram::Histogram;
+use schedcore::memory::MemoryWatch;
 use schedcore::ptr::Ptr;
-use schedcore::{Config, Counter, Lock, Report, RunError, Totals};
+use schedcore::{Config, Counter, Lock, Report, RunError, StackArena, Totals};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,6 +22,7 @@ use std::time::{Duration, Instant};
 pub(crate) const REPORTED: &[Counter] = &[
     Counter::GoroutinesCreated,
     Counter::GoroutinesLeft,
+    Counter::GoroutinesPeak,
     Counter::ThreadsCreated,
     Counter::StacksMapped,
     Counter::Gosched,
@@ -64,28 +67,28 @@ where
 {
     cfg.validate(MAX_GOMAXPROCS)?;
     let lock = cfg.lock_or(<crate::Sched2014 as schedcore::Scheduler>::ERA_LOCK);
-    let sched = Ptr::from_box(Box::new(Sched::new(
-        cfg.stack_size,
-        preempt,
-        cfg.schedtrace,
-        lock,
-    )));
+    let stacks = StackArena::new(cfg)?;
+    let memory = MemoryWatch::start();
+    let sched = Ptr::from_box(Box::new(Sched::new(stacks, preempt, cfg.schedtrace, lock)));
     // schedinit: M0 and the P's, M0 holding P0.
     let m0 = allocm(&sched, StartFn::Schedule);
     procresize(&m0, &mut sched.lock.lock(), cfg.procs as i32);
     // The main goroutine, queued on P0 (runtime·main: it reports main's return).
     let result: Arc<Lock<Option<(R, Duration)>>> = Arc::new(Lock::new(None));
     let slot = result.clone();
-    newproc1(
-        &m0,
-        move || {
-            let t0 = Instant::now();
-            let r = main();
-            *slot.lock() = Some((r, t0.elapsed()));
-            getm().sched().end.finish();
-        },
-        false,
-    );
+    // If main finds no stack, the run has already failed with the error, which `wait` returns.
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        newproc1(
+            &m0,
+            move || {
+                let t0 = Instant::now();
+                let r = main();
+                *slot.lock() = Some((r, t0.elapsed()));
+                getm().sched().end.finish();
+            },
+            false,
+        )
+    }));
     // Go starts sysmon from runtime·main; starting it here is the same, a little earlier.
     newm(&sched, StartFn::Sysmon, None);
     newosproc(&sched, m0);
@@ -99,7 +102,8 @@ where
         .lock()
         .take()
         .ok_or_else(|| RunError::Panic("main goroutine did not return a value".into()))?;
-    let report = Report::new(name, cfg.procs, lock, elapsed, &totals, pauses);
+    let mut report = Report::new(name, cfg.procs, lock, elapsed, &totals, pauses);
+    report.memory = memory.finish();
     Ok((r, report))
 }
 

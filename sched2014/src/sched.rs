@@ -15,7 +15,7 @@ use crate::Sched2014;
 use hdrhistogram::Histogram;
 use schedcore::ptr::{Link, Ptr};
 use schedcore::scan::StackSet;
-use schedcore::{Counter, Lock, LockKind, Note, RunEnd, RunError, Sema};
+use schedcore::{Counter, Lock, LockKind, Note, RunEnd, RunError, Sema, StackArena};
 use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -82,7 +82,8 @@ pub(crate) struct Sched {
     pub worldsema: Sema<Sched2014>,
     /// How the run ends.
     pub end: RunEnd,
-    pub stack_size: usize,
+    /// Where goroutine stacks come from (freed with the Sched, after every G).
+    pub stacks: StackArena,
     /// Whether sysmon and stoptheworld preempt (false: the lab's "2014-nopreempt").
     pub preempt: bool,
     /// sysmon prints the scheduler's state this often (GODEBUG=schedtrace).
@@ -97,7 +98,7 @@ pub(crate) struct Sched {
 
 impl Sched {
     pub(crate) fn new(
-        stack_size: usize,
+        stacks: StackArena,
         preempt: bool,
         schedtrace: Option<Duration>,
         lock_kind: LockKind,
@@ -134,7 +135,7 @@ impl Sched {
             allp: (0..=MAX_GOMAXPROCS).map(|_| Link::none()).collect(),
             worldsema: Sema::new(1, lock_kind),
             end: RunEnd::default(),
-            stack_size,
+            stacks,
             preempt,
             schedtrace,
             threads: Lock::new(Vec::new()),

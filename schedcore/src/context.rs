@@ -1,16 +1,17 @@
-//! A goroutine's execution context: a stackful coroutine on an mmapped stack with a guard page
-//! (corosensei's `DefaultStack`), the switch in and out of it, and the stack pointer saved at
-//! every switch-out so that a collector can scan the live part of the stack.
+//! A goroutine's execution context: a stackful coroutine on a stack from the runtime's arena
+//! with a guard page below it ([`crate::stack`]), the switch in and out of it, and the stack
+//! pointer saved at every switch-out so that a collector can scan the live part of the stack.
 //!
 //! Go's `gogo` is [`GoContext::resume`], run on the M's own stack (g0); Go's `mcall(fn)` is
 //! [`GoContext::suspend`] with a reason that g0 then acts on.
 
-use corosensei::stack::{DefaultStack, Stack};
+use crate::stack::{ArenaStack, Exhausted, StackArena};
+use corosensei::stack::Stack;
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 use std::cell::{Cell, UnsafeCell};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-type Coro<Y> = Coroutine<(), Y, (), DefaultStack>;
+type Coro<Y> = Coroutine<(), Y, (), ArenaStack>;
 
 /// What a resume came back with.
 pub enum Switch<Y> {
@@ -27,7 +28,7 @@ pub enum Switch<Y> {
 /// (suspend). They never overlap: the goroutine runs only inside its owner's `resume`.
 pub struct GoContext<Y: 'static> {
     coro: UnsafeCell<Option<Coro<Y>>>,
-    spare: UnsafeCell<Option<DefaultStack>>,
+    spare: UnsafeCell<Option<ArenaStack>>,
     yielder: Cell<*const Yielder<(), Y>>,
     stack_lo: Cell<usize>,
     stack_hi: Cell<usize>,
@@ -102,19 +103,21 @@ impl<Y: 'static> GoContext<Y> {
     }
 
     /// Prepares the goroutine to run `f` from its first resume, on the cached stack or on a
-    /// fresh one of `stack_size` bytes. Returns whether a fresh stack had to be mapped.
+    /// fresh one from `stacks`. Returns whether a fresh stack had to be carved, or the limit
+    /// that stopped it.
     ///
     /// # Safety
     /// The caller owns the G; the previous goroutine of this context has exited or was reset;
-    /// `self` does not move until the coroutine exits or is reset.
+    /// `self` does not move until the coroutine exits or is reset; the context always takes
+    /// its stacks from this one arena, which outlives every resume of the context.
     pub unsafe fn start<F: FnOnce() + 'static>(
         &self,
-        stack_size: usize,
+        stacks: &StackArena,
         f: F,
-    ) -> std::io::Result<bool> {
+    ) -> Result<bool, Exhausted> {
         let (stack, fresh) = match (*self.spare.get()).take() {
             Some(s) => (s, false),
-            None => (DefaultStack::new(stack_size)?, true),
+            None => (stacks.alloc()?, true),
         };
         self.stack_hi.set(stack.base().get());
         self.stack_lo.set(stack.limit().get());
@@ -238,14 +241,15 @@ mod tests {
     /// them it is the stack pointer, below them (the fallback the README states).
     #[test]
     fn syscall_boundary_is_above_the_callers_locals() {
+        let stacks = StackArena::new(&crate::Config::default()).unwrap();
         let ctx: Box<GoContext<()>> = Box::default();
         let p: *const GoContext<()> = &*ctx;
         let out = std::sync::Arc::new(std::sync::Mutex::new((0, 0)));
         let o = out.clone();
         // SAFETY: `ctx` is boxed (it does not move) and outlives the coroutine, which runs to
-        // its end inside the resume below.
+        // its end inside the resume below; the arena outlives the context.
         unsafe {
-            ctx.start(64 * 1024, move || {
+            ctx.start(&stacks, move || {
                 *o.lock().unwrap() = syscall_frame(&*p);
             })
             .unwrap();

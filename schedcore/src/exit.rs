@@ -55,9 +55,12 @@ impl RunEnd {
     }
 }
 
-/// The message of a caught panic payload.
+/// The message of a caught panic payload (a `RunError` payload, which a `go` that found no
+/// stack unwinds with, says its error).
 pub fn panic_message(p: &(dyn Any + Send)) -> String {
-    if let Some(s) = p.downcast_ref::<&str>() {
+    if let Some(e) = p.downcast_ref::<RunError>() {
+        e.to_string()
+    } else if let Some(s) = p.downcast_ref::<&str>() {
         (*s).to_string()
     } else if let Some(s) = p.downcast_ref::<String>() {
         s.clone()

@@ -1,12 +1,13 @@
 //! What every Go scheduler generation of the lab shares: the [`Scheduler`] contract, goroutine
-//! stacks and the context switch, notes and locks, channels, WaitGroup, semaphores, counters and
-//! reports. The scheduling algorithms themselves live in `sched2011`, `sched2013`, `sched2014`.
+//! stacks (carved from arenas) and the context switch, notes and locks, channels, WaitGroup,
+//! semaphores, counters, memory figures and reports. The scheduling algorithms themselves live in `sched2011`, `sched2013`, `sched2014`.
 
 pub mod bounded;
 pub mod chan;
 pub mod context;
 pub mod exit;
 pub mod lock;
+pub mod memory;
 pub mod note;
 pub mod ptr;
 pub mod report;
@@ -14,6 +15,7 @@ pub mod scan;
 pub mod schedtrace;
 pub mod scheduler;
 pub mod sema;
+pub mod stack;
 mod sudog;
 pub mod sync;
 pub mod tls;
@@ -30,4 +32,5 @@ pub use note::Note;
 pub use report::{Counter, Counters, Report, Totals};
 pub use scheduler::{Config, RunError, Scheduler};
 pub use sema::Sema;
+pub use stack::{StackArena, StackGuard};
 pub use waitgroup::WaitGroup;

@@ -40,6 +40,9 @@ counters! {
     GoroutinesCreated = "goroutines_created",
     /// Goroutines still alive when main returned (freed without running further).
     GoroutinesLeft = "goroutines_left",
+    /// The most goroutines alive at once (main included), as seen when a G is created: every
+    /// generation's newproc1 keeps it, where it already holds the scheduler lock.
+    GoroutinesPeak = "goroutines_peak" max x,
     /// M's (OS threads) created, sysmon included.
     ThreadsCreated = "threads_created",
     /// Fresh goroutine stacks mapped (a gfree miss).
@@ -188,6 +191,9 @@ pub struct Report {
     pub stw_pause_ns: Histogram<u64>,
     /// The execution trace, when `Config::trace` asked for one.
     pub trace: Option<crate::trace::Trace>,
+    /// The process's resident set at boot and at its peak during the run (process-wide, see
+    /// [`crate::memory`]); `None` where /proc cannot be read.
+    pub memory: Option<crate::memory::Memory>,
 }
 
 impl Report {
@@ -208,7 +214,18 @@ impl Report {
             counters,
             stw_pause_ns: pauses,
             trace: None,
+            memory: None,
         }
+    }
+
+    /// The most goroutines alive at once ([`Counter::GoroutinesPeak`]).
+    pub fn peak_goroutines(&self) -> u64 {
+        self.counter(Counter::GoroutinesPeak)
+    }
+
+    /// The resident set the run added at its peak, per goroutine alive at the peak, in bytes.
+    pub fn rss_per_goroutine(&self) -> Option<f64> {
+        self.memory?.per_goroutine(self.peak_goroutines())
     }
 
     /// A counter by its enum, 0 when the generation does not keep it.

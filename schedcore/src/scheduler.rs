@@ -2,6 +2,7 @@
 
 use crate::lock::{LockGuard, LockKind};
 use crate::report::Report;
+use crate::stack::{Exhausted, StackGuard};
 use std::fmt;
 
 /// A Go scheduler generation, run as a real runtime: M's are OS threads, G's are stackful
@@ -82,6 +83,14 @@ pub struct Config {
     /// Record an execution trace, keeping the last this many events of every M (`None`: off;
     /// see [`crate::trace`]). The trace comes back in `Report::trace`.
     pub trace: Option<usize>,
+    /// The most goroutines that may have a stack at once (every live goroutine has one; dead
+    /// ones keep theirs on the gfree lists for reuse). Past it `go` ends the run with
+    /// [`RunError::Exhausted`]. `None`: what the memory available at boot allows (see
+    /// [`crate::stack`]), and on kernels whose guard pages split mappings, `vm.max_map_count`.
+    pub max_goroutines: Option<usize>,
+    /// How the guard page under every goroutine stack is made: `Auto` (madvise where the
+    /// kernel has MADV_GUARD_INSTALL, else mprotect), or either forced (see [`crate::stack`]).
+    pub stack_guard: StackGuard,
 }
 
 /// The default goroutine stack size: 64 KiB.
@@ -120,6 +129,11 @@ impl Config {
                 self.stack_size
             )));
         }
+        if self.max_goroutines == Some(0) {
+            return Err(RunError::InvalidConfig(
+                "max goroutines must be at least 1 (the main goroutine), got 0".into(),
+            ));
+        }
         if self.stack_size > MAX_STACK_SIZE {
             return Err(RunError::InvalidConfig(format!(
                 "stack size {} bytes is too large: at most {MAX_STACK_SIZE} bytes (Go's own limit)",
@@ -144,6 +158,8 @@ impl Default for Config {
             schedtrace: None,
             lock: None,
             trace: None,
+            max_goroutines: None,
+            stack_guard: StackGuard::Auto,
         }
     }
 }
@@ -157,6 +173,9 @@ pub enum RunError {
     Panic(String),
     /// The configuration cannot be run; says which value and why.
     InvalidConfig(String),
+    /// A `go` found no stack for its goroutine: the live-goroutine limit, the machine's memory
+    /// or the kernel's mapping or address-space limit; says which, and the count reached.
+    Exhausted(Exhausted),
 }
 
 impl fmt::Display for RunError {
@@ -165,6 +184,7 @@ impl fmt::Display for RunError {
             RunError::Deadlock => f.write_str("all goroutines are asleep - deadlock!"),
             RunError::Panic(msg) => write!(f, "panic: {msg}"),
             RunError::InvalidConfig(msg) => write!(f, "invalid configuration: {msg}"),
+            RunError::Exhausted(e) => write!(f, "resources exhausted: {e}"),
         }
     }
 }

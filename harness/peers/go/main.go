@@ -8,9 +8,11 @@
 // boots with that many P's). The main goroutine ramps N as testing.B does (ramp.go) and times
 // only the workload's loop; stdout gets one JSON line that harness/src/peers/child.rs parses:
 //
-//	{"peer":"go","version":"go1.19.8","bench":"syscall","procs":2,"rounds":[{"n":1,"ns":812},...],"counters":{"gc":0,"threads":4}}
+//	{"peer":"go","version":"go1.19.8","bench":"syscall","procs":2,"rounds":[{"n":1,"ns":812},...],"counters":{"gc":0,"threads":4},"memory":{"rss_start":..,"rss_peak":..}}
 //
-// (gc-pause adds "latencies":{"stw_pause":[ns,...]}, the pauses of its last round.)
+// (gc-pause adds "latencies":{"stw_pause":[ns,...]}, the pauses of its last round; memory is
+// the process's VmRSS when main starts and its VmHWM at the end, in bytes, with
+// "peak_goroutines" where the workload samples runtime.NumGoroutine() at its peak.)
 //
 // A failed check prints {"error": "..."} instead and exits 1. `-list` prints the workloads.
 package main
@@ -39,6 +41,9 @@ var workloads = map[string]workload{
 	"create-goroutines":          benchCreateGoroutines,
 	"create-goroutines-parallel": benchCreateGoroutinesParallel,
 	"create-goroutines-single":   benchCreateGoroutinesSingle,
+	"goroutines-alive-10k":       alive(10_000),
+	"goroutines-alive-100k":      alive(100_000),
+	"goroutines-alive":           alive(1_000_000),
 	"chain-spawn":                benchChainSpawn,
 	"yield-many":                 benchYieldMany,
 	"ping-pong":                  benchPingPong,
@@ -69,6 +74,13 @@ type output struct {
 	Counters map[string]uint64 `json:"counters"`
 	// Latencies in ns by histogram name: for gc-pause, `stw_pause`, the last round's pauses.
 	Latencies map[string][]uint64 `json:"latencies,omitempty"`
+	Memory    *memoryJSON         `json:"memory,omitempty"`
+}
+
+type memoryJSON struct {
+	RSSStart       uint64 `json:"rss_start"`
+	RSSPeak        uint64 `json:"rss_peak"`
+	PeakGoroutines int64  `json:"peak_goroutines,omitempty"`
 }
 
 func main() {
@@ -76,6 +88,7 @@ func main() {
 	procs := flag.Int("procs", 0, "GOMAXPROCS")
 	benchtime := flag.Duration("benchtime", 250*time.Millisecond, "aim for a timed round this long")
 	batch := flag.Int64("batch", 1, "the smallest N that does any work (the ramp goes on to it)")
+	capN := flag.Int64("maxn", maxN, "the largest N the ramp may reach (the workload's cap)")
 	list := flag.Bool("list", false, "print the workloads and exit")
 	flag.IntVar(&localWork, "work", localWork, "steps of foo*=2; foo/=2 in each syscall of the -work workloads")
 	flag.Parse()
@@ -100,6 +113,10 @@ func main() {
 	if *benchtime <= 0 {
 		fail("-benchtime must be above zero")
 	}
+	if *capN < 1 {
+		fail("-maxn must be at least 1")
+	}
+	rssStart := statusBytes("VmRSS:")
 	runtime.GOMAXPROCS(*procs)
 
 	var round func(n int64) (time.Duration, time.Duration, bool)
@@ -119,7 +136,7 @@ func main() {
 	var gcs uint32
 	ok := true
 	var figures []time.Duration
-	rounds := ramp(*benchtime, *batch, func(n int64) time.Duration {
+	rounds := ramp(*benchtime, *batch, *capN, func(n int64) time.Duration {
 		// As testing.B's runN: collect before each round, outside the timing.
 		runtime.GC()
 		before := numGC()
@@ -141,6 +158,9 @@ func main() {
 			"gc":      uint64(gcs),
 			"threads": uint64(pprof.Lookup("threadcreate").Count()),
 		},
+	}
+	if peak := statusBytes("VmHWM:"); rssStart > 0 && peak > 0 {
+		out.Memory = &memoryJSON{RSSStart: rssStart, RSSPeak: peak, PeakGoroutines: peakGoroutines}
 	}
 	if *bench == "gc-pause" {
 		out.Counters["gc_wall_ns"] = gcWall

@@ -1,7 +1,7 @@
 // How many iterations to time: a port of harness/src/ramp.rs, itself testing.B's launch loop
 // (run N=1, predict N toward the benchtime from the last round, grow at most 100x and at least
-// by one, round up), with the lab's one addition: the ramp goes on while N is below the
-// workload's batch.
+// by one, round up), with the lab's two additions: the ramp goes on while N is below the
+// workload's batch, and stops at the workload's cap on N.
 
 package main
 
@@ -20,19 +20,21 @@ type round struct {
 }
 
 // ramp runs run(n) (the time of the loop body only) with N = 1, then with N predicted from the
-// previous round, until a round lasts at least benchtime and N is at least minN, or N reaches maxN.
-func ramp(benchtime time.Duration, minN int64, run func(n int64) time.Duration) []round {
+// previous round, until a round lasts at least benchtime and N is at least minN, or N reaches
+// capN (at most maxN: the workload's cap, as the lab's registry gives it).
+func ramp(benchtime time.Duration, minN, capN int64, run func(n int64) time.Duration) []round {
+	capN = min64(max64(capN, 1), maxN)
 	n := int64(1)
 	rounds := []round{{n, run(n)}}
 	for {
 		last := rounds[len(rounds)-1]
-		if !((last.elapsed < benchtime || n < minN) && n < maxN) {
+		if !((last.elapsed < benchtime || n < minN) && n < capN) {
 			return rounds
 		}
-		n = predictN(benchtime, last)
+		n = min64(predictN(benchtime, last), capN)
 		if last.elapsed >= benchtime {
 			// Only here because N is below the batch: go straight to it.
-			n = min64(max64(n, roundUp(minN)), maxN)
+			n = min64(max64(n, roundUp(minN)), capN)
 		}
 		rounds = append(rounds, round{n, run(n)})
 	}

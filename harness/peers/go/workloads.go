@@ -41,25 +41,15 @@ func benchCreateGoroutinesParallel(n int64) bool {
 	return createChains(n, runtime.GOMAXPROCS(-1))
 }
 
-// BenchmarkCreateGoroutinesSingle: main spawns N goroutines that each mark a WaitGroup done.
+// BenchmarkCreateGoroutinesSingle: main spawns all N goroutines, each marking a WaitGroup
+// done, and waits (the lab caps N with -maxn).
 func benchCreateGoroutinesSingle(n int64) bool {
-	// In waves of at most 8192 live goroutines, as the lab's workload does (its goroutines
-	// hold whole mmapped stacks, so it cannot keep millions alive); Go's own benchmark
-	// spawns all N at once.
-	const wave = 8192
 	var wg sync.WaitGroup
-	for left := n; left > 0; {
-		k := left
-		if k > wave {
-			k = wave
-		}
-		left -= k
-		wg.Add(int(k))
-		for i := int64(0); i < k; i++ {
-			go func() { wg.Done() }()
-		}
-		wg.Wait()
+	wg.Add(int(n))
+	for i := int64(0); i < n; i++ {
+		go func() { wg.Done() }()
 	}
+	wg.Wait()
 	return true
 }
 

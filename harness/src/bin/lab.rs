@@ -19,7 +19,7 @@ use harness::rundir::{self, RunDir};
 use harness::runner::{Failure, Settings};
 use harness::summary;
 use harness::table;
-use schedcore::LockKind;
+use schedcore::{LockKind, StackGuard};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -88,6 +88,13 @@ fn lock_arg(s: &str) -> Result<LockChoice, String> {
         })
 }
 
+fn guard_arg(s: &str) -> Result<StackGuard, String> {
+    StackGuard::from_name(s).ok_or_else(|| {
+        let names: Vec<&str> = StackGuard::ALL.iter().map(|g| g.name()).collect();
+        format!("expected {}", names.join(", "))
+    })
+}
+
 fn duration_arg(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s).map_err(|e| format!("{e} (expected e.g. 250ms, 1s)"))?;
     if d.is_zero() {
@@ -115,6 +122,15 @@ struct RuntimeArgs {
     /// than here: 400 weighs the schedlock as the seed's machine did
     #[arg(long, default_value_t = harness::workloads::LOCAL_WORK, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
     work: u64,
+    /// How the guard page under each goroutine stack is made: auto (madvise where the kernel
+    /// has MADV_GUARD_INSTALL, Linux 6.13+, else mprotect), madvise, or mprotect (two kernel
+    /// mappings a stack, so vm.max_map_count bounds the goroutines alive: older kernels' way)
+    #[arg(long, default_value = "auto", value_parser = guard_arg)]
+    stack_guard: StackGuard,
+    /// The most goroutines with a stack at once in every runtime; past it the run ends with a
+    /// clear error [default: what the memory available at boot allows]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    max_goroutines: Option<u64>,
 }
 
 /// Which combinations to measure, the same words for `compare` and `overhead`.
@@ -400,6 +416,8 @@ fn compare(args: CompareArgs) -> Result<(), LabError> {
     plan.starve_after = args.starve_after;
     plan.lock = args.runtime.lock.0;
     plan.work = args.runtime.work;
+    plan.stack_guard = args.runtime.stack_guard;
+    plan.max_goroutines = args.runtime.max_goroutines.map(|n| n as usize);
     let io_err = |err| LabError::Io {
         path: args.out.clone(),
         err,
@@ -504,6 +522,8 @@ fn run(args: RunArgs) -> Result<(), LabError> {
         starve_after: args.starve_after,
         lock: args.runtime.lock.0,
         work: args.runtime.work,
+        stack_guard: args.runtime.stack_guard,
+        max_goroutines: args.runtime.max_goroutines.map(|n| n as usize),
         ..Settings::new(procs, args.benchtime)
     };
     let row = match subject.measure(bench, &settings) {
@@ -573,6 +593,9 @@ fn run_report(row: &Row, subject: Subject, settings: &Settings) -> String {
         rounds.join(", "),
         row.total_ops.unwrap_or(0)
     ));
+    if let Some(m) = &row.memory {
+        s.push_str(&memory_report(m));
+    }
     if !row.counters.is_empty() {
         s.push_str("\ncounters, over every round        total          per op\n");
         for (k, v) in &row.counters {
@@ -592,6 +615,31 @@ fn run_report(row: &Row, subject: Subject, settings: &Settings) -> String {
                 p.count, v[0], v[1], v[2], v[3], v[4]
             ));
         }
+    }
+    s
+}
+
+/// `lab run`'s memory lines: the process's resident set (process-wide: the lab's own included,
+/// which the start figure is) and what it comes to per goroutine alive at the peak.
+fn memory_report(m: &harness::runner::MemoryFigures) -> String {
+    use schedcore::memory::fmt_bytes;
+    let mut s = format!(
+        "memory: peak RSS {} ({} at the start, process-wide)",
+        fmt_bytes(m.rss_peak_bytes),
+        fmt_bytes(m.rss_start_bytes)
+    );
+    if let Some(g) = m.peak_goroutines {
+        s.push_str(&format!(", {g} goroutines alive at the peak"));
+    }
+    if let Some(st) = m.stacks_mapped {
+        s.push_str(&format!(", {st} stacks mapped"));
+    }
+    s.push('\n');
+    if let Some(per) = m.rss_per_goroutine_bytes {
+        s.push_str(&format!(
+            "        {} RSS per live goroutine (peak minus start, over the goroutines alive at the peak)\n",
+            fmt_bytes(per.round() as u64)
+        ));
     }
     s
 }

@@ -9,12 +9,13 @@
 //! ```
 //!
 //! It may add `"latencies":{"stw_pause":[ns,...]}` (values of the last round, made into the
-//! row's histograms) and `"starved":true`. A child that fails prints `{"error":"..."}` and
+//! row's histograms), `"starved":true` and
+//! `"memory":{"rss_start":bytes,"rss_peak":bytes,"peak_goroutines":n}`. A child that fails prints `{"error":"..."}` and
 //! exits 1.
 
 use crate::ramp::{Ramp, Round};
 use crate::results::RoundJson;
-use crate::runner::{Failure, Measurement, Settings};
+use crate::runner::{Failure, Measurement, MemoryFigures, Settings};
 use schedcore::report::latency_histogram;
 use schedcore::RunError;
 use serde::{Deserialize, Serialize};
@@ -48,6 +49,19 @@ pub struct Line {
     /// The last round was starved (a hog had to give up; see `crate::workloads::Stall`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub starved: bool,
+    /// The child's resident set at the start and at its peak, and its most goroutines alive
+    /// at once where the workload samples them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<LineMemory>,
+}
+
+/// The `memory` of a [`Line`], in bytes.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LineMemory {
+    pub rss_start: u64,
+    pub rss_peak: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_goroutines: Option<u64>,
 }
 
 impl Line {
@@ -70,6 +84,7 @@ impl Line {
             counters: m.counters.clone(),
             latencies: BTreeMap::new(),
             starved: m.starved,
+            memory: None,
         }
     }
 
@@ -152,6 +167,9 @@ pub fn parse(stdout: &str, bench: &str, procs: usize) -> Result<(Line, Measureme
         counters: line.counters.clone(),
         latencies,
         starved: line.starved,
+        memory: line
+            .memory
+            .map(|m| MemoryFigures::new(m.peak_goroutines, None, m.rss_start, m.rss_peak)),
     };
     Ok((line, m))
 }

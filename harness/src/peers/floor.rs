@@ -50,7 +50,7 @@ pub fn measure(bench: &WorkloadInfo, settings: &Settings) -> Result<Measurement,
     };
     let pool = Pool::new(procs);
     let mut ok = true;
-    let ramp = ramp(benchtime, bench.batch, |n| {
+    let ramp = ramp(benchtime, bench.batch, bench.max_n, |n| {
         let job = job(n);
         let t = Instant::now();
         ok &= pool.run(&job);
@@ -67,6 +67,7 @@ pub fn measure(bench: &WorkloadInfo, settings: &Settings) -> Result<Measurement,
         counters: BTreeMap::new(),
         latencies: BTreeMap::new(),
         starved: false,
+        memory: None,
     })
 }
 

@@ -28,6 +28,9 @@ pub const WORKLOADS: &[&str] = &[
     "create-goroutines-parallel",
     "create-goroutines-single",
     "gc-pause",
+    "goroutines-alive",
+    "goroutines-alive-100k",
+    "goroutines-alive-10k",
     "matmult",
     "ping-pong",
     "ping-pong-hog",
@@ -46,6 +49,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("empty.s", include_str!("../../peers/go/empty.s")),
     ("main.go", include_str!("../../peers/go/main.go")),
     ("ramp.go", include_str!("../../peers/go/ramp.go")),
+    ("alive.go", include_str!("../../peers/go/alive.go")),
     ("syscall.go", include_str!("../../peers/go/syscall.go")),
     ("workloads.go", include_str!("../../peers/go/workloads.go")),
     // Not part of the program (`go build` leaves tests out): `lab check-go`'s reference loop.
@@ -80,6 +84,7 @@ pub fn measure(bench: &WorkloadInfo, settings: &Settings) -> Result<Measurement,
         .args(["-bench", bench.name, "-procs", &procs.to_string()])
         .args(["-benchtime", &format!("{}ns", benchtime.as_nanos())])
         .args(["-batch", &bench.batch.to_string()])
+        .args(["-maxn", &bench.max_n.to_string()])
         .args(["-work", &settings.work.to_string()]);
     child::run(NAME, cmd, bench.name, procs, child::deadline(benchtime))
 }

@@ -159,7 +159,9 @@ mod imp {
         let starve_after = settings.starve_after;
         let mut ok = true;
         let mut starved = false;
-        let ramp = ramp_until(settings.benchtime, batch, |n| {
+        // The registry's cap on N, as the other subjects have it (the child gets only names).
+        let max_n = crate::registry::workload(bench).map_or(crate::ramp::MAX_N, |w| w.max_n);
+        let ramp = ramp_until(settings.benchtime, batch, max_n, |n| {
             // The round's main coroutine, on a worker as Go's main goroutine is on a P.
             match spawn(move || work(n, procs, starve_after)).join() {
                 Ok(r) => {
@@ -185,6 +187,7 @@ mod imp {
             counters: BTreeMap::new(),
             latencies: BTreeMap::new(),
             starved,
+            memory: None,
         };
         Ok(Line::of(NAME, "", bench, procs, &m))
     }

@@ -36,26 +36,15 @@ pub fn create_goroutines_parallel<S: Scheduler>(b: &mut B) {
     chains::<S>(b.n, S::gomaxprocs(0).max(1) as usize);
 }
 
-/// At most this many goroutines of `create-goroutines-single` are alive at once. Every
-/// goroutine here holds a whole mmapped stack with a guard page (two kernel mappings), and
-/// Linux allows 65530 mappings per process by default (`vm.max_map_count`): about 32k live
-/// goroutines, where Go's small growable stacks allowed millions. 8192 keeps well clear of
-/// that and still gives the idle P's a long queue to steal from.
-pub const SINGLE_WAVE: u64 = 8192;
-
-/// BenchmarkCreateGoroutinesSingle: main spawns N goroutines that each mark a WaitGroup done,
-/// in waves of at most [`SINGLE_WAVE`] live goroutines (Go's benchmark spawns all N at once).
+/// BenchmarkCreateGoroutinesSingle: main spawns all N goroutines, each marking a WaitGroup
+/// done, and waits; at procs 1 all N are alive before the first one runs, as in Go. The ramp
+/// stops at [`crate::workloads::MAX_ALIVE`] (the registry's `max_n`).
 pub fn create_goroutines_single<S: Scheduler>(b: &mut B) {
-    let mut left = b.n;
     let wg = WaitGroup::<S>::new();
-    while left > 0 {
-        let wave = left.min(SINGLE_WAVE);
-        left -= wave;
-        wg.add(wave as i64);
-        for _ in 0..wave {
-            let wg = wg.clone();
-            S::go(move || wg.done());
-        }
-        wg.wait();
+    wg.add(b.n as i64);
+    for _ in 0..b.n {
+        let wg = wg.clone();
+        S::go(move || wg.done());
     }
+    wg.wait();
 }

@@ -5,6 +5,7 @@
 // `foo` is BenchmarkSyscallWork's own name for its variable; kept so the port reads alike.
 #![allow(clippy::disallowed_names)]
 
+pub mod alive;
 pub mod chan;
 pub mod create;
 pub mod gc;
@@ -17,6 +18,13 @@ use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+/// The most goroutines a workload keeps alive at once, Go's scale: a million.
+/// `create-goroutines-single` keeps all N alive at procs 1, so its ramp stops at this N (Go's
+/// testing.B goes on toward 1e9: at benchtime 1s Go 1.19 reaches a few million goroutines
+/// alive, a few GiB); the `goroutines-alive` workloads keep up to this many alive in each of
+/// their groups.
+pub const MAX_ALIVE: u64 = alive::ALIVE_1M;
 
 /// How long a CPU hog goes on while the goroutines it competes with make no progress, before it
 /// gives up and marks the round starved, when nothing else is said (`lab --starve-after`).

@@ -14,7 +14,12 @@ use std::sync::atomic::Ordering;
 /// done, or this collection never scans the goroutine.
 #[test]
 fn gcprepare_does_not_mark_a_reviving_g_done() {
-    let sched = Sched::new(64 * 1024, true, None, LockKind::Spin);
+    let sched = Sched::new(
+        schedcore::StackArena::new(&schedcore::Config::default()).unwrap(),
+        true,
+        None,
+        LockKind::Spin,
+    );
     let g = G::new();
     let gp = GRef(Ptr::from_ref(&g));
     gp.casgstatus(Gidle, Gdead);

@@ -36,7 +36,12 @@ fn sched_is_a_plain_struct() {
 fn wakeup_store_load_pair() {
     const ROUNDS: u32 = 500_000;
     let deadline = Instant::now() + Duration::from_secs(3);
-    let sched = Sched::new(64 * 1024, true, None, LockKind::Spin);
+    let sched = Sched::new(
+        schedcore::StackArena::new(&schedcore::Config::default()).unwrap(),
+        true,
+        None,
+        LockKind::Spin,
+    );
     let (p0, p1) = (P::new(0), P::new(1));
     sched.allp[0].set(Some(Ptr::from_ref(&p0)));
     let g = G::new();

@@ -10,6 +10,7 @@ use crate::sched::{Sched, MAX_GOMAXPROCS};
 use crate::NAME;
 use hdrhistogram::Histogram;
 use schedcore::ptr::Ptr;
+use schedcore::trace::Trace;
 use schedcore::{Config, Counter, Lock, Report, RunError, Totals};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -50,7 +51,9 @@ where
 {
     cfg.validate(MAX_GOMAXPROCS)?;
     let lock = cfg.lock_or(<crate::Sched2013 as schedcore::Scheduler>::ERA_LOCK);
-    let sched = Ptr::from_box(Box::new(Sched::new(cfg.stack_size, cfg.schedtrace, lock)));
+    let mut sched = Sched::new(cfg.stack_size, cfg.schedtrace, lock);
+    sched.tracer = schedcore::trace::Tracer::new(cfg.trace);
+    let sched = Ptr::from_box(Box::new(sched));
     // schedinit: M0 and the P's, M0 holding P0.
     let m0 = allocm(&sched, StartFn::Schedule);
     procresize(&m0, &mut sched.lock.lock(), cfg.procs as i32);
@@ -72,7 +75,7 @@ where
     newosproc(&sched, m0);
 
     let err = sched.end.wait();
-    let (totals, pauses) = teardown(sched);
+    let (totals, pauses, trace) = teardown(sched, cfg.procs);
     if let Some(e) = err {
         return Err(e);
     }
@@ -80,13 +83,14 @@ where
         .lock()
         .take()
         .ok_or_else(|| RunError::Panic("main goroutine did not return a value".into()))?;
-    let report = Report::new(NAME, cfg.procs, lock, elapsed, &totals, pauses);
+    let mut report = Report::new(NAME, cfg.procs, lock, elapsed, &totals, pauses);
+    report.trace = trace;
     Ok((r, report))
 }
 
-/// Stops every thread of the runtime and frees it. Returns the summed counters and the
-/// pause histogram.
-fn teardown(sched: Ptr<Sched>) -> (Totals, Histogram<u64>) {
+/// Stops every thread of the runtime and frees it. Returns the summed counters, the pause
+/// histogram and the execution trace (if one was asked for; `procs` is GOMAXPROCS at boot).
+fn teardown(sched: Ptr<Sched>, procs: usize) -> (Totals, Histogram<u64>, Option<Trace>) {
     // `exiting` is set. Every M that goes to sleep from now on sees it under the sched lock
     // first; wake the ones already asleep.
     {
@@ -137,6 +141,18 @@ fn teardown(sched: Ptr<Sched>) -> (Totals, Histogram<u64>) {
         totals.merge(&mp.counters, REPORTED);
     }
     let pauses = sched.pauses.lock().clone();
+    // Every M's thread is joined: their buffers are still.
+    let trace = sched.tracer.collect(
+        procs,
+        true,
+        s.allm.iter().map(|mp| {
+            let name = match mp.startfn {
+                StartFn::Sysmon => format!("M{} (sysmon)", mp.id),
+                _ => format!("M{}", mp.id),
+            };
+            (mp.id as i64, name, &mp.trace)
+        }),
+    );
     let gs = s.allg.clone();
     let ms = s.allm.clone();
     drop(s);
@@ -154,5 +170,5 @@ fn teardown(sched: Ptr<Sched>) -> (Totals, Histogram<u64>) {
         }
         sched.free();
     }
-    (totals, pauses)
+    (totals, pauses, trace)
 }

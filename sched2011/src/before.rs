@@ -12,7 +12,7 @@ use crate::m::{getm, MPtr, M};
 use crate::proc::{gosched, havenextg_sleep, newm};
 use crate::sched::{mget, mput, Runtime, SchedGuard, Synced};
 use crate::word::MAXGOMAXPROCS;
-use schedcore::trace::TraceBuf;
+use schedcore::trace::{Ev, TraceBuf};
 use schedcore::{trace_ev, Counter, RunError};
 use std::ptr::null_mut;
 use std::sync::atomic::Ordering::Relaxed;
@@ -145,8 +145,8 @@ pub fn entersyscall() {
         rt.stopped.notewakeup();
         handed = true;
     }
-    if handed {
-        trace_ev!(m.trace, GoSysBlock, gp.goid.load(Relaxed), 0);
+    if m.trace.on() && handed {
+        m.trace.ev(Ev::GoSysBlock, gp.goid.load(Relaxed), 0);
     }
 }
 

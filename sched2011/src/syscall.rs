@@ -5,6 +5,7 @@ use crate::g::{GRUNNING, GSYSCALL};
 use crate::m::{getm, M};
 use crate::proc::{gosched, matchmg};
 use crate::sched::Runtime;
+use schedcore::trace::Ev;
 use schedcore::{trace_ev, Counter};
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -31,8 +32,7 @@ pub fn entersyscall() {
 #[inline(never)]
 fn entersyscall_slow(rt: &Runtime, m: &M) {
     m.counters.inc(Counter::SyscallEnterSlow);
-    let goid = m.curg().goid.load(Relaxed);
-    trace_ev!(m.trace, GoSysCall, goid, 0);
+    trace_ev!(m.trace, GoSysCall, m.curg().goid.load(Relaxed), 0);
     let mut s = rt.schedlock();
     let mut matched = false;
     let woke = rt.word.entersyscall_locked(|| {
@@ -42,9 +42,9 @@ fn entersyscall_slow(rt: &Runtime, m: &M) {
     if woke {
         rt.stopped.notewakeup();
     }
-    if matched || woke {
+    if m.trace.on() && (matched || woke) {
         // The CPU this goroutine gave up went to a waiting goroutine or to stoptheworld.
-        trace_ev!(m.trace, GoSysBlock, goid, 0);
+        m.trace.ev(Ev::GoSysBlock, m.curg().goid.load(Relaxed), 0);
     }
 }
 

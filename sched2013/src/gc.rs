@@ -10,7 +10,7 @@ use crate::sched::{Synced, MAX_GOMAXPROCS};
 use schedcore::context::current_sp;
 use schedcore::ptr::Ptr;
 use schedcore::scan::{ScanResult, StackSet};
-use schedcore::trace::TraceBuf;
+use schedcore::trace::{Ev, TraceBuf};
 use schedcore::{trace_ev, Counter};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -169,8 +169,8 @@ pub(crate) fn procresize(m: &M, s: &mut Synced, new: i32) {
             moved += 1;
         }
     }
-    if moved > 0 {
-        trace_ev!(m.trace, GlobPut, 0, moved);
+    if m.trace.on() && moved > 0 {
+        m.trace.ev(Ev::GlobPut, 0, moved);
     }
     // Start at 1: the caller takes allp[0] below and already runs a goroutine.
     let mut i = 1;
@@ -178,8 +178,8 @@ pub(crate) fn procresize(m: &M, s: &mut Synced, new: i32) {
         sched.allp(i % new).runqput(gp);
         i += 1;
     }
-    if i > 1 {
-        trace_ev!(m.trace, GlobGet, 0, i as u64 - 1);
+    if m.trace.on() && i > 1 {
+        m.trace.ev(Ev::GlobGet, 0, i as u64 - 1);
     }
     // Retire the P's beyond `new`.
     for i in new..old {

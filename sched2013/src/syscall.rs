@@ -97,9 +97,8 @@ pub(crate) fn entersyscallblock() {
 /// Port of entersyscallblock's hand-off of the P (seed 003).
 #[inline(never)]
 fn entersyscallblock_handoff(m: &M, gp: GRef) {
-    let goid = gp.goid.load(Ordering::Relaxed);
-    trace_ev!(m.trace, GoSysCall, goid, 0);
-    trace_ev!(m.trace, GoSysBlock, goid, 0);
+    trace_ev!(m.trace, GoSysCall, gp.goid.load(Ordering::Relaxed), 0);
+    trace_ev!(m.trace, GoSysBlock, gp.goid.load(Ordering::Relaxed), 0);
     let p = releasep(m);
     handoffp(m, p);
 }

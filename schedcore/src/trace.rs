@@ -63,6 +63,10 @@
 //!   PreemptReq events. 2011's entersyscall gives up its CPU on both paths; the slow one is
 //!   taken when goroutines or a stoptheworld wait for a CPU, so it records GoSysBlock: the
 //!   CPU goes to them.
+//! - GoSysCall's `arg` is 1 when entersyscall took no scheduler lock (2011's CAS fast path;
+//!   2013/2014's entersyscall unless it had to wake sysmon or hand its P to a waiting
+//!   stoptheworld), 0 otherwise (2011's slow path, every 2011-lock entersyscall, and
+//!   entersyscallblock, whose hand-off takes the sched lock).
 //! - GcScanDone's `arg` counts the words read on that M in the bracket. In 2014 running
 //!   goroutines scan their own stacks at preempt points; each such self scan is a
 //!   GcScanStart/GcScanDone pair with `g` the goroutine, on its own M. The GcScanDone `arg`s of

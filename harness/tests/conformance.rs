@@ -1031,6 +1031,76 @@ fn trace_ring_reports_lost<S: Scheduler>() {
     assert_well_formed(&t);
 }
 
+/// The trace keeps its rules through the rarer paths: goroutines locked to their threads
+/// (hand-offs to the locked M, which sleeps meanwhile) among unwired ones, and GOMAXPROCS
+/// changes (each a stop of the world and a procresize on the generations with P's) while
+/// goroutines make syscalls and yield.
+fn trace_of_locked_threads_and_resizes<S: Scheduler>() {
+    use schedcore::trace::Ev;
+    const SIZES: [i32; 8] = [1, 4, 3, 1, 2, 4, 1, 2];
+    let cfg = Config {
+        trace: Some(1 << 16),
+        ..Config::new(2)
+    };
+    let (_, rep) = S::run(&cfg, || {
+        let wg = WaitGroup::<S>::new();
+        for _ in 0..3 {
+            wg.add(1);
+            let wg = wg.clone();
+            S::go(move || {
+                S::lock_os_thread();
+                for _ in 0..20 {
+                    S::gosched();
+                    blocking_syscall::<S>(20);
+                }
+                S::unlock_os_thread();
+                wg.done();
+            });
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        for _ in 0..4 {
+            wg.add(1);
+            let (stop, wg) = (stop.clone(), wg.clone());
+            S::go(move || {
+                // Paced by a short blocking call, so that the ring keeps the whole run.
+                while !stop.load(Relaxed) {
+                    blocking_syscall::<S>(50);
+                    S::gosched();
+                }
+                wg.done();
+            });
+        }
+        for n in SIZES {
+            S::gomaxprocs(n);
+            blocking_syscall::<S>(300);
+        }
+        stop.store(true, Relaxed);
+        wg.wait();
+    })
+    .unwrap();
+    let t = rep
+        .trace
+        .as_ref()
+        .expect("Config::trace set, but no trace in the report");
+    assert!(t.ms.iter().all(|m| m.lost == 0), "a 64Ki ring wrapped");
+    assert_well_formed(t);
+    // A locked goroutine that yields is handed back to its own M (2011's gput, mnextg; 2013
+    // and 2014's startlockedm from the M that found it).
+    assert!(t.count(Ev::MHandoff) >= 1);
+    if t.has_ps {
+        let locked_sleeps = t
+            .events()
+            .filter(|(_, e)| e.ev == Ev::MSleep && e.arg == 1)
+            .count();
+        assert!(locked_sleeps >= 1, "no stoplockedm");
+        assert_eq!(t.count(Ev::StwStart), SIZES.len());
+        assert_eq!(t.count(Ev::StwDone), SIZES.len());
+    } else {
+        // 2011's gomaxprocsfunc only moves mcpumax.
+        assert_eq!(t.count(Ev::StwStart), 0);
+    }
+}
+
 /// Instantiates the suite for every scheduler of the registry (`harness::for_each_scheduler!`):
 /// a new generation joins the suite by joining the registry.
 macro_rules! suites {
@@ -1092,6 +1162,7 @@ macro_rules! conformance {
             end_during_locked_handoff,
             trace_is_well_formed,
             trace_ring_reports_lost,
+            trace_of_locked_threads_and_resizes,
         );
     };
     (@tests $m:ident, $S:ty; $($name:ident,)*) => {

@@ -26,8 +26,14 @@ fn opt_ns(x: Option<f64>) -> String {
     x.map_or("-".into(), format_ns)
 }
 
+/// A rate per op: three decimals, or three significant digits below 0.001.
 fn opt_rate(x: Option<f64>) -> String {
-    x.map_or("-".into(), |v| format!("{v:.3}"))
+    match x {
+        None => "-".into(),
+        Some(v) if v == 0.0 => "0".into(),
+        Some(v) if v < 0.001 => format!("{v:.2e}"),
+        Some(v) => format!("{v:.3}"),
+    }
 }
 
 fn pct(part: u64, whole: u64) -> String {
@@ -286,6 +292,14 @@ mod tests {
             timeline_window_ns: (0, 40),
             panel: Panel::new("x".into(), &lanes, (0, 40)),
         }
+    }
+
+    #[test]
+    fn rates_keep_their_digits() {
+        assert_eq!(opt_rate(None), "-");
+        assert_eq!(opt_rate(Some(0.0)), "0");
+        assert_eq!(opt_rate(Some(1.8856)), "1.886");
+        assert_eq!(opt_rate(Some(1.234e-5)), "1.23e-5");
     }
 
     #[test]

@@ -74,7 +74,7 @@ fn err<E: std::fmt::Display>(e: E) -> String {
 }
 
 /// Registers the embedded font as plotters' "sans-serif", once per process.
-fn register_font() {
+pub(crate) fn register_font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         if plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular())

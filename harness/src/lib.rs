@@ -21,6 +21,7 @@ pub mod runner;
 pub mod stats;
 pub mod summary;
 pub mod table;
+pub mod trace;
 pub mod workloads;
 
 /// The scheduler crates, re-exported so the registry's macros can name them from any crate.

@@ -2,6 +2,9 @@
 //! (`runner::measure`: ramp, `B`, the workload's own histograms and watchdog) beside the same
 //! loop written by hand on the scheduler ([`crate::bare`]) and timed around the call, with the
 //! same N, in one run, interleaved (lab run k, then bare run k), with the ratio of the medians.
+//!
+//! `lab overhead --trace` asks the same of the execution tracer: the lab's figure with tracing
+//! on (`Config::trace`) beside the lab's figure with it off, interleaved, each run its own ramp.
 
 use crate::bare::bare_fn;
 use crate::compare::{Plan, Subject};
@@ -15,6 +18,26 @@ use std::time::{Duration, Instant};
 
 /// The lab's figure should be within this fraction of the bare loop's.
 pub const TARGET: f64 = 0.02;
+
+/// What the lab's figure is held against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Against {
+    /// The loop written by hand ([`crate::bare`]): the harness's cost.
+    Bare,
+    /// The lab's own figure with the execution tracer on, keeping `events` per M: tracing's
+    /// cost. In [`Outcome::Measured`], `lab` is then the traced runs and `bare` the untraced.
+    Traced { events: usize },
+}
+
+impl Against {
+    /// Progress steps per combination: a calibrating run first against the bare loop.
+    pub fn steps(&self, count: usize) -> usize {
+        match self {
+            Against::Bare => count + 1,
+            Against::Traced { .. } => count,
+        }
+    }
+}
 
 /// What one combination gave.
 #[derive(Clone, Debug)]
@@ -93,6 +116,7 @@ fn words_per_gc(words: u64, gcs: u64) -> Option<f64> {
 
 /// One combination, monomorphized for the scheduler by [`registry::with_scheduler`].
 struct Combination<'a, F: FnMut(String)> {
+    against: Against,
     bench: &'static WorkloadInfo,
     procs: usize,
     benchtime: Duration,
@@ -105,6 +129,7 @@ impl<F: FnMut(String)> SchedVisitor for Combination<'_, F> {
 
     fn visit<S: Scheduler>(self) -> Result<Outcome, RunError> {
         let Combination {
+            against,
             bench,
             procs,
             benchtime,
@@ -113,14 +138,17 @@ impl<F: FnMut(String)> SchedVisitor for Combination<'_, F> {
         } = self;
         let what = |k: String| format!("{} on {} at procs {procs}, {k}", bench.name, S::NAME);
         if bench.hog && !S::PREEMPTIVE {
-            for _ in 0..=count {
+            for _ in 0..against.steps(count) {
                 step(what("n/a".into()));
             }
             return Ok(Outcome::NotApplicable("no preemption"));
         }
         let lab = registry::workload_fn::<S>(bench.name).expect("a registry workload");
-        let bare = bare_fn::<S>(bench.name).expect("checked by run");
         let settings = Settings::new(procs, benchtime);
+        if let Against::Traced { events } = against {
+            return traced::<S>(lab, bench, &settings, events, count, &mut |k| step(what(k)));
+        }
+        let bare = bare_fn::<S>(bench.name).expect("checked by run");
         step(what("calibrating N".into()));
         let first = runner::measure::<S>(lab, bench.batch, bench.max_n, &settings)?;
         if first.starved {
@@ -161,10 +189,50 @@ impl<F: FnMut(String)> SchedVisitor for Combination<'_, F> {
     }
 }
 
-/// Every workload of `plan` (each must have a bare loop) at every procs on every scheduler,
-/// `plan.count` interleaved runs each; `step` is told before each calibration and each pair
-/// of runs (`plan.count + 1` times per combination). Peers in the plan are ignored.
-pub fn run(plan: &Plan, mut step: impl FnMut(String)) -> Result<Vec<Overhead>, LabError> {
+/// `count` interleaved pairs of lab runs, tracing off then on (the trace is dropped): `lab`
+/// holds the traced runs, `bare` the untraced ones, `n` the first untraced run's N.
+fn traced<S: Scheduler>(
+    work: fn(&mut crate::workloads::B),
+    bench: &WorkloadInfo,
+    settings: &Settings,
+    events: usize,
+    count: usize,
+    step: &mut dyn FnMut(String),
+) -> Result<Outcome, RunError> {
+    let (mut on, mut off) = (Vec::new(), Vec::new());
+    let mut n = 0;
+    for k in 0..count {
+        step(format!("run {}/{count}, tracing off then on", k + 1));
+        let a = runner::measure::<S>(work, bench.batch, bench.max_n, settings)?;
+        let (b, _) =
+            runner::measure_traced::<S>(work, bench.batch, bench.max_n, settings, Some(events))?;
+        if a.starved || b.starved {
+            return Ok(Outcome::Starved);
+        }
+        if k == 0 {
+            n = a.iterations();
+        }
+        off.push(a.ns_per_op());
+        on.push(b.ns_per_op());
+    }
+    Ok(Outcome::Measured {
+        n,
+        lab: Spread::of(&on).expect("count is at least 1"),
+        bare: Spread::of(&off).expect("count is at least 1"),
+        p_value: crate::stats::mann_whitney_u(&on, &off),
+        words_per_gc: None,
+    })
+}
+
+/// Every workload of `plan` at every procs on every scheduler, `plan.count` interleaved runs
+/// each, against `against` (for the bare loop, each workload must have one); `step` is told
+/// before each calibration and each pair of runs (`against.steps(plan.count)` times per
+/// combination). Peers in the plan are ignored.
+pub fn run(
+    plan: &Plan,
+    against: Against,
+    mut step: impl FnMut(String),
+) -> Result<Vec<Overhead>, LabError> {
     struct HasBare<'a>(&'a str);
     impl SchedVisitor for HasBare<'_> {
         type Out = bool;
@@ -180,7 +248,7 @@ pub fn run(plan: &Plan, mut step: impl FnMut(String)) -> Result<Vec<Overhead>, L
             Subject::Peer(_) => None,
         })
         .collect();
-    for b in &plan.benches {
+    for b in plan.benches.iter().filter(|_| against == Against::Bare) {
         if !registry::with_scheduler(registry::SCHEDULERS[0].name, HasBare(b.name)).unwrap_or(false)
         {
             return Err(LabError::UnknownName {
@@ -199,6 +267,7 @@ pub fn run(plan: &Plan, mut step: impl FnMut(String)) -> Result<Vec<Overhead>, L
         for &procs in &plan.procs {
             for s in &scheds {
                 let v = Combination {
+                    against,
                     bench,
                     procs,
                     benchtime: plan.benchtime,
@@ -226,22 +295,31 @@ pub fn run(plan: &Plan, mut step: impl FnMut(String)) -> Result<Vec<Overhead>, L
 }
 
 /// The table: workload, procs, scheduler, the lab's and the bare loop's medians with their
-/// spreads, N, the ratio and whether it is within [`TARGET`]; then the machine.
-pub fn render(rows: &[Overhead], count: usize, benchtime: Duration, machine: &Machine) -> String {
+/// spreads, N, the ratio and whether it is within [`TARGET`]; then the machine. Against the
+/// traced lab, the columns are the traced and untraced medians and their ratio.
+pub fn render(
+    rows: &[Overhead],
+    against: Against,
+    count: usize,
+    benchtime: Duration,
+    machine: &Machine,
+) -> String {
     use crate::benchfmt::format_ns;
+    let traced = matches!(against, Against::Traced { .. });
     let pct = |s: &Spread| format!("±{:.1}%", 100.0 * s.rel_spread());
+    let (a, b) = if traced {
+        ("traced ns/op", "untraced")
+    } else {
+        ("lab ns/op", "bare ns/op")
+    };
+    let within = if traced {
+        String::new()
+    } else {
+        format!("  within {:.0}%", TARGET * 100.0)
+    };
     let mut s = format!(
-        "{:<27} {:>5}  {:<15} {:>10} {:>7} {:>10} {:>7} {:>10} {:>7}  within {:.0}%  differ (p)\n",
-        "workload",
-        "procs",
-        "scheduler",
-        "lab ns/op",
-        "spread",
-        "bare ns/op",
-        "spread",
-        "N",
-        "ratio",
-        TARGET * 100.0
+        "{:<27} {:>5}  {:<15} {:>12} {:>7} {:>10} {:>7} {:>10} {:>7}{within}  differ (p)\n",
+        "workload", "procs", "scheduler", a, "spread", b, "spread", "N", "ratio",
     );
     for r in rows {
         let head = format!("{:<27} {:>5}  {:<15}", r.bench.name, r.procs, r.sched);
@@ -259,19 +337,20 @@ pub fn render(rows: &[Overhead], count: usize, benchtime: Duration, machine: &Ma
                     Some(p) => format!("~ ({p:.3})"),
                     None => String::new(),
                 };
+                let within = if traced {
+                    String::new()
+                } else {
+                    let ok = r.within_target() == Some(true);
+                    format!("  {:<9}", if ok { "yes" } else { "NO" })
+                };
                 s.push_str(&format!(
-                    "{head} {:>10} {:>7} {:>10} {:>7} {:>10} {:>7.3}  {:<9}  {differ}\n",
+                    "{head} {:>12} {:>7} {:>10} {:>7} {:>10} {:>7.3}{within}  {differ}\n",
                     format_ns(lab.median),
                     pct(lab),
                     format_ns(bare.median),
                     pct(bare),
                     n,
                     ratio,
-                    if r.within_target() == Some(true) {
-                        "yes"
-                    } else {
-                        "NO"
-                    }
                 ));
             }
             Outcome::NotApplicable(why) => s.push_str(&format!("{head} n/a ({why})\n")),
@@ -306,8 +385,12 @@ pub fn render(rows: &[Overhead], count: usize, benchtime: Duration, machine: &Ma
         s.push_str("stack words the collector read per collection (a stop-the-world scan reads the timed loop's callers' frames too: the lab's ramp and B, as Go 1.0-1.4's read testing.B's):\n");
         s.extend(scans);
     }
+    let what = match against {
+        Against::Bare => "ratio = lab / bare; spread = the larger distance from the median to min or max; N = the bare loop's ops, the last-round N of a calibrating lab run; differ: the lab's and the bare loop's runs differ".to_string(),
+        Against::Traced { events } => format!("ratio = traced / untraced, the lab's figure with the execution tracer on (keeping {events} events per M) over the same with it off, each run its own ramp; spread = the larger distance from the median to min or max; N = the first untraced run's last-round N; differ: the traced and untraced runs differ"),
+    };
     s.push_str(&format!(
-        "(medians of {count} interleaved runs, benchtime {}; ratio = lab / bare; spread = the larger distance from the median to min or max; N = the bare loop's ops, the last-round N of a calibrating lab run; differ: the lab's and the bare loop's runs differ by the table's test, two-sided Mann-Whitney U, p < 0.05, `~` where they do not; {}, {} cores)\n",
+        "(medians of {count} interleaved runs, benchtime {}; {what} by the table's test, two-sided Mann-Whitney U, p < 0.05, `~` where they do not; {}, {} cores)\n",
         humantime::format_duration(benchtime),
         machine.cpu_model,
         machine.cores

@@ -4,6 +4,7 @@
 use crate::ramp::{ramp_until, Ramp};
 use crate::workloads::{B, DEFAULT_STARVE_AFTER};
 use hdrhistogram::Histogram;
+use schedcore::trace::Trace;
 use schedcore::{Config, Counter, LockKind, RunError, Scheduler, StackGuard};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -169,17 +170,31 @@ pub fn measure<S: Scheduler>(
     max_n: u64,
     settings: &Settings,
 ) -> Result<Measurement, RunError> {
+    measure_traced::<S>(work, min_n, max_n, settings, None).map(|(m, _)| m)
+}
+
+/// [`measure`], with the runtime's execution tracer keeping the last `trace` events of every
+/// M (`Config::trace`; `None`: off), and the trace the run returned. The tracer records over
+/// the whole run, so the rings hold the end of the ramp: its last and largest round.
+pub fn measure_traced<S: Scheduler>(
+    work: fn(&mut B),
+    min_n: u64,
+    max_n: u64,
+    settings: &Settings,
+    trace: Option<usize>,
+) -> Result<(Measurement, Option<Trace>), RunError> {
     let cfg = Config {
         schedtrace: settings.schedtrace,
         lock: settings.lock,
         stack_guard: settings.stack_guard,
         max_goroutines: settings.max_goroutines,
+        trace,
         ..Config::new(settings.procs)
     };
     schedcore::memory::trim_heap();
     let (benchtime, starve_after, steps) =
         (settings.benchtime, settings.starve_after, settings.work);
-    let ((ramp, last), report) = S::run(&cfg, move || {
+    let ((ramp, last), mut report) = S::run(&cfg, move || {
         let mut last = None;
         let ramp = ramp_until(benchtime, min_n, max_n, |n| {
             let mut b = round(work, n, starve_after, steps);
@@ -190,6 +205,7 @@ pub fn measure<S: Scheduler>(
         (ramp, last.expect("a ramp has at least one round"))
     })?;
     let (lat, starved) = last;
+    let trace = report.trace.take();
     let counters = report
         .counters
         .iter()
@@ -200,11 +216,14 @@ pub fn measure<S: Scheduler>(
     if report.counter(Counter::Gcs) > 0 && !report.stw_pause_ns.is_empty() {
         latencies.insert(STW_PAUSE.to_string(), report.stw_pause_ns.clone());
     }
-    Ok(Measurement {
-        ramp,
-        counters,
-        latencies,
-        starved,
-        memory: MemoryFigures::of_report(&report),
-    })
+    Ok((
+        Measurement {
+            ramp,
+            counters,
+            latencies,
+            starved,
+            memory: MemoryFigures::of_report(&report),
+        },
+        trace,
+    ))
 }

@@ -70,6 +70,45 @@ fn bad_input_is_one_line_and_exit_2() {
 }
 
 #[test]
+fn trace_bad_input_is_one_line_and_exit_2() {
+    let out = tempfile::tempdir().unwrap();
+    let o = out.path().to_str().unwrap();
+    let t = |extra: &[&'static str]| {
+        let mut v = vec!["trace", "--out", o, "--benchtime", "1ms"];
+        v.extend_from_slice(extra);
+        v
+    };
+    let pp = ["--bench", "ping-pong", "--procs", "1"];
+    let with = |sched: &'static str| {
+        let mut v = vec!["--sched", sched];
+        v.extend_from_slice(&pp);
+        v
+    };
+    assert_user_error(&t(&with("1999")), "unknown scheduler \"1999\"");
+    assert_user_error(&t(&with("floor")), "floor is a peer");
+    assert_user_error(&t(&with("go")), "only the lab's schedulers record traces");
+    assert_user_error(&t(&["--sched", "2013", "--procs", "1"]), "one workload");
+    assert_user_error(
+        &t(&["--bench", "ping-pong,syscall", "--procs", "1"]),
+        "one workload",
+    );
+    assert_user_error(&t(&["--bench", "nope", "--procs", "1"]), "unknown workload");
+    assert_user_error(&t(&["--bench", "ping-pong", "--procs", "1,2"]), "one procs");
+    assert_user_error(&t(&["--bench", "ping-pong", "--procs", "100000"]), "limit");
+    let bad = |flag: &'static str, value: &'static str, needle: &str| {
+        let mut v = t(&pp);
+        v.extend([flag, value]);
+        assert_user_error(&v, needle);
+    };
+    bad("--events", "0", "--events");
+    bad("--window", "0s", "above zero");
+    bad("--json-window", "everything", "--json-window");
+    bad("--label", "a/b", "--label");
+    bad("--lock", "nope", "--lock");
+    assert!(std::fs::read_dir(out.path()).unwrap().next().is_none());
+}
+
+#[test]
 fn unwritable_results_folder_is_one_line_and_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     // A file where a folder should be: creating anything under it fails, even as root.

@@ -998,6 +998,280 @@ fn end_during_locked_handoff<S: Scheduler>() {
     }
 }
 
+/// The program the trace tests record: two goroutines ping-ponging over unbuffered channels
+/// (the pinger making a blocking syscall every 50 rounds), main making blocking, empty and
+/// blocking-call syscalls and one collection meanwhile, and on a preemptive generation three
+/// goroutines that spin through preempt points taking turns on two P's, which only preemption
+/// can let through. Returns how many syscalls it made.
+fn traced_program<S: Scheduler>(rounds: u32) -> usize {
+    const MAIN_SYSCALLS: usize = 6;
+    let ping = Chan::<u32, S>::new(0);
+    let pong = Chan::<u32, S>::new(0);
+    let done = Chan::<bool, S>::new(0);
+    let (pi, po, d) = (ping.clone(), pong.clone(), done.clone());
+    S::go(move || {
+        while let Some(v) = pi.recv() {
+            po.send(v + 1);
+        }
+        d.send(true);
+    });
+    let d = done.clone();
+    S::go(move || {
+        for i in 0..rounds {
+            ping.send(i);
+            assert_eq!(pong.recv(), Some(i + 1));
+            if i % 50 == 0 {
+                blocking_syscall::<S>(100);
+            }
+        }
+        ping.close();
+        d.send(true);
+    });
+    for i in 0..MAIN_SYSCALLS {
+        match i % 3 {
+            0 => blocking_syscall::<S>(200),
+            1 => {
+                S::entersyscall();
+                S::exitsyscall();
+            }
+            _ => {
+                S::entersyscallblock();
+                std::thread::sleep(Duration::from_micros(200));
+                S::exitsyscall();
+            }
+        }
+    }
+    S::gc();
+    done.recv();
+    done.recv();
+    if S::PREEMPTIVE {
+        const TURNS: u32 = 3;
+        let x = Arc::new(AtomicU32::new(0));
+        let wg = WaitGroup::<S>::new();
+        for g in 0..3u32 {
+            wg.add(1);
+            let (x, wg) = (x.clone(), wg.clone());
+            S::go(move || {
+                let deadline = Instant::now() + Duration::from_secs(20);
+                for _ in 0..TURNS {
+                    while x.load(SeqCst) != g {
+                        S::preempt_point();
+                        assert!(Instant::now() < deadline, "no preemption within 20 s");
+                    }
+                    x.store((g + 1) % 3, SeqCst);
+                }
+                wg.done();
+            });
+        }
+        wg.wait();
+    }
+    MAIN_SYSCALLS + rounds.div_ceil(50) as usize
+}
+
+/// The rules of `Trace::check`, with the offending lane's neighbourhood in the message.
+fn assert_well_formed(t: &schedcore::trace::Trace) {
+    if let Err(v) = t.check() {
+        let lane =
+            t.ms.iter()
+                .find(|l| l.m == v.m)
+                .expect("violation on a known lane");
+        let around: Vec<String> = lane.events
+            [v.index.saturating_sub(8)..(v.index + 3).min(lane.events.len())]
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {:?} g={} arg={} arg2={}",
+                    e.ts, e.ev, e.g, e.arg, e.arg2
+                )
+            })
+            .collect();
+        panic!(
+            "{v} ({}, lost {}):\n{}",
+            lane.name,
+            lane.lost,
+            around.join("\n")
+        );
+    }
+}
+
+/// An execution trace (`Config::trace`) follows the rules of `schedcore::trace` (per M: time
+/// order, one goroutine at a time, P's, sleeps, spinning, stops of the world and scans in
+/// pairs; every start readied and created first), and its events agree with the run's
+/// counters and with what the program did.
+fn trace_is_well_formed<S: Scheduler>() {
+    use schedcore::trace::Ev;
+    let cfg = Config {
+        trace: Some(1 << 16),
+        ..Config::new(2)
+    };
+    let (syscalls, rep) = S::run(&cfg, || traced_program::<S>(200)).unwrap();
+    let t = rep
+        .trace
+        .as_ref()
+        .expect("Config::trace set, but no trace in the report");
+    assert_eq!(t.procs, 2);
+    assert!(t.ms.iter().all(|m| m.lost == 0), "a 64Ki ring wrapped");
+    assert!(t.ms.iter().any(|m| m.name.ends_with("(sysmon)")) == t.has_ps);
+    assert_well_formed(t);
+    let sum = |ev: Ev, f: fn(&schedcore::trace::Event) -> u64| -> u64 {
+        t.events()
+            .filter(|(_, e)| e.ev == ev)
+            .map(|(_, e)| f(e))
+            .sum()
+    };
+    let created = rep.counter(Counter::GoroutinesCreated);
+    assert_eq!(t.count(Ev::GoCreate) as u64, created);
+    // Every goroutine that returned (all but those still queued when main returned).
+    let left = rep.counter(Counter::GoroutinesLeft);
+    assert_eq!(t.count(Ev::GoEnd) as u64, created - left);
+    assert_eq!(t.count(Ev::GoSysCall), syscalls);
+    assert_eq!(t.count(Ev::GoSysExit), syscalls);
+    let parks = rep.counter(Counter::Parks);
+    let blocks = t.count(Ev::GoBlock) as u64;
+    // 2014's collection parks the collecting goroutine on g0 (quiesce) besides.
+    assert!(
+        parks >= 1 && (parks..=parks + 1).contains(&blocks),
+        "{blocks} GoBlock, {parks} parks"
+    );
+    assert!(t.count(Ev::GoUnblock) >= 1);
+    assert_eq!(t.count(Ev::StwStart), 1);
+    assert_eq!(t.count(Ev::StwDone), 1);
+    let scans = t
+        .events()
+        .filter(|(_, e)| e.ev == Ev::GcScanStart && e.g == 0)
+        .count();
+    assert_eq!(scans, 1);
+    assert_eq!(
+        sum(Ev::GcScanDone, |e| e.arg),
+        rep.counter(Counter::StackWordsScanned)
+    );
+    let idle_sleeps = t
+        .events()
+        .filter(|(_, e)| e.ev == Ev::MSleep && e.arg == 0)
+        .count();
+    assert_eq!(idle_sleeps as u64, rep.counter(Counter::MSleeps));
+    assert_eq!(
+        sum(Ev::Steal, |e| e.arg2 as u64),
+        rep.counter(Counter::GoroutinesStolen)
+    );
+    assert!(sum(Ev::GlobGet, |e| e.arg) <= sum(Ev::GlobPut, |e| e.arg));
+    assert_eq!(t.count(Ev::Retake) as u64, rep.counter(Counter::Retakes));
+    assert_eq!(
+        t.count(Ev::PreemptReq) as u64,
+        rep.counter(Counter::PreemptRequests)
+    );
+    assert!(t.count(Ev::MHandoff) as u64 >= rep.counter(Counter::MnextgHandoffs));
+    if t.has_ps {
+        assert!(t.count(Ev::ProcStart) >= 2, "both P's ran");
+        // entersyscallblock hands its P off at once.
+        assert!(t.count(Ev::GoSysBlock) >= 2);
+    } else {
+        assert_eq!(t.count(Ev::ProcStart) + t.count(Ev::SpinStart), 0);
+        assert!(t
+            .events()
+            .all(|(_, e)| e.ev != Ev::GoStart || e.arg == schedcore::trace::NO_P));
+    }
+    if S::PREEMPTIVE {
+        let preempted = t.count(Ev::GoPreempt) as u64;
+        assert!(preempted >= 1 && preempted >= rep.counter(Counter::Preemptions));
+        assert!(t.count(Ev::PreemptReq) >= 1);
+    } else {
+        assert_eq!(t.count(Ev::GoPreempt) + t.count(Ev::PreemptReq), 0);
+    }
+    // Off, the report carries no trace.
+    let (_, rep) = S::run(&Config::new(2), || traced_program::<S>(20)).unwrap();
+    assert!(rep.trace.is_none());
+}
+
+/// A small ring keeps each M's latest events and says how many it lost; the trace still keeps
+/// the rules (a wrapped lane starts in an unknown state).
+fn trace_ring_reports_lost<S: Scheduler>() {
+    let cfg = Config {
+        trace: Some(16),
+        ..Config::new(2)
+    };
+    let (_, rep) = S::run(&cfg, || traced_program::<S>(300)).unwrap();
+    let t = rep
+        .trace
+        .expect("Config::trace set, but no trace in the report");
+    let wrapped: Vec<_> = t.ms.iter().filter(|m| m.lost > 0).collect();
+    assert!(!wrapped.is_empty(), "no ring of 16 events wrapped");
+    assert!(wrapped.iter().all(|m| m.events.len() == 16));
+    assert!(t.ms.iter().all(|m| m.events.len() <= 16));
+    assert!(t.complete_from() > 0);
+    assert_well_formed(&t);
+}
+
+/// The trace keeps its rules through the rarer paths: goroutines locked to their threads
+/// (hand-offs to the locked M, which sleeps meanwhile) among unwired ones, and GOMAXPROCS
+/// changes (each a stop of the world and a procresize on the generations with P's) while
+/// goroutines make syscalls and yield.
+fn trace_of_locked_threads_and_resizes<S: Scheduler>() {
+    use schedcore::trace::Ev;
+    const SIZES: [i32; 8] = [1, 4, 3, 1, 2, 4, 1, 2];
+    let cfg = Config {
+        trace: Some(1 << 16),
+        ..Config::new(2)
+    };
+    let (_, rep) = S::run(&cfg, || {
+        let wg = WaitGroup::<S>::new();
+        for _ in 0..3 {
+            wg.add(1);
+            let wg = wg.clone();
+            S::go(move || {
+                S::lock_os_thread();
+                for _ in 0..20 {
+                    S::gosched();
+                    blocking_syscall::<S>(20);
+                }
+                S::unlock_os_thread();
+                wg.done();
+            });
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        for _ in 0..4 {
+            wg.add(1);
+            let (stop, wg) = (stop.clone(), wg.clone());
+            S::go(move || {
+                // Paced by a short blocking call, so that the ring keeps the whole run.
+                while !stop.load(Relaxed) {
+                    blocking_syscall::<S>(50);
+                    S::gosched();
+                }
+                wg.done();
+            });
+        }
+        for n in SIZES {
+            S::gomaxprocs(n);
+            blocking_syscall::<S>(300);
+        }
+        stop.store(true, Relaxed);
+        wg.wait();
+    })
+    .unwrap();
+    let t = rep
+        .trace
+        .as_ref()
+        .expect("Config::trace set, but no trace in the report");
+    assert!(t.ms.iter().all(|m| m.lost == 0), "a 64Ki ring wrapped");
+    assert_well_formed(t);
+    // A locked goroutine that yields is handed back to its own M (2011's gput, mnextg; 2013
+    // and 2014's startlockedm from the M that found it).
+    assert!(t.count(Ev::MHandoff) >= 1);
+    if t.has_ps {
+        let locked_sleeps = t
+            .events()
+            .filter(|(_, e)| e.ev == Ev::MSleep && e.arg == 1)
+            .count();
+        assert!(locked_sleeps >= 1, "no stoplockedm");
+        assert_eq!(t.count(Ev::StwStart), SIZES.len());
+        assert_eq!(t.count(Ev::StwDone), SIZES.len());
+    } else {
+        // 2011's gomaxprocsfunc only moves mcpumax.
+        assert_eq!(t.count(Ev::StwStart), 0);
+    }
+}
+
 /// Instantiates the suite for every scheduler of the registry (`harness::for_each_scheduler!`):
 /// a new generation joins the suite by joining the registry.
 macro_rules! suites {
@@ -1060,6 +1334,9 @@ macro_rules! conformance {
             stop_the_world_deadlock,
             gc_fairness,
             end_during_locked_handoff,
+            trace_is_well_formed,
+            trace_ring_reports_lost,
+            trace_of_locked_threads_and_resizes,
         );
     };
     (@tests $m:ident, $S:ty; $($name:ident,)*) => {

@@ -133,6 +133,49 @@ fn cli_prints_a_row_with_a_ratio() {
 }
 
 #[test]
+fn cli_trace_prints_a_row_with_the_tracers_ratio() {
+    let out = lab(&[
+        "overhead",
+        "--trace",
+        "--events",
+        "4096",
+        "--sched",
+        "2013",
+        "--bench",
+        "ping-pong",
+        "--procs",
+        "2",
+        "--count",
+        "2",
+        "--benchtime",
+        "5ms",
+        "--quiet",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.starts_with("workload") && text.contains("traced ns/op"),
+        "{text}"
+    );
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("ping-pong "))
+        .unwrap_or_else(|| panic!("no ping-pong row in {text}"));
+    let words: Vec<&str> = row.split_whitespace().collect();
+    // workload procs scheduler traced spread untraced spread N ratio differ (p)
+    assert_eq!(words.len(), 11, "{row}");
+    assert_eq!(&words[..3], ["ping-pong", "2", "2013"], "{row}");
+    let ratio: f64 = words[8].parse().unwrap_or_else(|_| panic!("{row}"));
+    assert!(ratio > 0.0 && ratio.is_finite(), "{row}");
+    assert!(["yes", "~"].contains(&words[9]), "{row}");
+    assert!(text.contains("4096 events per M"), "{text}");
+}
+
+#[test]
 fn cli_hog_without_preemption_is_not_applicable() {
     let out = lab(&[
         "overhead",
@@ -162,6 +205,8 @@ fn cli_bad_input_is_one_line_and_exit_2() {
         ),
         (&["overhead", "--sched", "1999"][..], "unknown scheduler"),
         (&["overhead", "--procs", "0"][..], "at least 1"),
+        (&["overhead", "--events", "64"][..], "--trace"),
+        (&["overhead", "--trace", "--events", "1"][..], "--events"),
     ] {
         let out = lab(args);
         let err = String::from_utf8_lossy(&out.stderr);

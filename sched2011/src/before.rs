@@ -12,19 +12,21 @@ use crate::m::{getm, MPtr, M};
 use crate::proc::{gosched, havenextg_sleep, newm};
 use crate::sched::{mget, mput, Runtime, SchedGuard, Synced};
 use crate::word::MAXGOMAXPROCS;
-use schedcore::{Counter, RunError};
+use schedcore::trace::{Ev, TraceBuf};
+use schedcore::{trace_ev, Counter, RunError};
 use std::ptr::null_mut;
 use std::sync::atomic::Ordering::Relaxed;
 
 /// Port of gput before CL 4723042 (seed 002, - lines).
-pub fn gput(s: &mut Synced, gp: GPtr) {
+pub fn gput(s: &mut Synced, tr: &TraceBuf, gp: GPtr) {
     // A wired goroutine goes straight to its M while a CPU is free.
     if s.mcpu < s.mcpumax {
         if let Some(m) = gp.lockedm() {
-            mnextg(s, MPtr::from_ref(m), gp);
+            mnextg(s, tr, MPtr::from_ref(m), gp);
             return;
         }
     }
+    trace_ev!(tr, GlobPut, gp.goid.load(Relaxed), 1);
     s.runq.push_back(gp);
     s.counters.inc(Counter::GlobrunqPut);
     s.gwait += 1;
@@ -32,17 +34,18 @@ pub fn gput(s: &mut Synced, gp: GPtr) {
 }
 
 /// Port of gget before CL 4723042 (seed 002, - lines).
-pub fn gget(s: &mut Synced) -> Option<GPtr> {
+pub fn gget(s: &mut Synced, tr: &TraceBuf) -> Option<GPtr> {
     let gp = s.runq.pop_front()?;
+    trace_ev!(tr, GlobGet, gp.goid.load(Relaxed), 1);
     s.counters.inc(Counter::GlobrunqGet);
     s.gwait -= 1;
     Some(gp)
 }
 
 /// Port of mnextg before CL 4723042 (seed 002, - lines): it counted the CPU itself.
-pub fn mnextg(s: &mut Synced, m: MPtr, gp: GPtr) {
+pub fn mnextg(s: &mut Synced, tr: &TraceBuf, m: MPtr, gp: GPtr) {
     s.mcpu += 1;
-    crate::sched::mnextg(s, m, gp);
+    crate::sched::mnextg(s, tr, m, gp);
 }
 
 /// Port of nextgandunlock before CL 4723042 (seed 002, - lines).
@@ -64,9 +67,11 @@ pub fn nextgandunlock(rt: &Runtime, mut s: SchedGuard<'_>, m: &M) -> Option<GPtr
         }
     } else {
         while s.mcpu < s.mcpumax {
-            let Some(gp) = gget(&mut s) else { break };
+            let Some(gp) = gget(&mut s, &m.trace) else {
+                break;
+            };
             if let Some(lm) = gp.lockedm() {
-                mnextg(&mut s, MPtr::from_ref(lm), gp);
+                mnextg(&mut s, &m.trace, MPtr::from_ref(lm), gp);
                 continue;
             }
             s.grunning += 1;
@@ -97,13 +102,14 @@ pub fn matchmg(rt: &Runtime, s: &mut Synced, cur: Option<&M>) {
     if cur.is_some_and(|m| m.gcing.load(Relaxed)) || rt.end.exiting() {
         return;
     }
+    let tr = rt.trace_of(cur);
     while s.mcpu < s.mcpumax {
-        let Some(gp) = gget(s) else { break };
+        let Some(gp) = gget(s, tr) else { break };
         let mp = match mget(s, gp) {
             Some(mp) => mp,
             None => newm(rt, s),
         };
-        mnextg(s, mp, gp);
+        mnextg(s, tr, mp, gp);
     }
 }
 
@@ -127,12 +133,20 @@ pub fn entersyscall() {
     let mut s = rt.schedlock();
     gp.set_status(GSYSCALL);
     s.mcpu -= 1;
+    trace_ev!(m.trace, GoSysCall, gp.goid.load(Relaxed), 0);
+    // Whether the CPU given up goes to someone waiting for it (2011's GoSysBlock).
+    let mut handed = false;
     if s.gwait != 0 {
         matchmg(rt, &mut s, Some(m));
+        handed = true;
     }
     if s.waitstop && s.mcpu <= s.mcpumax {
         s.waitstop = false;
         rt.stopped.notewakeup();
+        handed = true;
+    }
+    if m.trace.on() && handed {
+        m.trace.ev(Ev::GoSysBlock, gp.goid.load(Relaxed), 0);
     }
 }
 
@@ -149,6 +163,7 @@ pub fn exitsyscall() {
         gp.set_status(GRUNNING);
         drop(s);
         m.counters.inc(Counter::SyscallExitFast);
+        trace_ev!(m.trace, GoSysExit, gp.goid.load(Relaxed), 1);
         return;
     }
     // Every CPU is taken: schedule queues us (and undoes the mcpu++).

@@ -4,12 +4,13 @@
 use crate::before;
 use crate::g::GDEAD;
 use crate::m::getm;
+use crate::m::M;
 use crate::proc::{gosched, matchmg};
 use crate::sched::Runtime;
 use crate::word::{mcpu, mcpumax, MAXGOMAXPROCS};
 use schedcore::context::current_sp;
 use schedcore::scan::{ScanResult, StackSet};
-use schedcore::Counter;
+use schedcore::{trace_ev, Counter};
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
 
@@ -56,6 +57,7 @@ pub fn gc() {
     let m = getm();
     let t0 = Instant::now();
     m.gcing.store(true, Relaxed);
+    trace_ev!(m.trace, StwStart, 0, 0);
     let stopped = if rt.before {
         before::stoptheworld(rt)
     } else {
@@ -65,10 +67,11 @@ pub fn gc() {
         // The run is ending and the world never stopped: other goroutines may still run,
         // so there is nothing safe to scan and nothing to restart.
         m.gcing.store(false, Relaxed);
+        trace_ev!(m.trace, StwDone, 0, 0);
         rt.worldsema.semrelease();
         return;
     }
-    let found = scan_stacks(rt);
+    let found = scan_stacks(rt, m);
     m.counters.add(Counter::StackWordsScanned, found.words);
     m.counters.add(Counter::StackPointersFound, found.pointers);
     m.gcing.store(false, Relaxed);
@@ -77,6 +80,7 @@ pub fn gc() {
     } else {
         starttheworld(rt);
     }
+    trace_ev!(m.trace, StwDone, 0, 0);
     let pause = t0.elapsed();
     m.counters.inc(Counter::Gcs);
     m.counters.inc(Counter::StwPauses);
@@ -87,10 +91,11 @@ pub fn gc() {
 /// Scans every goroutine's live stack. The world is stopped: every other goroutine is off
 /// its CPU (its stack pointer saved at the switch) or in a syscall (saved at entersyscall,
 /// and the frames above it do not change until it returns).
-fn scan_stacks(rt: &Runtime) -> ScanResult {
-    let me = getm().curg();
+fn scan_stacks(rt: &Runtime, m: &M) -> ScanResult {
+    let me = m.curg();
     let allg = rt.schedlock().allg.clone();
     let live: Vec<_> = allg.iter().filter(|g| g.status() != GDEAD).collect();
+    trace_ev!(m.trace, GcScanStart, 0, live.len() as u64);
     let set = StackSet::new(live.iter().map(|g| g.ctx.bounds()).collect());
     let mut r = ScanResult::default();
     for g in live {
@@ -105,6 +110,7 @@ fn scan_stacks(rt: &Runtime) -> ScanResult {
             r += unsafe { set.scan(lo, hi) };
         }
     }
+    trace_ev!(m.trace, GcScanDone, 0, r.words);
     r
 }
 

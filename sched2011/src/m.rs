@@ -2,6 +2,7 @@
 
 use crate::g::{GPtr, G};
 use crate::sched::Runtime;
+use schedcore::trace::TraceBuf;
 use schedcore::{Counters, Note};
 use std::ptr::{null_mut, NonNull};
 use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering::Relaxed};
@@ -24,6 +25,8 @@ pub struct M {
     pub gcing: AtomicBool,
     /// Events counted without the schedlock (syscall paths, gosched, parks).
     pub counters: Counters,
+    /// This M's execution trace; only its own thread records into it.
+    pub trace: TraceBuf,
 }
 
 // SAFETY: the raw runtime pointer is valid for the M's whole life (the runtime outlives all
@@ -44,6 +47,7 @@ impl M {
             havenextg: Note::new(),
             gcing: AtomicBool::new(false),
             counters: Counters::new(),
+            trace: rt.tracer.buf(),
         }
     }
 

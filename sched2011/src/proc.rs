@@ -13,7 +13,8 @@ use crate::sched::{
 };
 use crate::word::{mcpu, MAXGOMAXPROCS};
 use schedcore::exit::panic_message;
-use schedcore::{Counter, RunError, Switch};
+use schedcore::trace::{Ev, NO_P};
+use schedcore::{trace_ev, Counter, RunError, Switch};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr::null_mut;
 use std::sync::atomic::Ordering::Relaxed;
@@ -35,9 +36,9 @@ pub fn schedule(rt: &Runtime, m: &M, gp: Option<GPtr>) -> Option<GPtr> {
             GRUNNING => {
                 gp.set_status(GRUNNABLE);
                 if rt.before {
-                    before::gput(&mut s, gp);
+                    before::gput(&mut s, &m.trace, gp);
                 } else {
-                    gput(rt, &mut s, gp);
+                    gput(rt, &mut s, &m.trace, gp);
                 }
             }
             GMORIBUND => {
@@ -92,9 +93,9 @@ fn nextgandunlock(rt: &Runtime, mut s: SchedGuard<'_>, m: &M) -> Option<GPtr> {
         }
     } else {
         while haveg(&s) && rt.word.canaddmcpu() {
-            let gp = gget(rt, &mut s).expect("gget inconsistency");
+            let gp = gget(rt, &mut s, &m.trace).expect("gget inconsistency");
             if let Some(lm) = gp.lockedm() {
-                mnextg(&mut s, MPtr::from_ref(lm), gp);
+                mnextg(&mut s, &m.trace, MPtr::from_ref(lm), gp);
                 continue;
             }
             s.grunning += 1;
@@ -130,7 +131,9 @@ fn nextgandunlock(rt: &Runtime, mut s: SchedGuard<'_>, m: &M) -> Option<GPtr> {
 /// The end of nextgandunlock, after the unlock (unchanged by CL 4723042): sleep until mnextg
 /// hands this M a goroutine, or the run ends.
 pub(crate) fn havenextg_sleep(rt: &Runtime, m: &M) -> Option<GPtr> {
+    trace_ev!(m.trace, MSleep, 0, 0);
     m.havenextg.notesleep();
+    trace_ev!(m.trace, MWake, 0, 0);
     match m.take_nextg() {
         Some(gp) => Some(gp),
         None if rt.end.exiting() => None,
@@ -143,13 +146,14 @@ pub fn matchmg(rt: &Runtime, s: &mut Synced, cur: Option<&M>) {
     if cur.is_some_and(|m| m.gcing.load(Relaxed)) || rt.end.exiting() {
         return;
     }
+    let tr = rt.trace_of(cur);
     while haveg(s) && rt.word.canaddmcpu() {
-        let gp = gget(rt, s).expect("gget inconsistency");
+        let gp = gget(rt, s, tr).expect("gget inconsistency");
         let mp = match mget(s, gp) {
             Some(mp) => mp,
             None => newm(rt, s),
         };
-        mnextg(s, mp, gp);
+        mnextg(s, tr, mp, gp);
     }
 }
 
@@ -191,6 +195,7 @@ fn mstart(mp: MPtr) {
 fn mloop(rt: &Runtime, m: &M) {
     let mut last = None;
     while let Some(gp) = schedule(rt, m, last) {
+        trace_ev!(m.trace, GoStart, gp.goid.load(Relaxed), NO_P);
         // SAFETY: `schedule` made this M the goroutine's owner (gp.m = m); nobody else
         // resumes it until it switches out.
         if let Switch::Exited = unsafe { gp.ctx.resume() } {
@@ -213,7 +218,24 @@ fn mloop(rt: &Runtime, m: &M) {
             // Go's goexit: the goroutine's function returned.
             gp.set_status(GMORIBUND);
         }
+        if m.trace.on() {
+            m.trace.ev(stop_event(gp), gp.goid.load(Relaxed), 0);
+        }
         last = Some(gp);
+    }
+}
+
+/// The trace event of a goroutine that just switched out. 2011's switch carries no reason:
+/// the status says it, as it does to `schedule` (which has not run yet, so nothing else has
+/// changed it: a `ready` meanwhile only sets readyonstop).
+fn stop_event(gp: GPtr) -> Ev {
+    match gp.status() {
+        GMORIBUND => Ev::GoEnd,
+        GRUNNING => Ev::GoSched,
+        GWAITING => Ev::GoBlock,
+        // exitsyscall's slow path, queued by schedule (readyonstop): GoSysExit with arg 0.
+        GSYSCALL => Ev::GoSysExit,
+        _ => Ev::GoStop,
     }
 }
 
@@ -232,11 +254,12 @@ pub fn readylocked(rt: &Runtime, s: &mut Synced, cur: Option<&M>, gp: GPtr) {
         );
     }
     gp.set_status(GRUNNABLE);
+    let tr = rt.trace_of(cur);
     if rt.before {
-        before::gput(s, gp);
+        before::gput(s, tr, gp);
         before::matchmg(rt, s, cur);
     } else {
-        gput(rt, s, gp);
+        gput(rt, s, tr, gp);
         matchmg(rt, s, cur);
     }
 }
@@ -247,6 +270,12 @@ pub fn ready(gp: GPtr) {
     not_in_syscall(m, "ready");
     let rt = m.rt();
     let mut s = rt.schedlock();
+    trace_ev!(
+        m.trace,
+        GoUnblock,
+        gp.goid.load(Relaxed),
+        m.curg().goid.load(Relaxed)
+    );
     readylocked(rt, &mut s, Some(m), gp);
 }
 
@@ -283,6 +312,12 @@ pub fn newproc1<F: FnOnce() + Send + 'static>(
     s.counters.max(Counter::GoroutinesPeak, s.gcount as u64);
     s.goidgen += 1;
     gp.goid.store(s.goidgen, Relaxed);
+    trace_ev!(
+        rt.trace_of(cur),
+        GoCreate,
+        s.goidgen,
+        cur.map_or(0, |m| m.curg().goid.load(Relaxed))
+    );
     // newprocreadylocked: a separate name in the seed only for debuggers.
     readylocked(rt, s, cur, gp);
     gp

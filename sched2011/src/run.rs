@@ -55,6 +55,7 @@ where
         cfg.lock_or(LockKind::Futex2011),
         stacks,
         cfg.procs as u32,
+        cfg.trace,
     ));
     let result: Arc<Mutex<Option<(R, Duration)>>> = Arc::new(Mutex::new(None));
     let slot = result.clone();
@@ -144,6 +145,19 @@ fn teardown<R>(
         }
     }
     totals.merge(&s.counters, REPORTED);
+    // Every M thread is joined: their buffers are still.
+    let trace = rt
+        .tracer
+        .collect(
+            procs,
+            false,
+            std::iter::once((BOOT, "boot".to_string(), &rt.boot_trace)).chain(
+                s.allm
+                    .iter()
+                    .map(|m| (m.id as i64, format!("M{}", m.id), &m.trace)),
+            ),
+        )
+        .map(boot_into_m0);
     for m in &s.allm {
         totals.merge(&m.counters, REPORTED);
         // SAFETY: joined above; nothing refers to the M any more.
@@ -162,5 +176,33 @@ fn teardown<R>(
     let (r, elapsed) = taken.expect("main goroutine ended without a result");
     let mut report = Report::new(rt.name, procs, rt.lock_kind, elapsed, &totals, pauses);
     report.memory = memory.finish();
+    report.trace = trace;
     Ok((r, report))
+}
+
+/// The lane id the boot's buffer is collected under, before `boot_into_m0` folds it away.
+const BOOT: i64 = -1;
+
+/// Puts the boot's events at the head of M0's lane: matchmg made M0 for the main goroutine at
+/// boot, and M0 records nothing before it takes the schedlock the boot held, so the boot's
+/// events all come before M0's (as on Go's m0, which boots the runtime). If M0's ring wrapped,
+/// they are older than what it lost: they count as lost too.
+fn boot_into_m0(mut t: schedcore::trace::Trace) -> schedcore::trace::Trace {
+    let Some(i) = t.ms.iter().position(|l| l.m == BOOT) else {
+        return t;
+    };
+    let Some(j) = t.ms.iter().position(|l| l.m == 0) else {
+        return t;
+    };
+    let boot = t.ms.remove(i);
+    let m0 = &mut t.ms[j - usize::from(i < j)];
+    if m0.lost == 0 {
+        let mut events = boot.events;
+        events.append(&mut m0.events);
+        m0.events = events;
+        m0.lost = boot.lost;
+    } else {
+        m0.lost += boot.lost + boot.events.len() as u64;
+    }
+    t
 }

@@ -7,9 +7,10 @@ use crate::m::{MPtr, M};
 use crate::word::SchedWord;
 use crate::Sched2011;
 use hdrhistogram::Histogram;
+use schedcore::trace::{TraceBuf, Tracer};
 use schedcore::{
-    CachePadded, Counter, Counters, Lock, LockGuard, LockKind, Note, RunEnd, RunError, Sema,
-    StackArena,
+    trace_ev, CachePadded, Counter, Counters, Lock, LockGuard, LockKind, Note, RunEnd, RunError,
+    Sema, StackArena,
 };
 use std::collections::VecDeque;
 use std::mem::ManuallyDrop;
@@ -102,6 +103,11 @@ pub struct Runtime {
     pub worldsema: Sema<Sched2011>,
     /// Stop-the-world pauses in ns.
     pub pauses: Lock<Histogram<u64>>,
+    /// The execution tracer (Config::trace); every M's buffer comes from it.
+    pub tracer: Tracer,
+    /// What the boot records before any M exists (newproc1 of main, its gput, matchmg's
+    /// hand-off to M0), under the schedlock; put at the head of M0's lane at the end.
+    pub boot_trace: TraceBuf,
 }
 
 impl Runtime {
@@ -111,7 +117,9 @@ impl Runtime {
         lock_kind: LockKind,
         stacks: StackArena,
         procs: u32,
+        trace: Option<usize>,
     ) -> Runtime {
+        let tracer = Tracer::new(trace);
         let rt = Runtime {
             before,
             lock_kind,
@@ -145,6 +153,8 @@ impl Runtime {
             end: RunEnd::default(),
             worldsema: Sema::new(1, lock_kind),
             pauses: Lock::new(schedcore::report::latency_histogram()),
+            tracer,
+            boot_trace: tracer.buf(),
         };
         rt.word.setmcpumax(procs);
         rt
@@ -154,6 +164,16 @@ impl Runtime {
     #[inline(always)]
     pub fn schedlock(&self) -> SchedGuard<'_> {
         SchedGuard(ManuallyDrop::new(self.sched.lock()))
+    }
+
+    /// The trace buffer of the thread calling with `cur` as its M: the M's own, or the boot's
+    /// (`cur` is `None` only while `run` boots the main goroutine).
+    #[inline(always)]
+    pub fn trace_of<'a>(&'a self, cur: Option<&'a M>) -> &'a TraceBuf {
+        match cur {
+            Some(m) => &m.trace,
+            None => &self.boot_trace,
+        }
     }
 
     /// M's executing Go code: the word's mcpu, or the plain field before CL 4723042.
@@ -237,13 +257,15 @@ impl Runtime {
 }
 
 /// Port of gput (seed 002): queue a runnable goroutine, or hand a wired one straight to its M.
-pub fn gput(rt: &Runtime, s: &mut Synced, gp: GPtr) {
+/// `tr` is the calling M's trace buffer (as for gget and mnextg).
+pub fn gput(rt: &Runtime, s: &mut Synced, tr: &TraceBuf, gp: GPtr) {
     if let Some(m) = gp.lockedm() {
         if rt.word.canaddmcpu() {
-            mnextg(s, MPtr::from_ref(m), gp);
+            mnextg(s, tr, MPtr::from_ref(m), gp);
             return;
         }
     }
+    trace_ev!(tr, GlobPut, gp.goid.load(Relaxed), 1);
     s.runq.push_back(gp);
     s.counters.inc(Counter::GlobrunqPut);
     // The word's gwaiting bit follows gwait's transitions to and from zero.
@@ -261,8 +283,9 @@ pub fn haveg(s: &Synced) -> bool {
 }
 
 /// Port of gget (seed 002).
-pub fn gget(rt: &Runtime, s: &mut Synced) -> Option<GPtr> {
+pub fn gget(rt: &Runtime, s: &mut Synced, tr: &TraceBuf) -> Option<GPtr> {
     let gp = s.runq.pop_front()?;
+    trace_ev!(tr, GlobGet, gp.goid.load(Relaxed), 1);
     s.counters.inc(Counter::GlobrunqGet);
     s.gwait -= 1;
     if s.gwait == 0 {
@@ -286,7 +309,8 @@ pub fn mget(s: &mut Synced, gp: GPtr) -> Option<MPtr> {
 
 /// Port of mnextg (seed 002): pass `gp` to `m`, which is woken at schedunlock if it sleeps.
 /// The caller has already counted the CPU in mcpu.
-pub fn mnextg(s: &mut Synced, m: MPtr, gp: GPtr) {
+pub fn mnextg(s: &mut Synced, tr: &TraceBuf, m: MPtr, gp: GPtr) {
+    trace_ev!(tr, MHandoff, gp.goid.load(Relaxed), m.id as u64);
     s.grunning += 1;
     m.nextg.store(gp.as_ptr(), Relaxed);
     if m.waitnextg.swap(false, Relaxed) {

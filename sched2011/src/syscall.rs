@@ -5,7 +5,8 @@ use crate::g::{GRUNNING, GSYSCALL};
 use crate::m::{getm, M};
 use crate::proc::{gosched, matchmg};
 use crate::sched::Runtime;
-use schedcore::Counter;
+use schedcore::trace::Ev;
+use schedcore::{trace_ev, Counter};
 use std::sync::atomic::Ordering::Relaxed;
 
 /// Port of entersyscall (seed 002).
@@ -20,6 +21,7 @@ pub fn entersyscall() {
     // Fast path: when the locked path below would do nothing but mcpu--, do that in one CAS.
     if rt.word.entersyscall_fast() {
         m.counters.inc(Counter::SyscallEnterFast);
+        trace_ev!(m.trace, GoSysCall, gp.goid.load(Relaxed), 1);
         return;
     }
     entersyscall_slow(rt, m);
@@ -30,9 +32,19 @@ pub fn entersyscall() {
 #[inline(never)]
 fn entersyscall_slow(rt: &Runtime, m: &M) {
     m.counters.inc(Counter::SyscallEnterSlow);
+    trace_ev!(m.trace, GoSysCall, m.curg().goid.load(Relaxed), 0);
     let mut s = rt.schedlock();
-    if rt.word.entersyscall_locked(|| matchmg(rt, &mut s, Some(m))) {
+    let mut matched = false;
+    let woke = rt.word.entersyscall_locked(|| {
+        matched = true;
+        matchmg(rt, &mut s, Some(m))
+    });
+    if woke {
         rt.stopped.notewakeup();
+    }
+    if m.trace.on() && (matched || woke) {
+        // The CPU this goroutine gave up went to a waiting goroutine or to stoptheworld.
+        m.trace.ev(Ev::GoSysBlock, m.curg().goid.load(Relaxed), 0);
     }
 }
 
@@ -43,8 +55,10 @@ pub fn exitsyscall() {
     let rt = m.rt();
     // Fast path: if mcpu++ keeps mcpu within mcpumax, there is a CPU for us; no lock.
     if rt.word.exitsyscall_fast() {
-        m.curg().set_status(GRUNNING);
+        let gp = m.curg();
+        gp.set_status(GRUNNING);
         m.counters.inc(Counter::SyscallExitFast);
+        trace_ev!(m.trace, GoSysExit, gp.goid.load(Relaxed), 1);
         return;
     }
     exitsyscall_slow(rt, m);
@@ -62,6 +76,7 @@ fn exitsyscall_slow(rt: &Runtime, m: &M) {
     gp.readyonstop.store(true, Relaxed);
     drop(s);
     m.counters.inc(Counter::SyscallExitSlow);
+    // GoSysExit (arg 0) is recorded on g0, after the switch (the M loop's stop_event).
     gosched();
     // Back on a CPU, possibly on another M: `m` is stale from here on.
 }

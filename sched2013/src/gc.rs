@@ -10,7 +10,8 @@ use crate::sched::{Synced, MAX_GOMAXPROCS};
 use schedcore::context::current_sp;
 use schedcore::ptr::Ptr;
 use schedcore::scan::{ScanResult, StackSet};
-use schedcore::Counter;
+use schedcore::trace::{Ev, TraceBuf};
+use schedcore::{trace_ev, Counter};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -43,6 +44,7 @@ const STOPWAIT_EXIT_CHECK: Duration = Duration::from_millis(1);
 /// that leaves at the end may take a P with it, and nothing will start the world again
 /// (2014's stoptheworld gives up the same way).
 pub(crate) fn stoptheworld(m: &M) -> Result<(), Exiting> {
+    trace_ev!(m.trace, StwStart, 0, 0);
     let sched = m.sched();
     let mut s = sched.lock.lock();
     if sched.end.exiting() {
@@ -137,6 +139,7 @@ pub(crate) fn starttheworld(m: &M) {
         p1 = p.link.take();
         newm(sched, StartFn::Schedule, Some(p));
     }
+    trace_ev!(m.trace, StwDone, 0, 0);
 }
 
 /// Port of procresize (seed 003): switches to `new` P's with the world stopped and sched
@@ -155,18 +158,28 @@ pub(crate) fn procresize(m: &M, s: &mut Synced, new: i32) {
             slot.set(Some(Ptr::from_box(Box::new(P::new(i, sched.lock_kind)))));
         }
     }
-    // Redistribute the runnable goroutines evenly.
+    // Redistribute the runnable goroutines evenly. The trace gets one event for each
+    // direction, not one per goroutine.
+    let quiet = TraceBuf::off();
+    let mut moved = 0u64;
     for i in 0..old {
         let p = sched.allp(i);
         while let Some(gp) = p.runq.runqget() {
-            sched.globrunqput(s, gp, &m.counters);
+            sched.globrunqput(s, gp, &m.counters, &quiet);
+            moved += 1;
         }
+    }
+    if m.trace.on() && moved > 0 {
+        m.trace.ev(Ev::GlobPut, 0, moved);
     }
     // Start at 1: the caller takes allp[0] below and already runs a goroutine.
     let mut i = 1;
     while let Some(gp) = sched.globrunqdrain(s) {
         sched.allp(i % new).runqput(gp);
         i += 1;
+    }
+    if m.trace.on() && i > 1 {
+        m.trace.ev(Ev::GlobGet, 0, i as u64 - 1);
     }
     // Retire the P's beyond `new`.
     for i in new..old {
@@ -176,6 +189,7 @@ pub(crate) fn procresize(m: &M, s: &mut Synced, new: i32) {
     }
     if let Some(p) = m.p.take() {
         p.m.set(None);
+        trace_ev!(m.trace, ProcStop, 0, p.id as u64);
     }
     let p = sched.allp(0);
     p.m.set(None);
@@ -257,6 +271,12 @@ fn scan_stacks(m: &M) -> ScanResult {
     let sched = m.sched();
     let me: Option<GRef> = m.curg.get().map(GRef);
     let gs: Vec<GRef> = sched.lock.lock().allg.clone();
+    trace_ev!(
+        m.trace,
+        GcScanStart,
+        0,
+        gs.iter().filter(|gp| gp.status() != GDEAD).count() as u64
+    );
     let set = StackSet::new(gs.iter().map(|gp| gp.ctx.bounds()).collect());
     let mut found = ScanResult::default();
     for gp in gs {
@@ -277,5 +297,6 @@ fn scan_stacks(m: &M) -> ScanResult {
             found += unsafe { set.scan(lo, hi) };
         }
     }
+    trace_ev!(m.trace, GcScanDone, 0, found.words);
     found
 }

@@ -14,7 +14,7 @@ use crate::syscall::{
 use schedcore::exit::panic_message;
 use schedcore::ptr::Ptr;
 use schedcore::stack::Exhausted;
-use schedcore::{Counter, RawLock, RunError, Switch};
+use schedcore::{trace_ev, Counter, RawLock, RunError, Switch};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{fence, Ordering};
 
@@ -94,6 +94,12 @@ pub(crate) fn newproc1<F: FnOnce() + Send + 'static>(m: &M, f: F, wake: bool) ->
         sched.goidgen.fetch_add(1, Ordering::Relaxed) + 1,
         Ordering::Relaxed,
     );
+    trace_ev!(
+        m.trace,
+        GoCreate,
+        newg.goid.load(Ordering::Relaxed),
+        m.curg().map_or(0, |g| g.goid.load(Ordering::Relaxed))
+    );
     newg.set_status(GRUNNABLE);
     m.counters.inc(Counter::GoroutinesCreated);
     p.runqput(newg);
@@ -131,6 +137,12 @@ pub(crate) fn ready(gp: GRef) {
         );
     }
     gp.set_status(GRUNNABLE);
+    trace_ev!(
+        m.trace,
+        GoUnblock,
+        gp.goid.load(Ordering::Relaxed),
+        m.curg().map_or(0, |g| g.goid.load(Ordering::Relaxed))
+    );
     m.p().runqput(gp);
     if wakep_needed(m.sched()) {
         wakep(&m);
@@ -205,7 +217,7 @@ fn findrunnable(m: &M) -> Result<GRef, Exiting> {
         }
         if sched.runqsize() != 0 {
             let mut s = sched.lock.lock();
-            let gp = sched.globrunqget(&mut s, &p, &m.counters);
+            let gp = sched.globrunqget(&mut s, &p, &m.counters, &m.trace);
             drop(s);
             if let Some(gp) = gp {
                 return Ok(gp);
@@ -220,6 +232,7 @@ fn findrunnable(m: &M) -> Result<GRef, Exiting> {
             if !m.spinning() {
                 m.spinning.store(true, Ordering::Relaxed);
                 sched.nmspinning.fetch_add(1, Ordering::SeqCst);
+                trace_ev!(m.trace, SpinStart, 0, 0);
             }
             for _ in 0..2 * procs {
                 if sched.gcwaiting() {
@@ -242,7 +255,7 @@ fn findrunnable(m: &M) -> Result<GRef, Exiting> {
             continue 'top;
         }
         if sched.runqsize() != 0 {
-            let gp = sched.globrunqget(&mut s, &p, &m.counters);
+            let gp = sched.globrunqget(&mut s, &p, &m.counters, &m.trace);
             drop(s);
             return Ok(gp.expect("globrunqget: empty with runqsize != 0"));
         }
@@ -291,6 +304,13 @@ pub(crate) fn runqs_nonempty(sched: &Sched, procs: i32) -> bool {
 fn runqsteal(m: &M, p: &crate::p::P, p2: &crate::p::P) -> Option<GRef> {
     m.counters.inc(Counter::StealTries);
     let (gp, moved) = p.runq.runqsteal(&p2.runq)?;
+    trace_ev!(
+        m.trace,
+        Steal,
+        gp.goid.load(Ordering::Relaxed),
+        p2.id as u64,
+        1 + moved
+    );
     m.counters.inc(Counter::StealWins);
     m.counters.add(Counter::GoroutinesStolen, 1 + moved as u64);
     Some(gp)
@@ -303,9 +323,16 @@ pub(crate) fn execute(m: &M, gp: GRef) -> Next {
         panic!("execute: bad g status {}", gp.status());
     }
     gp.set_status(GRUNNING);
-    m.p().tick();
+    let p = m.p();
+    p.tick();
     m.curg.set(Some(gp.0));
     gp.m.set(Some(Ptr::from_ref(m)));
+    trace_ev!(
+        m.trace,
+        GoStart,
+        gp.goid.load(Ordering::Relaxed),
+        p.id as u64
+    );
     // SAFETY: this M owns `gp`: it took it off a run queue (or was handed it), so nobody
     // else resumes it; it is started and has not exited.
     match unsafe { gp.ctx.resume() } {
@@ -324,6 +351,7 @@ pub(crate) fn execute(m: &M, gp: GRef) -> Next {
 /// # Safety
 /// `lock` is held, and its holder (the parked goroutine) gave up its guard.
 unsafe fn park0(m: &M, gp: GRef, lock: &RawLock) -> Next {
+    trace_ev!(m.trace, GoBlock, gp.goid.load(Ordering::Relaxed), 0);
     gp.set_status(GWAITING);
     gp.m.set(None);
     m.curg.set(None);
@@ -337,11 +365,12 @@ unsafe fn park0(m: &M, gp: GRef, lock: &RawLock) -> Next {
 /// Port of gosched0 (seed 003): gosched's continuation: the goroutine goes to the global
 /// queue.
 fn gosched0(m: &M, gp: GRef) -> Next {
+    trace_ev!(m.trace, GoSched, gp.goid.load(Ordering::Relaxed), 0);
     let sched = m.sched();
     gp.set_status(GRUNNABLE);
     gp.m.set(None);
     m.curg.set(None);
-    sched.globrunqput(&mut sched.lock.lock(), gp, &m.counters);
+    sched.globrunqput(&mut sched.lock.lock(), gp, &m.counters, &m.trace);
     if m.lockedg.is_some() {
         return stoplockedm(m).map(|()| gp).into();
     }
@@ -351,6 +380,7 @@ fn gosched0(m: &M, gp: GRef) -> Next {
 /// Port of goexit0 (seed 003): the goroutine's function returned; its G (with its stack)
 /// goes to the P's gfree cache.
 fn goexit0(m: &M, gp: GRef) -> Next {
+    trace_ev!(m.trace, GoEnd, gp.goid.load(Ordering::Relaxed), 0);
     gp.set_status(GDEAD);
     gp.m.set(None);
     gp.lockedm.set(None);

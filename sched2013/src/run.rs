@@ -11,6 +11,7 @@ use crate::NAME;
 use hdrhistogram::Histogram;
 use schedcore::memory::MemoryWatch;
 use schedcore::ptr::Ptr;
+use schedcore::trace::Trace;
 use schedcore::{Config, Counter, Lock, Report, RunError, StackArena, Totals};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
@@ -55,7 +56,9 @@ where
     let lock = cfg.lock_or(<crate::Sched2013 as schedcore::Scheduler>::ERA_LOCK);
     let stacks = StackArena::new(cfg)?;
     let memory = MemoryWatch::start();
-    let sched = Ptr::from_box(Box::new(Sched::new(stacks, cfg.schedtrace, lock)));
+    let mut sched = Sched::new(stacks, cfg.schedtrace, lock);
+    sched.tracer = schedcore::trace::Tracer::new(cfg.trace);
+    let sched = Ptr::from_box(Box::new(sched));
     // schedinit: M0 and the P's, M0 holding P0.
     let m0 = allocm(&sched, StartFn::Schedule);
     procresize(&m0, &mut sched.lock.lock(), cfg.procs as i32);
@@ -80,7 +83,7 @@ where
     newosproc(&sched, m0);
 
     let err = sched.end.wait();
-    let (totals, pauses) = teardown(sched);
+    let (totals, pauses, trace) = teardown(sched, cfg.procs);
     if let Some(e) = err {
         return Err(e);
     }
@@ -90,12 +93,13 @@ where
         .ok_or_else(|| RunError::Panic("main goroutine did not return a value".into()))?;
     let mut report = Report::new(NAME, cfg.procs, lock, elapsed, &totals, pauses);
     report.memory = memory.finish();
+    report.trace = trace;
     Ok((r, report))
 }
 
-/// Stops every thread of the runtime and frees it. Returns the summed counters and the
-/// pause histogram.
-fn teardown(sched: Ptr<Sched>) -> (Totals, Histogram<u64>) {
+/// Stops every thread of the runtime and frees it. Returns the summed counters, the pause
+/// histogram and the execution trace (if one was asked for; `procs` is GOMAXPROCS at boot).
+fn teardown(sched: Ptr<Sched>, procs: usize) -> (Totals, Histogram<u64>, Option<Trace>) {
     // `exiting` is set. Every M that goes to sleep from now on sees it under the sched lock
     // first; wake the ones already asleep.
     {
@@ -146,6 +150,18 @@ fn teardown(sched: Ptr<Sched>) -> (Totals, Histogram<u64>) {
         totals.merge(&mp.counters, REPORTED);
     }
     let pauses = sched.pauses.lock().clone();
+    // Every M's thread is joined: their buffers are still.
+    let trace = sched.tracer.collect(
+        procs,
+        true,
+        s.allm.iter().map(|mp| {
+            let name = match mp.startfn {
+                StartFn::Sysmon => format!("M{} (sysmon)", mp.id),
+                _ => format!("M{}", mp.id),
+            };
+            (mp.id as i64, name, &mp.trace)
+        }),
+    );
     let gs = s.allg.clone();
     let ms = s.allm.clone();
     drop(s);
@@ -163,5 +179,5 @@ fn teardown(sched: Ptr<Sched>) -> (Totals, Histogram<u64>) {
         }
         sched.free();
     }
-    (totals, pauses)
+    (totals, pauses, trace)
 }

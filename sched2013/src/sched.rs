@@ -10,7 +10,10 @@ use crate::p::P;
 use crate::Sched2013;
 use hdrhistogram::Histogram;
 use schedcore::ptr::{Link, Ptr};
-use schedcore::{Counter, Counters, Lock, LockKind, Note, RunEnd, RunError, Sema, StackArena};
+use schedcore::trace::{TraceBuf, Tracer};
+use schedcore::{
+    trace_ev, Counter, Counters, Lock, LockKind, Note, RunEnd, RunError, Sema, StackArena,
+};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 
@@ -79,6 +82,8 @@ pub(crate) struct Sched {
     pub threads: Lock<Vec<JoinHandle<()>>>,
     /// Stop-the-world pauses, stoptheworld start to starttheworld end.
     pub pauses: Lock<Histogram<u64>>,
+    /// The execution tracer (set by `run` from Config::trace); every M's buffer comes from it.
+    pub tracer: Tracer,
 }
 
 impl Sched {
@@ -123,6 +128,7 @@ impl Sched {
             schedtrace,
             threads: Lock::new(Vec::new()),
             pauses: Lock::new(schedcore::report::latency_histogram()),
+            tracer: Tracer::new(None),
         }
     }
 
@@ -191,7 +197,9 @@ impl Sched {
     }
 
     /// Port of globrunqput (seed 003): appends `gp` to the global run queue. Sched is locked.
-    pub(crate) fn globrunqput(&self, s: &mut Synced, gp: GRef, c: &Counters) {
+    /// `c` and `tr` are the calling M's (or P's) counters and trace.
+    pub(crate) fn globrunqput(&self, s: &mut Synced, gp: GRef, c: &Counters, tr: &TraceBuf) {
+        trace_ev!(tr, GlobPut, gp.goid.load(Ordering::Relaxed), 1);
         gp.schedlink.set(None);
         match s.runqtail {
             Some(t) => t.schedlink.set(Some(gp.0)),
@@ -216,7 +224,13 @@ impl Sched {
     /// Port of globrunqget (seed 003): takes a fair share of the global queue (its length
     /// over GOMAXPROCS, plus one), returns the first and puts the rest on `p`'s local queue.
     /// Sched is locked.
-    pub(crate) fn globrunqget(&self, s: &mut Synced, p: &P, c: &Counters) -> Option<GRef> {
+    pub(crate) fn globrunqget(
+        &self,
+        s: &mut Synced,
+        p: &P,
+        c: &Counters,
+        tr: &TraceBuf,
+    ) -> Option<GRef> {
         let size = self.runqsize();
         if size == 0 {
             return None;
@@ -224,6 +238,12 @@ impl Sched {
         let n = (size / self.gomaxprocs() + 1).min(size);
         c.add(Counter::GlobrunqGet, n as u64);
         let gp = self.globrunqpop(s);
+        trace_ev!(
+            tr,
+            GlobGet,
+            gp.map_or(0, |g| g.goid.load(Ordering::Relaxed)),
+            n as u64
+        );
         for _ in 1..n {
             let g1 = self
                 .globrunqpop(s)

@@ -9,7 +9,7 @@ use crate::lockosthread::stoplockedm;
 use crate::m::{acquirep, getm, handoffp, releasep, stopm, M};
 use crate::p::{PGCSTOP, PRUNNING, PSYSCALL};
 use crate::proc::Next;
-use schedcore::Counter;
+use schedcore::{trace_ev, Counter};
 use std::sync::atomic::Ordering;
 
 /// Port of entersyscall (seed 003): the goroutine is about to block in the OS. Its P stays
@@ -23,9 +23,12 @@ pub(crate) fn entersyscall() {
     // nowhere, so it stays right).
     gp.ctx.save_syscall_sp();
     gp.status.store(GSYSCALL, Ordering::Relaxed);
+    // For the trace: 1 unless a side duty below takes the sched lock.
+    let mut lockfree = 1;
     if sched.sysmonwait.load(Ordering::SeqCst) != 0 {
         // sysmon sleeps because all P's were idle; a P in a syscall may need retaking.
         sched.wake_sysmon(&mut sched.lock.lock());
+        lockfree = 0;
     }
     let p = m.p();
     p.tick();
@@ -43,7 +46,14 @@ pub(crate) fn entersyscall() {
             sched.stopwait_done(&mut s);
         }
         drop(s);
+        lockfree = 0;
     }
+    trace_ev!(
+        m.trace,
+        GoSysCall,
+        gp.goid.load(Ordering::Relaxed),
+        lockfree
+    );
 }
 
 /// Panics when `gp`, the calling goroutine, is between entersyscall and exitsyscall: `what`
@@ -81,12 +91,14 @@ pub(crate) fn entersyscallblock() {
     let gp = m.curg().expect("entersyscallblock: no current goroutine");
     gp.ctx.save_syscall_sp();
     gp.status.store(GSYSCALL, Ordering::Relaxed);
-    entersyscallblock_handoff(&m);
+    entersyscallblock_handoff(&m, gp);
 }
 
 /// Port of entersyscallblock's hand-off of the P (seed 003).
 #[inline(never)]
-fn entersyscallblock_handoff(m: &M) {
+fn entersyscallblock_handoff(m: &M, gp: GRef) {
+    trace_ev!(m.trace, GoSysCall, gp.goid.load(Ordering::Relaxed), 0);
+    trace_ev!(m.trace, GoSysBlock, gp.goid.load(Ordering::Relaxed), 0);
     let p = releasep(m);
     handoffp(m, p);
 }
@@ -108,6 +120,7 @@ pub(crate) fn exitsyscall() {
             p.tick();
             gp.status.store(GRUNNING, Ordering::Relaxed);
             m.counters.inc(Counter::SyscallExitFast);
+            trace_ev!(m.trace, GoSysExit, gp.goid.load(Ordering::Relaxed), 1);
             return;
         }
     }
@@ -127,7 +140,10 @@ fn exitsyscall_cold(m: schedcore::ptr::Ptr<M>, gp: GRef) {
         unsafe { gp.ctx.suspend(Why::Exiting) };
         unreachable!("a goroutine abandoned at exit was resumed");
     }
-    m.p.set(None);
+    if let Some(p) = m.p.take() {
+        // The P it left in Psyscall was retaken or stopped for the world.
+        trace_ev!(m.trace, ProcStop, 0, p.id as u64);
+    }
     if sched.npidle() != 0 {
         let p = sched.pidleget(&mut sched.lock.lock());
         if let Some(p) = p {
@@ -135,6 +151,7 @@ fn exitsyscall_cold(m: schedcore::ptr::Ptr<M>, gp: GRef) {
             // The seed leaves the status at Gsyscall on this path; Go 1.2 sets it, as here.
             gp.status.store(GRUNNING, Ordering::Relaxed);
             m.counters.inc(Counter::SyscallExitFast);
+            trace_ev!(m.trace, GoSysExit, gp.goid.load(Ordering::Relaxed), 1);
             return;
         }
     }
@@ -146,6 +163,7 @@ fn exitsyscall_cold(m: schedcore::ptr::Ptr<M>, gp: GRef) {
 
 /// The goroutine stopped in exitsyscall because the run is over: the M leaves its loop.
 pub(crate) fn exitsyscall_exiting(m: &M, gp: GRef) -> Next {
+    trace_ev!(m.trace, GoStop, gp.goid.load(Ordering::Relaxed), 0);
     gp.set_status(GRUNNABLE);
     gp.m.set(None);
     m.curg.set(None);
@@ -155,6 +173,7 @@ pub(crate) fn exitsyscall_exiting(m: &M, gp: GRef) -> Next {
 /// Port of exitsyscall0 (seed 003): exitsyscall's slow path on g0: run the goroutine here
 /// if an idle P turned up, else queue it globally and park this M.
 pub(crate) fn exitsyscall0(m: &M, gp: GRef) -> Next {
+    trace_ev!(m.trace, GoSysExit, gp.goid.load(Ordering::Relaxed), 0);
     let sched = m.sched();
     gp.set_status(GRUNNABLE);
     gp.m.set(None);
@@ -162,7 +181,7 @@ pub(crate) fn exitsyscall0(m: &M, gp: GRef) -> Next {
     let mut s = sched.lock.lock();
     let p = sched.pidleget(&mut s);
     if p.is_none() {
-        sched.globrunqput(&mut s, gp, &m.counters);
+        sched.globrunqput(&mut s, gp, &m.counters, &m.trace);
     }
     drop(s);
     if let Some(p) = p {

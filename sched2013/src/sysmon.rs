@@ -5,7 +5,7 @@
 use crate::m::{handoffp, M};
 use crate::p::{PIDLE, PSYSCALL};
 use crate::sched::MAX_GOMAXPROCS;
-use schedcore::Counter;
+use schedcore::{trace_ev, Counter};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -104,6 +104,7 @@ fn retake(m: &M, ticks: &mut [u32; MAX_GOMAXPROCS]) -> u32 {
         {
             n += 1;
             m.counters.inc(Counter::Retakes);
+            trace_ev!(m.trace, Retake, 0, p.id as u64);
             handoffp(m, p);
         }
         sched.inclocked(1);

@@ -40,7 +40,7 @@ use crate::sysmon::preemptall;
 use schedcore::context::current_sp;
 use schedcore::ptr::Ptr;
 use schedcore::scan::StackSet;
-use schedcore::Counter;
+use schedcore::{trace_ev, Counter};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -77,6 +77,7 @@ pub(crate) fn stoptheworld(m: &M) -> Result<(), Exiting> {
     if m.locks.load(Ordering::Relaxed) != 0 {
         panic!("stoptheworld: holding locks");
     }
+    trace_ev!(m.trace, StwStart, 0, 0);
     let sched = m.sched();
     let mut s = sched.lock.lock();
     if sched.end.exiting() {
@@ -173,6 +174,7 @@ pub(crate) fn starttheworld(m: &M) {
         }
     }
     m.release_locks();
+    trace_ev!(m.trace, StwDone, 0, 0);
 }
 
 /// Port of gomaxprocsfunc (runtime.GOMAXPROCS, seed 004's proc.go side).
@@ -211,6 +213,24 @@ pub(crate) fn gc() {
     // semacquire may have parked us: read the M again.
     let m = getm();
     let t0 = Instant::now();
+    // The scan of this collection on this M: its words are this M's counter's growth.
+    let words0 = if m.trace.on() {
+        m.counters.get(Counter::StackWordsScanned)
+    } else {
+        0
+    };
+    trace_ev!(
+        m.trace,
+        GcScanStart,
+        0,
+        sched
+            .lock
+            .lock()
+            .allg
+            .iter()
+            .filter(|gp| gp.readgstatus() != Gdead)
+            .count() as u64
+    );
     gcprepare(sched);
     preemptscanall(&m);
     if stoptheworld(&m).is_err() {
@@ -219,6 +239,12 @@ pub(crate) fn gc() {
     quiesce(&m);
     // The collecting goroutine comes back on the same M (the world is stopped).
     let m = getm();
+    trace_ev!(
+        m.trace,
+        GcScanDone,
+        0,
+        m.counters.get(Counter::StackWordsScanned) - words0
+    );
     *sched.gcstacks.lock() = None;
     m.counters.inc(Counter::Gcs);
     sched.worldsema.semrelease();
@@ -290,6 +316,8 @@ fn quiesce(m: &M) {
 /// goroutine (restartg), scan every G not scanned yet (stopscanstart), check that every one
 /// was, and run the collecting goroutine again.
 pub(crate) fn mquiesce(m: &M, master: GRef) -> Next {
+    // The collecting goroutine parks here (restartg makes it Gwaiting) until g0 readies it.
+    trace_ev!(m.trace, GoBlock, master.goid.load(Ordering::Relaxed), 0);
     let sched = m.sched();
     let allg: Vec<GRef> = sched.lock.lock().allg.clone();
     restartg(m, master);
@@ -333,6 +361,7 @@ pub(crate) fn mquiesce(m: &M, master: GRef) -> Next {
     // the world stopped only this M can run it, so it runs it at once (as park_m does when
     // its unlock function refuses).
     master.casgstatus(Gwaiting, Grunnable);
+    trace_ev!(m.trace, GoUnblock, master.goid.load(Ordering::Relaxed), 0);
     Next::Execute(master)
 }
 
@@ -370,7 +399,7 @@ fn stopg(m: &M, gp: GRef) -> bool {
                     continue;
                 }
                 m.counters.inc(Counter::GscanClaims);
-                gcphasework(m, gp);
+                let _ = gcphasework(m, gp);
                 return true;
             }
             Gscanrunnable | Gscanwaiting | Gscansyscall => {
@@ -392,6 +421,14 @@ fn stopg(m: &M, gp: GRef) -> bool {
                     gp.preempt.store(true, Ordering::Relaxed);
                     gp.stackguard0.store(STACK_PREEMPT, Ordering::Relaxed);
                     m.counters.inc(Counter::PreemptRequests);
+                    trace_ev!(
+                        m.trace,
+                        PreemptReq,
+                        gp.goid.load(Ordering::Relaxed),
+                        gp.m.get()
+                            .and_then(|mp| mp.p.get())
+                            .map_or(schedcore::trace::NO_P, |p| p.id as u64)
+                    );
                 }
                 gp.atomicstatus.casfromgscanstatus(Gscanrunning, Grunning);
                 return false;
@@ -431,9 +468,11 @@ fn on_stack(gp: GRef) -> bool {
 /// Port of gcphasework (Go 1.4's mgc.c, the GCscan phase): scans `gp`'s live stack, counting
 /// words that point into goroutine stacks, and marks its work done. The caller either holds
 /// `gp` claimed with the Gscan bit, or is `gp` itself (a self scan at a preempt point, or
-/// while casgstatus waits): then the scan starts at the current stack pointer.
-pub(crate) fn gcphasework(m: &M, gp: GRef) {
+/// while casgstatus waits): then the scan starts at the current stack pointer. Returns the
+/// number of words read.
+pub(crate) fn gcphasework(m: &M, gp: GRef) -> u64 {
     let set = m.sched().gcstacks.lock().clone();
+    let mut words = 0;
     if let Some(set) = set {
         let range = if on_stack(gp) {
             Some((current_sp(), gp.stack().1))
@@ -449,10 +488,12 @@ pub(crate) fn gcphasework(m: &M, gp: GRef) {
             let found = unsafe { set.scan(lo, hi) };
             m.counters.add(Counter::StackWordsScanned, found.words);
             m.counters.add(Counter::StackPointersFound, found.pointers);
+            words = found.words;
         }
     }
     gp.preemptscan.store(false, Ordering::Relaxed);
     gp.gcworkdone.store(true, Ordering::Relaxed);
+    words
 }
 
 /// Port of helpcasgstatus (seed 001): casgstatus is spinning on a G that a collector marked
@@ -461,7 +502,9 @@ pub(crate) fn helpcasgstatus(gp: &crate::g::G) {
     if gp.preemptscan.load(Ordering::Relaxed) && !gp.gcworkdone.load(Ordering::Relaxed) {
         gp.preemptscan.store(false, Ordering::Relaxed);
         let m = getm();
-        gcphasework(&m, GRef(Ptr::from_ref(gp)));
+        trace_ev!(m.trace, GcScanStart, gp.goid.load(Ordering::Relaxed), 1);
+        let words = gcphasework(&m, GRef(Ptr::from_ref(gp)));
+        trace_ev!(m.trace, GcScanDone, gp.goid.load(Ordering::Relaxed), words);
         m.counters.inc(Counter::SelfScans);
     }
 }

@@ -6,6 +6,7 @@ use crate::g::GRef;
 use crate::gstatus::{gstatus_name, Grunnable, Gscan};
 use crate::m::{acquirep, getm, handoffp, releasep, stopm, Exiting, LOCK_EXTERNAL, M};
 use schedcore::ptr::Ptr;
+use schedcore::trace_ev;
 use std::sync::atomic::Ordering;
 
 /// Port of runtime·LockOSThread (seed 001).
@@ -63,8 +64,10 @@ pub(crate) fn stoplockedm(m: &M) -> Result<(), Exiting> {
         m.lockwait.store(true, Ordering::Relaxed);
         sched.checkdead(&s);
     }
+    trace_ev!(m.trace, MSleep, 0, 1);
     m.park.notesleep();
     m.park.noteclear();
+    trace_ev!(m.trace, MWake, 0, 1);
     {
         let _s = sched.lock.lock();
         m.lockwait.store(false, Ordering::Relaxed);
@@ -109,6 +112,12 @@ pub(crate) fn startlockedm(m: &M, gp: GRef) -> Result<(), Exiting> {
     }
     let p = releasep(m);
     mp.nextp.set(Some(p));
+    trace_ev!(
+        m.trace,
+        MHandoff,
+        gp.goid.load(Ordering::Relaxed),
+        mp.id as u64
+    );
     mp.park.notewakeup();
     stopm(m)
 }

@@ -10,7 +10,8 @@ use crate::sched::Sched;
 use crate::sysmon::sysmon;
 use schedcore::exit::panic_message;
 use schedcore::ptr::{Link, Ptr};
-use schedcore::{tls, Counter, Counters, Note};
+use schedcore::trace::TraceBuf;
+use schedcore::{tls, trace_ev, Counter, Counters, Note};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 /// LockOSThread called by user code (runtime.LockOSThread).
@@ -61,6 +62,8 @@ pub(crate) struct M {
     pub lockwake: AtomicBool,
     fastrand: AtomicU32,
     pub counters: Counters,
+    /// This M's execution trace; only its own thread records into it.
+    pub trace: TraceBuf,
 }
 
 impl M {
@@ -95,6 +98,7 @@ impl M {
         if self.spinning() {
             self.spinning.store(false, Ordering::Relaxed);
             self.sched().nmspinning.fetch_sub(1, Ordering::SeqCst);
+            trace_ev!(self.trace, SpinStop, 0, 0);
         }
     }
 
@@ -187,6 +191,7 @@ pub(crate) fn allocm(sched: &Sched, startfn: StartFn) -> Ptr<M> {
         lockwake: AtomicBool::new(false),
         fastrand: AtomicU32::new(seed),
         counters: Counters::new(),
+        trace: sched.tracer.buf(),
     }));
     s.allm.push(mp);
     mp
@@ -225,6 +230,7 @@ fn mstart(m: Ptr<M>) {
         StartFn::Spinning | StartFn::Schedule => {
             if m.startfn == StartFn::Spinning {
                 m.spinning.store(true, Ordering::Relaxed);
+                trace_ev!(m.trace, SpinStart, 0, 0);
             }
             // M0 got its P from procresize at boot; every other M from whoever created it.
             if m.p.get().is_none() {
@@ -269,7 +275,9 @@ pub(crate) struct Exiting;
 /// more: a stoptheworld in progress gives up once the run is over (see `stoptheworld`).
 fn mexit(m: &M) {
     m.unspin();
-    m.p.set(None);
+    if let Some(p) = m.p.take() {
+        trace_ev!(m.trace, ProcStop, 0, p.id as u64);
+    }
     m.nextp.set(None);
 }
 
@@ -290,6 +298,7 @@ pub(crate) fn acquirep(m: &M, p: Ptr<P>) {
     m.p.set(Some(p));
     p.m.set(Some(Ptr::from_ref(m)));
     p.set_status(PRUNNING);
+    trace_ev!(m.trace, ProcStart, 0, p.id as u64);
 }
 
 /// Port of releasep (seed 001): unbinds this M's P and returns it, idle.
@@ -306,6 +315,7 @@ pub(crate) fn releasep(m: &M) -> Ptr<P> {
     m.p.set(None);
     p.m.set(None);
     p.set_status(PIDLE);
+    trace_ev!(m.trace, ProcStop, 0, p.id as u64);
     p
 }
 
@@ -331,8 +341,14 @@ pub(crate) fn stopm(m: &M) -> Result<(), Exiting> {
         sched.mput(&mut s, Ptr::from_ref(m));
     }
     m.counters.inc(Counter::MSleeps);
+    trace_ev!(m.trace, MSleep, 0, 0);
     m.park.notesleep();
     m.park.noteclear();
+    trace_ev!(m.trace, MWake, 0, 0);
+    // startm may have woken it to spin.
+    if m.spinning() {
+        trace_ev!(m.trace, SpinStart, 0, 0);
+    }
     if sched.end.exiting() {
         return Err(Exiting);
     }

@@ -7,7 +7,8 @@ use crate::m::M;
 use crate::runq::{Overflow, RunQueue};
 use crate::sched::Sched;
 use schedcore::ptr::Link;
-use schedcore::{Counter, Counters};
+use schedcore::trace::TraceBuf;
+use schedcore::{trace_ev, Counter, Counters};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
@@ -96,14 +97,15 @@ impl P {
     }
 
     /// Port of runqput (seed 001) at the P level: onto the ring, or, when it is full, half of
-    /// it plus `gp` onto the global queue. Only the M holding the P calls it.
+    /// it plus `gp` onto the global queue. Only the M holding the P calls it, with its trace.
     #[inline]
-    pub(crate) fn runqput(&self, sched: &Sched, gp: GRef) {
+    pub(crate) fn runqput(&self, sched: &Sched, gp: GRef, tr: &TraceBuf) {
         self.runq.runqput(
             gp.as_non_null(),
             &ToGlobal {
                 sched,
                 counters: &self.counters,
+                tr,
             },
         );
     }
@@ -141,12 +143,14 @@ impl P {
 struct ToGlobal<'a> {
     sched: &'a Sched,
     counters: &'a Counters,
+    tr: &'a TraceBuf,
 }
 
 impl Overflow<G> for ToGlobal<'_> {
     /// Port of globrunqputbatch (seed 001): under the sched lock.
     fn globrunqputbatch<I: ExactSizeIterator<Item = NonNull<G>>>(&self, batch: I) {
         let n = batch.len() as u64;
+        trace_ev!(self.tr, GlobPut, 0, n);
         let mut s = self.sched.lock.lock();
         s.runq.globrunqputbatch(batch);
         self.sched.set_runqsize(&s);

@@ -20,7 +20,7 @@ use crate::m::{getm, M};
 use crate::p::PRUNNING;
 use crate::proc::{dropg, Next};
 use schedcore::context::current_sp;
-use schedcore::Counter;
+use schedcore::{trace_ev, Counter};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -106,7 +106,9 @@ fn newstack() {
     if gp.preemptscan.load(Ordering::Relaxed) {
         // The collector asked this goroutine to scan its own stack (stopg on a Grunning G).
         gp.preemptscan.store(false, Ordering::Relaxed);
-        gcphasework(&m, gp);
+        trace_ev!(m.trace, GcScanStart, gp.goid.load(Ordering::Relaxed), 1);
+        let words = gcphasework(&m, gp);
+        trace_ev!(m.trace, GcScanDone, gp.goid.load(Ordering::Relaxed), words);
         m.counters.inc(Counter::SelfScans);
         if !m.sched().gcwaiting() {
             // The seed lets the goroutine run on after its scan; stoptheworld's preemptall
@@ -136,6 +138,7 @@ fn newstack() {
 /// Go's throw("stack overflow") from newstack, on g0: ends the run with that error. The
 /// goroutine stays suspended (its M does not run it again) and teardown frees it.
 pub(crate) fn stackoverflow_m(m: &M, gp: GRef) -> Next {
+    trace_ev!(m.trace, GoStop, gp.goid.load(Ordering::Relaxed), 0);
     let (lo, hi) = gp.stack();
     m.sched().throw(format!(
         "stack overflow: goroutine {} exceeds its {}-byte stack (caught at a preempt point)",
@@ -150,6 +153,7 @@ pub(crate) fn stackoverflow_m(m: &M, gp: GRef) -> Next {
 /// preempted goroutine goes to the global queue, so that whatever waits on this P's ring or
 /// the global queue runs before it.
 pub(crate) fn gopreempt_m(m: &M, gp: GRef) -> Next {
+    trace_ev!(m.trace, GoPreempt, gp.goid.load(Ordering::Relaxed), 0);
     let sched = m.sched();
     if !sched.end.exiting() {
         // Preemptions that teardown asks for, to stop the run, are not counted.
@@ -158,6 +162,6 @@ pub(crate) fn gopreempt_m(m: &M, gp: GRef) -> Next {
     gp.casgstatus(Grunning, Grunnable);
     dropg(m);
     let p = m.p();
-    sched.globrunqput(&mut sched.lock.lock(), gp, &p.counters);
+    sched.globrunqput(&mut sched.lock.lock(), gp, &p.counters, &m.trace);
     Next::Schedule
 }

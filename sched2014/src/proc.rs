@@ -16,7 +16,7 @@ use crate::syscall::{check_not_in_syscall, exitsyscall0, exitsyscall_after_panic
 use schedcore::exit::panic_message;
 use schedcore::ptr::Ptr;
 use schedcore::stack::Exhausted;
-use schedcore::{Counter, RawLock, RunError, Switch};
+use schedcore::{trace_ev, Counter, RawLock, RunError, Switch};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{fence, Ordering};
 
@@ -114,8 +114,14 @@ pub(crate) fn newproc1<F: FnOnce() + Send + 'static>(m: &M, f: F, wake: bool) ->
     newg.gcworkdone.store(false, Ordering::Relaxed);
     newg.casgstatus(Gdead, Grunnable);
     newg.goid.store(p.goid(sched), Ordering::Relaxed);
+    trace_ev!(
+        m.trace,
+        GoCreate,
+        newg.goid.load(Ordering::Relaxed),
+        m.curg().map_or(0, |g| g.goid.load(Ordering::Relaxed))
+    );
     p.counters.inc(Counter::GoroutinesCreated);
-    p.runqput(sched, newg);
+    p.runqput(sched, newg, &m.trace);
     if wake && wakep_needed(sched) {
         wakep(m);
     }
@@ -150,8 +156,14 @@ pub(crate) fn ready(gp: GRef) {
     }
     // Gwaiting, or Gscanwaiting: casgstatus waits for the scan to end.
     gp.casgstatus(Gwaiting, Grunnable);
+    trace_ev!(
+        m.trace,
+        GoUnblock,
+        gp.goid.load(Ordering::Relaxed),
+        m.curg().map_or(0, |g| g.goid.load(Ordering::Relaxed))
+    );
     let sched = m.sched();
-    m.p().runqput(sched, gp);
+    m.p().runqput(sched, gp, &m.trace);
     if wakep_needed(sched) {
         wakep(&m);
     }
@@ -187,6 +199,7 @@ fn resetspinning(m: &M) {
     let sched = m.sched();
     let nmspinning = if m.spinning() {
         m.spinning.store(false, Ordering::Relaxed);
+        trace_ev!(m.trace, SpinStop, 0, 0);
         let n = sched.nmspinning.fetch_sub(1, Ordering::SeqCst) - 1;
         if n < 0 {
             panic!("findrunnable: negative nmspinning");
@@ -228,7 +241,7 @@ pub(crate) fn schedule(m: &M) -> Result<GRef, Exiting> {
         let tick = p.schedtick.load(Ordering::Relaxed);
         if tick % GLOBRUNQ_CHECK_EVERY == 0 && sched.runqsize() > 0 {
             let mut s = sched.lock.lock();
-            gp = sched.globrunqget(&mut s, &p, 1);
+            gp = sched.globrunqget(&mut s, &p, 1, &m.trace);
             drop(s);
             if gp.is_some() {
                 p.counters.inc(Counter::GlobrunqGet61);
@@ -279,7 +292,7 @@ fn findrunnable(m: &M) -> Result<GRef, Exiting> {
         }
         if sched.runqsize() != 0 {
             let mut s = sched.lock.lock();
-            let gp = sched.globrunqget(&mut s, &p, 0);
+            let gp = sched.globrunqget(&mut s, &p, 0, &m.trace);
             drop(s);
             if let Some(gp) = gp {
                 return Ok(gp);
@@ -294,6 +307,7 @@ fn findrunnable(m: &M) -> Result<GRef, Exiting> {
             if !m.spinning() {
                 m.spinning.store(true, Ordering::Relaxed);
                 sched.nmspinning.fetch_add(1, Ordering::SeqCst);
+                trace_ev!(m.trace, SpinStart, 0, 0);
             }
             for _ in 0..2 * procs {
                 if sched.gcwaiting() {
@@ -303,7 +317,7 @@ fn findrunnable(m: &M) -> Result<GRef, Exiting> {
                 let gp = if p2 == p {
                     p.runqget()
                 } else {
-                    runqsteal(&p, &p2)
+                    runqsteal(m, &p, &p2)
                 };
                 if let Some(gp) = gp {
                     return Ok(gp);
@@ -316,7 +330,7 @@ fn findrunnable(m: &M) -> Result<GRef, Exiting> {
             continue 'top;
         }
         if sched.runqsize() != 0 {
-            let gp = sched.globrunqget(&mut s, &p, 0);
+            let gp = sched.globrunqget(&mut s, &p, 0, &m.trace);
             drop(s);
             return Ok(gp.expect("globrunqget: empty with runqsize != 0"));
         }
@@ -365,7 +379,7 @@ pub(crate) fn runqs_nonempty(sched: &Sched, procs: i32) -> bool {
 }
 
 /// Port of runqsteal (seed 001) at the P level: the steal plus the thief's counters.
-fn runqsteal(p: &P, p2: &P) -> Option<GRef> {
+fn runqsteal(m: &M, p: &P, p2: &P) -> Option<GRef> {
     p.counters.inc(Counter::StealTries);
     // The thief's ring was empty (findrunnable only steals after runqget failed), so what it
     // holds after the steal is what was moved besides the G returned. Another thief robbing
@@ -373,6 +387,13 @@ fn runqsteal(p: &P, p2: &P) -> Option<GRef> {
     let before = p.runq.len();
     let gp = p.runq.runqsteal(&p2.runq)?;
     let moved = p.runq.len().saturating_sub(before);
+    trace_ev!(
+        m.trace,
+        Steal,
+        GRef::from_non_null(gp).goid.load(Ordering::Relaxed),
+        p2.id as u64,
+        1 + moved as u32
+    );
     p.counters.inc(Counter::StealWins);
     p.counters.add(Counter::GoroutinesStolen, 1 + moved as u64);
     Some(GRef::from_non_null(gp))
@@ -384,10 +405,17 @@ pub(crate) fn execute(m: &M, gp: GRef) -> Next {
     gp.casgstatus(Grunnable, Grunning);
     gp.preempt.store(false, Ordering::Relaxed);
     gp.stackguard0.store(gp.stackguard_ok(), Ordering::Relaxed);
-    P::bump(&m.p().schedtick);
+    let p = m.p();
+    P::bump(&p.schedtick);
     m.curg.set(Some(gp.0));
     gp.m.set(Some(Ptr::from_ref(m)));
     set_guard_slot(Some(gp));
+    trace_ev!(
+        m.trace,
+        GoStart,
+        gp.goid.load(Ordering::Relaxed),
+        p.id as u64
+    );
     // SAFETY: this M owns `gp`: it took it off a run queue (or was handed it), so nobody else
     // resumes it; it is started and has not exited.
     match unsafe { gp.ctx.resume() } {
@@ -398,7 +426,10 @@ pub(crate) fn execute(m: &M, gp: GRef) -> Next {
         Switch::Yielded(Why::ExitSyscall) => exitsyscall0(m, gp),
         Switch::Yielded(Why::Preempt) => gopreempt_m(m, gp),
         Switch::Yielded(Why::Quiesce) => mquiesce(m, gp),
-        Switch::Yielded(Why::Exit) => Next::Exit,
+        Switch::Yielded(Why::Exit) => {
+            trace_ev!(m.trace, GoStop, gp.goid.load(Ordering::Relaxed), 0);
+            Next::Exit
+        }
         Switch::Yielded(Why::StackOverflow) => stackoverflow_m(m, gp),
     }
 }
@@ -421,6 +452,7 @@ pub(crate) fn dropg(m: &M) {
 /// `lock` is held, and its holder (the parked goroutine) gave up its guard.
 /// Unchanged since 2013 (park0) but for casgstatus.
 unsafe fn park_m(m: &M, gp: GRef, lock: &RawLock) -> Next {
+    trace_ev!(m.trace, GoBlock, gp.goid.load(Ordering::Relaxed), 0);
     gp.casgstatus(Grunning, Gwaiting);
     dropg(m);
     lock.unlock();
@@ -431,6 +463,7 @@ unsafe fn park_m(m: &M, gp: GRef, lock: &RawLock) -> Next {
 /// queue.
 /// Unchanged since 2013 (gosched0) but for casgstatus.
 fn gosched_m(m: &M, gp: GRef) -> Next {
+    trace_ev!(m.trace, GoSched, gp.goid.load(Ordering::Relaxed), 0);
     let status = gp.readgstatus();
     if status & !Gscan != Grunning {
         panic!("bad g status in gosched_m: {gp:?}");
@@ -439,7 +472,7 @@ fn gosched_m(m: &M, gp: GRef) -> Next {
     dropg(m);
     let sched = m.sched();
     let p = m.p();
-    sched.globrunqput(&mut sched.lock.lock(), gp, &p.counters);
+    sched.globrunqput(&mut sched.lock.lock(), gp, &p.counters, &m.trace);
     Next::Schedule
 }
 
@@ -447,6 +480,7 @@ fn gosched_m(m: &M, gp: GRef) -> Next {
 /// to the P's gfree cache.
 /// Unchanged since 2013 but for casgstatus.
 fn goexit0(m: &M, gp: GRef) -> Next {
+    trace_ev!(m.trace, GoEnd, gp.goid.load(Ordering::Relaxed), 0);
     gp.casgstatus(Grunning, Gdead);
     gp.m.set(None);
     gp.lockedm.set(None);

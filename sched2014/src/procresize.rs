@@ -8,6 +8,8 @@ use crate::p::{P, PDEAD, PGCSTOP, PIDLE};
 use crate::runq::{Overflow, RUNQ_HALF};
 use crate::sched::{Synced, MAX_GOMAXPROCS};
 use schedcore::ptr::Ptr;
+use schedcore::trace::Ev;
+use schedcore::trace_ev;
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering;
 
@@ -33,7 +35,9 @@ pub(crate) fn procresize(m: &M, s: &mut Synced, new: i32) {
     // Collect every runnable goroutine on the global queue, keeping FIFO order: pop each ring
     // from its tail onto the head of the global queue, one G per P per round, so the heads of
     // all rings end up first.
+    // The trace gets one event for each direction, not one per goroutine.
     let mut empty = false;
+    let mut moved = 0u64;
     while !empty {
         empty = true;
         for i in 0..old {
@@ -41,8 +45,12 @@ pub(crate) fn procresize(m: &M, s: &mut Synced, new: i32) {
             if let Some(gp) = p.runq.runqpoptail_stw() {
                 empty = false;
                 s.runq.globrunqputhead(gp);
+                moved += 1;
             }
         }
+    }
+    if m.trace.on() && moved > 0 {
+        m.trace.ev(Ev::GlobPut, 0, moved);
     }
     // Fill the local rings, at most half a ring each. Start at 1: the caller already runs a
     // goroutine and takes allp[0] below, so a spare G should go to allp[1].
@@ -55,6 +63,9 @@ pub(crate) fn procresize(m: &M, s: &mut Synced, new: i32) {
         i += 1;
     }
     sched.set_runqsize(s);
+    if m.trace.on() && i > 1 {
+        m.trace.ev(Ev::GlobGet, 0, i as u64 - 1);
+    }
     // Retire the P's beyond `new`.
     for i in new..old {
         let p = sched.allp(i);
@@ -63,6 +74,7 @@ pub(crate) fn procresize(m: &M, s: &mut Synced, new: i32) {
     }
     if let Some(p) = m.p.take() {
         p.m.set(None);
+        trace_ev!(m.trace, ProcStop, 0, p.id as u64);
     }
     let p = sched.allp(0);
     p.m.set(None);

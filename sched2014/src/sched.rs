@@ -15,7 +15,8 @@ use crate::Sched2014;
 use hdrhistogram::Histogram;
 use schedcore::ptr::{Link, Ptr};
 use schedcore::scan::StackSet;
-use schedcore::{Counter, Lock, LockKind, Note, RunEnd, RunError, Sema, StackArena};
+use schedcore::trace::{TraceBuf, Tracer};
+use schedcore::{trace_ev, Counter, Lock, LockKind, Note, RunEnd, RunError, Sema, StackArena};
 use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -94,6 +95,8 @@ pub(crate) struct Sched {
     pub pauses: Lock<Histogram<u64>>,
     /// The stacks of the collection in progress, for the pointer test of every scan.
     pub gcstacks: Lock<Option<Arc<StackSet>>>,
+    /// The execution tracer (set by `run` from Config::trace); every M's buffer comes from it.
+    pub tracer: Tracer,
 }
 
 impl Sched {
@@ -141,6 +144,7 @@ impl Sched {
             threads: Lock::new(Vec::new()),
             pauses: Lock::new(schedcore::report::latency_histogram()),
             gcstacks: Lock::new(None),
+            tracer: Tracer::new(None),
         }
     }
 
@@ -221,7 +225,15 @@ impl Sched {
     /// Port of globrunqput (seed 001): appends `gp` to the global run queue, counted on the
     /// caller's `p`. Sched is locked.
     /// Unchanged since 2013.
-    pub(crate) fn globrunqput(&self, s: &mut Synced, gp: GRef, c: &schedcore::Counters) {
+    /// `tr` is the calling M's trace.
+    pub(crate) fn globrunqput(
+        &self,
+        s: &mut Synced,
+        gp: GRef,
+        c: &schedcore::Counters,
+        tr: &TraceBuf,
+    ) {
+        trace_ev!(tr, GlobPut, gp.goid.load(Ordering::Relaxed), 1);
         s.runq.globrunqput(gp.as_non_null());
         self.set_runqsize(s);
         c.inc(Counter::GlobrunqPut);
@@ -230,15 +242,25 @@ impl Sched {
     /// Port of globrunqget (seed 001): a batch from the global queue (its fair share, at most
     /// half a ring, at most `max` if `max > 0`): the first to run, the rest onto `p`, which
     /// the caller holds. Sched is locked.
-    pub(crate) fn globrunqget(&self, s: &mut Synced, p: &P, max: u32) -> Option<GRef> {
+    pub(crate) fn globrunqget(
+        &self,
+        s: &mut Synced,
+        p: &P,
+        max: u32,
+        tr: &TraceBuf,
+    ) -> Option<GRef> {
         let before = s.runq.len();
         let gp = s
             .runq
             .globrunqget(&p.runq, self.gomaxprocs() as u32, max)
             .map(GRef::from_non_null);
         self.set_runqsize(s);
-        p.counters
-            .add(Counter::GlobrunqGet, (before - s.runq.len()) as u64);
+        let n = (before - s.runq.len()) as u64;
+        p.counters.add(Counter::GlobrunqGet, n);
+        if tr.on() && n > 0 {
+            let first = gp.map_or(0, |g| g.goid.load(Ordering::Relaxed));
+            tr.ev(schedcore::trace::Ev::GlobGet, first, n);
+        }
         gp
     }
 

@@ -14,7 +14,7 @@ use crate::m::{acquirep, getm, handoffp, releasep, stopm, M};
 use crate::p::{P, PGCSTOP, PRUNNING, PSYSCALL};
 use crate::proc::{dropg, Next};
 use schedcore::ptr::Ptr;
-use schedcore::Counter;
+use schedcore::{trace_ev, Counter};
 use std::sync::atomic::Ordering;
 
 /// Port of entersyscall (reentersyscall, seed 001): the goroutine is about to block in the OS.
@@ -32,8 +32,11 @@ pub(crate) fn entersyscall() {
     // beneath it, and switch nowhere, so it stays right).
     gp.ctx.save_syscall_sp();
     gp.casgstatus(Grunning, Gsyscall);
+    // For the trace: 1 unless a side duty below takes the sched lock.
+    let mut lockfree = 1;
     if sched.sysmonwait.load(Ordering::SeqCst) != 0 {
         entersyscall_sysmon(&m);
+        lockfree = 0;
     }
     let p = m.p();
     p.m.set(None);
@@ -42,7 +45,14 @@ pub(crate) fn entersyscall() {
     p.status.store(PSYSCALL, Ordering::SeqCst);
     if sched.gcwaiting() {
         entersyscall_gcwait(&m, &p);
+        lockfree = 0;
     }
+    trace_ev!(
+        m.trace,
+        GoSysCall,
+        gp.goid.load(Ordering::Relaxed),
+        lockfree
+    );
 }
 
 /// Port of entersyscall_sysmon (seed 001): sysmon sleeps because every P was idle; a P in a
@@ -106,13 +116,15 @@ pub(crate) fn entersyscallblock() {
     let gp = m.curg().expect("entersyscallblock: no current goroutine");
     gp.ctx.save_syscall_sp();
     gp.casgstatus(Grunning, Gsyscall);
-    entersyscallblock_handoff(&m);
+    entersyscallblock_handoff(&m, gp);
 }
 
 /// Port of entersyscallblock_handoff (seed 001).
 /// Unchanged since 2013.
 #[inline(never)]
-fn entersyscallblock_handoff(m: &M) {
+fn entersyscallblock_handoff(m: &M, gp: GRef) {
+    trace_ev!(m.trace, GoSysCall, gp.goid.load(Ordering::Relaxed), 0);
+    trace_ev!(m.trace, GoSysBlock, gp.goid.load(Ordering::Relaxed), 0);
     let p = releasep(m);
     handoffp(m, p);
 }
@@ -129,6 +141,7 @@ pub(crate) fn exitsyscall() {
         // Spins while a collector scans this stack (Gscansyscall).
         gp.casgstatus(Gsyscall, Grunning);
         p.counters.inc(Counter::SyscallExitFast);
+        trace_ev!(m.trace, GoSysExit, gp.goid.load(Ordering::Relaxed), 1);
         return;
     }
     exitsyscall_slow(m, gp);
@@ -169,7 +182,10 @@ fn exitsyscallfast(m: &M) -> bool {
 #[cold]
 #[inline(never)]
 fn exitsyscallfast_cold(m: &M) -> bool {
-    m.p.set(None);
+    if let Some(p) = m.p.take() {
+        // The P it left in Psyscall was retaken, stopped for the world, or taken by teardown.
+        trace_ev!(m.trace, ProcStop, 0, p.id as u64);
+    }
     let sched = m.sched();
     // The run is over: go to the scheduler, which lets this M leave.
     if sched.end.exiting() {
@@ -203,6 +219,7 @@ fn exitsyscallfast_pidle(m: &M) -> bool {
 /// an idle P turned up, else queue it globally and park this M.
 /// Unchanged since 2013 but for casgstatus and waking sysmon.
 pub(crate) fn exitsyscall0(m: &M, gp: GRef) -> Next {
+    trace_ev!(m.trace, GoSysExit, gp.goid.load(Ordering::Relaxed), 0);
     let sched = m.sched();
     gp.casgstatus(Gsyscall, Grunnable);
     dropg(m);
@@ -214,7 +231,7 @@ pub(crate) fn exitsyscall0(m: &M, gp: GRef) -> Next {
     };
     match p {
         // No P holds the goroutine's queue now, so the put is counted on this M.
-        None => sched.globrunqput(&mut s, gp, &m.counters),
+        None => sched.globrunqput(&mut s, gp, &m.counters, &m.trace),
         Some(_) => sched.wake_sysmon(&mut s),
     }
     drop(s);

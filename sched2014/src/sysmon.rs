@@ -9,7 +9,7 @@ use crate::m::{handoffp, M};
 use crate::p::{P, PIDLE, PRUNNING, PSYSCALL};
 use crate::sched::MAX_GOMAXPROCS;
 use schedcore::schedtrace::{SchedTrace, TraceClock};
-use schedcore::Counter;
+use schedcore::{trace_ev, Counter};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -138,6 +138,7 @@ fn retake(m: &M, now: Instant, pdesc: &mut [Pdesc; MAX_GOMAXPROCS]) -> u32 {
             {
                 n += 1;
                 m.counters.inc(Counter::Retakes);
+                trace_ev!(m.trace, Retake, 0, p.id as u64);
                 handoffp(m, p);
             }
             sched.incidlelocked(1);
@@ -198,6 +199,12 @@ pub(crate) fn preemptone(m: &M, p: &P) -> bool {
     gp.preempt.store(true, Ordering::Relaxed);
     gp.stackguard0.store(STACK_PREEMPT, Ordering::Relaxed);
     m.counters.inc(Counter::PreemptRequests);
+    trace_ev!(
+        m.trace,
+        PreemptReq,
+        gp.goid.load(Ordering::Relaxed),
+        p.id as u64
+    );
     true
 }
 

@@ -57,6 +57,12 @@ enum Cmd {
     /// loop written by hand on the scheduler (no ramp, no B, no histograms, no watchdog), with
     /// the same N, in one run, interleaved, with the ratio of their medians.
     Overhead(OverheadArgs),
+    /// Run one workload with the execution tracer on, on one or more schedulers, and write a
+    /// run folder: trace.json (Chrome trace-event format: Perfetto, chrome://tracing), a
+    /// timeline picture of each scheduler one above the other (timeline.svg, .png), and the
+    /// figures a trace gives (scheduling latency, each M's time split, migrations and
+    /// hand-offs per op) in summary.md and figures.json.
+    Trace(TraceArgs),
 }
 
 /// A `--procs` value: numbers and ranges (`1..4`, `1,2,4,8`, `1..2,8`).
@@ -133,18 +139,19 @@ struct RuntimeArgs {
     max_goroutines: Option<u64>,
 }
 
-/// Which combinations to measure, the same words for `compare` and `overhead`.
+/// Which combinations to measure, the same words for `compare`, `overhead` and `trace`.
 #[derive(Args)]
 struct Selection {
-    /// Schedulers, comma-separated; in `compare` the first is the baseline of the deltas
-    /// [default: all]
+    /// Schedulers, comma-separated; in `compare` the first is the baseline of the deltas, in
+    /// `trace` the top timeline [default: all]
     #[arg(long, value_delimiter = ',')]
     sched: Vec<String>,
-    /// Workloads, comma-separated (`overhead` takes core ones) [default: the core set, see
-    /// `lab list`]
+    /// Workloads, comma-separated (`overhead` takes core ones, `trace` exactly one) [default:
+    /// the core set, see `lab list`]
     #[arg(long, value_delimiter = ',')]
     bench: Vec<String>,
-    /// GOMAXPROCS values: ranges and lists, e.g. 1..4 or 1,2,4,8 [default: 1..<cores>]
+    /// GOMAXPROCS values: ranges and lists, e.g. 1..4 or 1,2,4,8 (`trace` takes one)
+    /// [default: 1..<cores>; `trace`: <cores>]
     #[arg(long, value_parser = procs_arg)]
     procs: Option<ProcsList>,
 }
@@ -241,9 +248,64 @@ struct OverheadArgs {
     /// Aim for a timed round of this length (the lab's ramp; the bare loop takes its N)
     #[arg(long, default_value = "100ms", value_parser = duration_arg)]
     benchtime: Duration,
+    /// Measure the execution tracer's cost instead: the lab's figure with tracing on
+    /// (keeping --events per M) against the same with it off
+    #[arg(long)]
+    trace: bool,
+    /// Events each M keeps with --trace
+    #[arg(long, default_value_t = harness::trace::DEFAULT_EVENTS as u64, value_parser = clap::value_parser!(u64).range(16..=1 << 28), requires = "trace")]
+    events: u64,
     /// No progress on stderr
     #[arg(long)]
     quiet: bool,
+}
+
+/// A `--json-window` value: a duration, or `all`.
+#[derive(Clone, Copy, Debug)]
+struct JsonWindow(Option<Duration>);
+
+fn json_window_arg(s: &str) -> Result<JsonWindow, String> {
+    if s == "all" {
+        return Ok(JsonWindow(None));
+    }
+    duration_arg(s).map(|d| JsonWindow(Some(d)))
+}
+
+#[derive(Args)]
+struct TraceArgs {
+    #[command(flatten)]
+    select: Selection,
+    /// Aim for a timed round of this length (Go's -benchtime); each scheduler runs the
+    /// workload twice, tracing off then on
+    #[arg(long, default_value = "20ms", value_parser = duration_arg)]
+    benchtime: Duration,
+    #[command(flatten)]
+    runtime: RuntimeArgs,
+    /// Events each M keeps (a ring of 32-byte events, allocated when the M is made): the
+    /// trace holds the last ones, the end of the ramp
+    #[arg(long, default_value_t = harness::trace::DEFAULT_EVENTS as u64, value_parser = clap::value_parser!(u64).range(16..=1 << 28))]
+    events: u64,
+    /// The timeline's window, in the middle of the part of each trace where every M's record
+    /// is complete [default: 8 ops of the slowest traced run, from 200us to 5ms]
+    #[arg(long, value_parser = duration_arg)]
+    window: Option<Duration>,
+    /// The window written into trace.json, in the same place (`all`: each whole trace; a
+    /// busy M makes a few million events a second, about 100 bytes of JSON each)
+    #[arg(long, default_value = "10ms", value_parser = json_window_arg)]
+    json_window: JsonWindow,
+    /// Where run folders go
+    #[arg(long, default_value = "results")]
+    out: PathBuf,
+    /// A short label for the run folder's name (letters, digits, . _ -)
+    #[arg(long, default_value = "trace")]
+    label: String,
+    /// No progress on stderr
+    #[arg(long)]
+    quiet: bool,
+    /// A CPU hog gives up (and the run is reported starved) after the others made no
+    /// progress for this long
+    #[arg(long, default_value = "1s", value_parser = duration_arg)]
+    starve_after: Duration,
 }
 
 #[derive(Args)]
@@ -280,6 +342,7 @@ fn main() -> ExitCode {
         Cmd::Plot(args) => plot(&args.run_dir),
         Cmd::CheckGo(args) => check_go(args),
         Cmd::Overhead(args) => overhead(args),
+        Cmd::Trace(args) => trace(args),
     });
     match result {
         Ok(Ok(())) => ExitCode::SUCCESS,
@@ -302,7 +365,7 @@ fn main() -> ExitCode {
 /// the usage block and the pointer to --help.
 fn one_line(e: &clap::Error) -> String {
     if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-        return "a command is needed: compare, run, plot or list (see lab --help)".into();
+        return "a command is needed: compare, run, trace, plot or list (see lab --help)".into();
     }
     let text = e.render().to_string();
     let parts: Vec<&str> = text
@@ -662,9 +725,10 @@ fn check_go(args: CheckGoArgs) -> Result<(), LabError> {
     Ok(())
 }
 
-/// `lab overhead`: the lab's figure against the bare loop's, one table.
+/// `lab overhead`: the lab's figure against the bare loop's (or, with --trace, against
+/// itself with tracing on), one table.
 fn overhead(args: OverheadArgs) -> Result<(), LabError> {
-    use harness::overhead;
+    use harness::overhead::{self, Against};
     let cores = machine::cores();
     let procs = procs_or_cores(args.select.procs, cores);
     let plan = Plan::new(
@@ -676,16 +740,121 @@ fn overhead(args: OverheadArgs) -> Result<(), LabError> {
         args.count as usize,
         cores,
     )?;
-    let total = plan.measurements() / plan.count * (plan.count + 1);
+    let against = if args.trace {
+        Against::Traced {
+            events: args.events as usize,
+        }
+    } else {
+        Against::Bare
+    };
+    let total = plan.measurements() / plan.count * against.steps(plan.count);
     let progress = Progress::new(total as u64, args.quiet);
-    let rows = overhead::run(&plan, |what| {
+    let rows = overhead::run(&plan, against, |what| {
         progress.step();
         progress.running(what);
     });
     progress.finish();
     print!(
         "{}",
-        overhead::render(&rows?, plan.count, plan.benchtime, &Machine::detect())
+        overhead::render(
+            &rows?,
+            against,
+            plan.count,
+            plan.benchtime,
+            &Machine::detect()
+        )
+    );
+    Ok(())
+}
+
+/// `lab trace`: one workload traced on each scheduler given, into a run folder.
+fn trace(args: TraceArgs) -> Result<(), LabError> {
+    use harness::trace::{self as tr, summary as trsum};
+    let started = SystemTime::now();
+    let cores = machine::cores();
+    let procs = args.select.procs.map_or_else(|| vec![cores], |p| p.0);
+    let (scheds, bench, procs) = tr::resolve(&args.select.sched, &args.select.bench, &procs)?;
+    if !rundir::valid_label(&args.label) {
+        return Err(LabError::BadValue(format!(
+            "--label {:?} must be letters, digits, '.', '_' or '-' and not start with '.'",
+            args.label
+        )));
+    }
+    let io_err = |err| LabError::Io {
+        path: args.out.clone(),
+        err,
+    };
+    let dir = RunDir::create(&args.out, started, &args.label).map_err(io_err)?;
+    let machine = Machine::detect();
+    let command = command_line();
+    let settings = Settings {
+        starve_after: args.starve_after,
+        lock: args.runtime.lock.0,
+        work: args.runtime.work,
+        ..Settings::new(procs, args.benchtime)
+    };
+    let opts = tr::Options {
+        scheds,
+        bench,
+        settings,
+        events: args.events as usize,
+        window: args.window,
+        json_window: args.json_window.0,
+    };
+    let foot = format!("traced on {}", chart::machine_line(&machine));
+    let progress = Progress::new(opts.scheds.len() as u64, args.quiet);
+    let mut first = true;
+    let runs = tr::run(&opts, dir.path(), &foot, |what| {
+        if !std::mem::take(&mut first) {
+            progress.step();
+        }
+        progress.running(what);
+    });
+    progress.finish();
+    let runs = runs?;
+    let figures = serde_json::json!({
+        "bench": bench.name,
+        "procs": procs,
+        "benchtime_ns": args.benchtime.as_nanos() as u64,
+        "events_per_m": opts.events,
+        "command": command,
+        "schedulers": runs,
+    });
+    dir.write(
+        "figures.json",
+        &serde_json::to_string_pretty(&figures).expect("figures serialize"),
+    )
+    .map_err(io_err)?;
+    dir.write(
+        "machine.json",
+        &serde_json::to_string_pretty(&machine).expect("machine serializes"),
+    )
+    .map_err(io_err)?;
+    dir.write("command.txt", &format!("{command}\n"))
+        .map_err(io_err)?;
+    let header = trsum::Header {
+        bench: bench.name,
+        go_name: bench.go_name,
+        about: bench.about,
+        procs,
+        command: &command,
+        machine: &chart::machine_line(&machine),
+        benchtime: args.benchtime,
+        events: opts.events,
+        window: runs.first().map_or(Duration::ZERO, |r| {
+            Duration::from_nanos(r.timeline_window_ns.1 - r.timeline_window_ns.0)
+        }),
+        json_window: opts.json_window,
+    };
+    dir.write("summary.md", &trsum::render(&header, &runs))
+        .map_err(io_err)?;
+    let path = dir.commit().map_err(io_err)?;
+    print!(
+        "{} at procs {procs} (benchtime {})\n{}trace in {}\n",
+        bench.name,
+        humantime::format_duration(args.benchtime),
+        trsum::table(&runs),
+        path.display()
     );
     Ok(())
 }

@@ -56,7 +56,7 @@ fn wakeup_store_load_pair() {
                 if start.load(Ordering::Acquire) > ROUNDS {
                     return;
                 }
-                p0.runqput(&sched, gp);
+                p0.runqput(&sched, gp, &schedcore::trace::TraceBuf::off());
                 woke.store(wakep_needed(&sched), Ordering::Relaxed);
                 done.store(r, Ordering::Release);
             }

@@ -551,13 +551,26 @@ struct Raw {
     ev: Ev,
 }
 
-const EMPTY: Raw = Raw {
-    ts: 0,
-    g: 0,
-    arg: 0,
-    arg2: 0,
-    ev: Ev::GoStop,
-};
+/// A ring of `cap` events from zeroed memory: the allocator maps a ring this large straight
+/// from the kernel, whose pages arrive zeroed on first touch, so making an M costs no pass over
+/// the ring (32 MiB at the default million events, written eagerly, held each M's start up by
+/// milliseconds: longer than a whole ramp round).
+fn zeroed_ring(cap: usize) -> Box<[Raw]> {
+    if cap == 0 {
+        return Box::new([]);
+    }
+    let layout = std::alloc::Layout::array::<Raw>(cap).expect("trace ring too large");
+    // SAFETY: the layout has a non-zero size. All zeros is a valid `Raw` (integers, and `Ev`'s
+    // first variant has the discriminant 0), so the zeroed block is `cap` initialized Raws,
+    // allocated with the global allocator under the layout Box<[Raw]> frees it with.
+    unsafe {
+        let p = std::alloc::alloc_zeroed(layout) as *mut Raw;
+        if p.is_null() {
+            std::alloc::handle_alloc_error(layout);
+        }
+        Box::from_raw(std::ptr::slice_from_raw_parts_mut(p, cap))
+    }
+}
 
 /// One M's ring of events. Only the M's own thread records into it.
 pub struct TraceBuf {
@@ -576,7 +589,7 @@ impl TraceBuf {
     fn new(cap: usize) -> TraceBuf {
         TraceBuf {
             on: cap > 0,
-            ring: UnsafeCell::new(vec![EMPTY; cap].into_boxed_slice()),
+            ring: UnsafeCell::new(zeroed_ring(cap)),
             next: AtomicUsize::new(0),
         }
     }

@@ -392,6 +392,26 @@ fn run_prints_counters_and_percentiles() {
     );
 }
 
+/// `lab run --sched <peer>` measures that peer (it once measured the first scheduler: a plan
+/// without schedulers has all of them).
+#[test]
+fn run_measures_the_peer_it_names() {
+    let o = lab(&[
+        "run",
+        "--sched",
+        "floor",
+        "--bench",
+        "create-goroutines",
+        "--benchtime",
+        "1ms",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let row: harness::results::Row = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!((row.sched.as_str(), row.peer), ("floor", true));
+}
+
 /// goroutines-alive-10k: the JSON row carries the memory, with the peak of live goroutines
 /// (main and a group) and the resident set per goroutine.
 #[test]

@@ -578,7 +578,13 @@ fn run(args: RunArgs) -> Result<(), LabError> {
         1,
         cores,
     )?;
-    let subject = plan.subjects[0];
+    // A peer alone leaves the plan's schedulers empty, which a plan reads as all of them: the
+    // subject is the one named.
+    let subject = *plan
+        .subjects
+        .iter()
+        .find(|s| s.name() == args.sched)
+        .expect("the plan holds the subject it was given");
     let bench = plan.benches[0];
     let settings = Settings {
         schedtrace: args.schedtrace,

@@ -204,8 +204,9 @@ fn traced<S: Scheduler>(
     for k in 0..count {
         step(format!("run {}/{count}, tracing off then on", k + 1));
         let a = runner::measure::<S>(work, bench.batch, bench.max_n, settings)?;
-        let (b, _) =
-            runner::measure_traced::<S>(work, bench.batch, bench.max_n, settings, Some(events))?;
+        let b =
+            runner::measure_traced::<S>(work, bench.batch, bench.max_n, settings, Some(events))?
+                .measurement;
         if a.starved || b.starved {
             return Ok(Outcome::Starved);
         }

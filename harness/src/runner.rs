@@ -9,7 +9,7 @@ use schedcore::{Config, Counter, LockKind, RunError, Scheduler, StackGuard};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How to measure: the knobs of one measurement, the same for every subject of a comparison.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -170,19 +170,33 @@ pub fn measure<S: Scheduler>(
     max_n: u64,
     settings: &Settings,
 ) -> Result<Measurement, RunError> {
-    measure_traced::<S>(work, min_n, max_n, settings, None).map(|(m, _)| m)
+    measure_traced::<S>(work, min_n, max_n, settings, None).map(|t| t.measurement)
+}
+
+/// A measurement with the execution tracer on.
+#[derive(Clone, Debug)]
+pub struct Traced {
+    pub measurement: Measurement,
+    /// The run's trace (`None` when tracing was off, or the runtime ignored it).
+    pub trace: Option<Trace>,
+    /// Where each round of the ramp was timed, from its start to its start plus its timed
+    /// length, in ns from just before the runtime booted (the trace's clock starts a few
+    /// microseconds later, when the runtime makes its tracer); empty when tracing was off.
+    pub rounds_ns: Vec<(u64, u64)>,
 }
 
 /// [`measure`], with the runtime's execution tracer keeping the last `trace` events of every
 /// M (`Config::trace`; `None`: off), and the trace the run returned. The tracer records over
-/// the whole run, so the rings hold the end of the ramp: its last and largest round.
+/// the whole run, so the rings hold its end: the ramp's last round and what follows it (the
+/// workload's untimed latency round, the teardown). With tracing on, each round's place is
+/// read from the clock around it (two clock reads a round, outside the timed loop).
 pub fn measure_traced<S: Scheduler>(
     work: fn(&mut B),
     min_n: u64,
     max_n: u64,
     settings: &Settings,
     trace: Option<usize>,
-) -> Result<(Measurement, Option<Trace>), RunError> {
+) -> Result<Traced, RunError> {
     let cfg = Config {
         schedtrace: settings.schedtrace,
         lock: settings.lock,
@@ -194,15 +208,22 @@ pub fn measure_traced<S: Scheduler>(
     schedcore::memory::trim_heap();
     let (benchtime, starve_after, steps) =
         (settings.benchtime, settings.starve_after, settings.work);
-    let ((ramp, last), mut report) = S::run(&cfg, move || {
+    let placed = trace.is_some();
+    let booted = Instant::now();
+    let ((ramp, last, rounds_ns), mut report) = S::run(&cfg, move || {
         let mut last = None;
+        let mut at = Vec::new();
         let ramp = ramp_until(benchtime, min_n, max_n, |n| {
+            let start = placed.then(|| booted.elapsed());
             let mut b = round(work, n, starve_after, steps);
             let out = (b.elapsed(), b.starved());
+            if let Some(s) = start {
+                at.push((s.as_nanos() as u64, (s + out.0).as_nanos() as u64));
+            }
             last = Some((b.take_latencies(), b.starved()));
             out
         });
-        (ramp, last.expect("a ramp has at least one round"))
+        (ramp, last.expect("a ramp has at least one round"), at)
     })?;
     let (lat, starved) = last;
     let trace = report.trace.take();
@@ -216,8 +237,8 @@ pub fn measure_traced<S: Scheduler>(
     if report.counter(Counter::Gcs) > 0 && !report.stw_pause_ns.is_empty() {
         latencies.insert(STW_PAUSE.to_string(), report.stw_pause_ns.clone());
     }
-    Ok((
-        Measurement {
+    Ok(Traced {
+        measurement: Measurement {
             ramp,
             counters,
             latencies,
@@ -225,5 +246,6 @@ pub fn measure_traced<S: Scheduler>(
             memory: MemoryFigures::of_report(&report),
         },
         trace,
-    ))
+        rounds_ns,
+    })
 }

@@ -20,6 +20,9 @@ use std::time::Duration;
 /// Slack for comparing microsecond timestamps printed as decimals.
 const EPS: f64 = 1e-6;
 
+/// The complete slices of one track: start, end, the event.
+type Slices<'a> = Vec<(f64, f64, &'a Value)>;
+
 /// What the checker saw, so a test can ask that there was something to check.
 #[derive(Debug, Default)]
 struct Seen {
@@ -40,7 +43,7 @@ fn check_chrome(v: &Value) -> Result<Seen, String> {
     let evs = v["traceEvents"].as_array().ok_or("no traceEvents array")?;
     let mut seen = Seen::default();
     // (pid, tid) -> slices (ts, end, event)
-    let mut tracks: HashMap<(u64, u64), Vec<(f64, f64, &Value)>> = HashMap::new();
+    let mut tracks: HashMap<(u64, u64), Slices> = HashMap::new();
     // pid -> g -> (ts, kind) of creates and unblocks
     let mut readies: HashMap<(u64, u64), Vec<(f64, &str)>> = HashMap::new();
     let mut flows: HashMap<u64, (Option<&Value>, Option<&Value>)> = HashMap::new();
@@ -310,9 +313,17 @@ impl SchedVisitor for Traced {
         let w = registry::workload(self.bench).unwrap();
         let f = registry::workload_fn::<S>(self.bench).unwrap();
         let settings = Settings::new(2, Duration::from_millis(1));
-        let (_, t) = runner::measure_traced::<S>(f, w.batch, w.max_n, &settings, Some(1 << 20))
+        let t = runner::measure_traced::<S>(f, w.batch, w.max_n, &settings, Some(1 << 20))
             .unwrap_or_else(|e| panic!("{} on {}: {e}", self.bench, S::NAME));
-        t.unwrap_or_else(|| panic!("{} returned no trace", S::NAME))
+        // The rounds lie inside the trace, in order.
+        let rounds = &t.rounds_ns;
+        assert_eq!(rounds.len(), t.measurement.ramp.rounds.len());
+        assert!(rounds.windows(2).all(|w| w[0].1 <= w[1].0));
+        let trace = t
+            .trace
+            .unwrap_or_else(|| panic!("{} returned no trace", S::NAME));
+        assert!(rounds.last().unwrap().1 <= trace.span_ns);
+        trace
     }
 }
 

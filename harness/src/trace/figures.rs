@@ -3,8 +3,8 @@
 //! (runnable to running) as percentiles, each M's time split into running / syscall /
 //! scheduler / spinning / asleep, goroutine migrations between M's and hand-offs, per op.
 //!
-//! Per op: the ops in the window are estimated as its length over the traced run's ns/op
-//! (the window is mostly the ramp's last round, whose rate that is).
+//! Per op: the caller says how many ops the window holds (`lab trace`: the last round's N,
+//! times the share of the round the window covers).
 
 use super::lanes::{Activity, Lanes};
 use super::starts::Start;
@@ -106,8 +106,8 @@ pub struct Figures {
     pub split: Vec<MSplit>,
     /// Every M but sysmon's, together.
     pub total: Split,
-    /// The ops in the window: its length over the traced run's ns/op (`None` without a
-    /// figure, e.g. a starved run).
+    /// The ops in the window, as the caller counted them (`None` without a figure, e.g. a
+    /// starved run).
     pub ops: Option<f64>,
     pub migrations_per_op: Option<f64>,
     pub handoffs_per_op: Option<f64>,
@@ -125,15 +125,15 @@ pub fn cause(ev: Ev) -> &'static str {
     }
 }
 
-/// The figures of `[from, to]`: `lanes` and `starts` are the whole trace's; `ns_per_op` is
-/// the traced run's figure, for the per-op rates.
+/// The figures of `[from, to]`: `lanes` and `starts` are the whole trace's; `ops` the ops the
+/// window holds, for the per-op rates.
 pub fn compute(
     trace: &Trace,
     lanes: &Lanes,
     starts: &[Start],
     from: u64,
     to: u64,
-    ns_per_op: Option<f64>,
+    ops: Option<f64>,
 ) -> Figures {
     let within = |ts: u64| (from..=to).contains(&ts);
     let mut all = schedcore::report::latency_histogram();
@@ -179,9 +179,6 @@ pub fn compute(
             ns,
         });
     }
-    let ops = ns_per_op
-        .filter(|&x| x > 0.0 && to > from)
-        .map(|x| (to - from) as f64 / x);
     let per_op = |k: u64| ops.filter(|&o| o > 0.0).map(|o| k as f64 / o);
     Figures {
         from_ns: from,
@@ -248,7 +245,7 @@ mod tests {
         let t = ping_pong();
         let lanes = Lanes::build(&t);
         let s = starts(&t);
-        let f = compute(&t, &lanes, &s, 0, 100, Some(50.0));
+        let f = compute(&t, &lanes, &s, 0, 100, Some(2.0));
         // Starts: g1 at 0 (no cause), g2 at 40 (unblocked at 10: 30 ns, on another M: a
         // hand-off), g1 at 80 (unblocked at 50 by g2 on M1: 30 ns, hand-off), g2 at 100 (its
         // previous start was on M1 too: no cause held, blocked at 60 and never unblocked).
@@ -316,7 +313,7 @@ mod tests {
         t.ms[2].name = "M2 (sysmon)".into();
         let lanes = Lanes::build(&t);
         let s = starts(&t);
-        let f = compute(&t, &lanes, &s, 0, 30, Some(10.0));
+        let f = compute(&t, &lanes, &s, 0, 30, Some(3.0));
         assert_eq!(f.migrations, 2);
         assert_eq!(f.migrations_per_op, Some(2.0 / 3.0));
         assert_eq!(f.latency_by_cause["yield"].p50, 2);

@@ -380,11 +380,7 @@ fn step(r: &mut Replay, e: &Event) {
             }
         }
         MWake => r.close(Kind::Sleep, ts, Some(MWake)),
-        SpinStart => {
-            if !r.has(Kind::Spin) {
-                r.open(Kind::Spin, ts, 0, None);
-            }
-        }
+        SpinStart if !r.has(Kind::Spin) => r.open(Kind::Spin, ts, 0, None),
         SpinStop => r.close(Kind::Spin, ts, Some(SpinStop)),
         _ => {}
     }

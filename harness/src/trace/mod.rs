@@ -5,9 +5,11 @@
 //! M did from its events, [`starts`] what made each goroutine start.
 //!
 //! Windows: the rings keep the last `events` of every M, so the trace is complete only from
-//! [`Trace::complete_from`] on; the figures cover that part, to the last event. The JSON and
-//! the picture show windows of it centred on its middle (the ramp's last round takes most of
-//! a run, and ends it but for the untimed latency round and the teardown).
+//! [`schedcore::trace::Trace::complete_from`] on. The figures cover the ramp's last round
+//! (placed in the trace by the clock read around each round), or the part of it the rings
+//! hold ([`span`]). The picture shows a typical window of that ([`typical`]: as many goroutine
+//! starts as the median window of its length, neither a stall nor a burst), and the JSON a
+//! longer window around the picture's.
 
 pub mod chrome;
 pub mod figures;
@@ -21,7 +23,6 @@ use crate::registry::{self, SchedInfo, SchedVisitor, WorkloadInfo};
 use crate::runner::{self, Measurement, Settings};
 use figures::Figures;
 use lanes::Lanes;
-use schedcore::trace::Trace;
 use schedcore::{RunError, Scheduler};
 use serde::Serialize;
 use std::io::BufWriter;
@@ -29,10 +30,10 @@ use std::path::Path;
 use std::time::Duration;
 use timeline::Panel;
 
-/// Events kept per M by default: 1 << 20 events of 32 bytes, 32 MiB an M. At a few hundred
-/// ns a goroutine switch, that is the last tens of milliseconds of a busy M, more than a
-/// default `lab trace` round.
-pub const DEFAULT_EVENTS: usize = 1 << 20;
+/// Events kept per M by default: 1 << 18 events of 32 bytes, 8 MiB an M, the last several
+/// milliseconds of a busy M (the ring's pages are faulted in as it fills: `--events` can grow
+/// it at the price of memory only).
+pub const DEFAULT_EVENTS: usize = 1 << 18;
 
 /// What `lab trace` runs.
 #[derive(Clone, Debug)]
@@ -129,13 +130,19 @@ pub struct SchedTrace {
     pub lost: u64,
     /// The trace's length in ns.
     pub span_ns: u64,
-    /// The figures, over the complete part of the trace.
+    /// The figures, over the ramp's last round (see [`span`]).
     pub figures: Figures,
+    /// What the figures cover.
+    pub figures_over: String,
     /// The windows of the JSON and of the picture, in ns since the tracer started.
     pub json_window_ns: (u64, u64),
     pub timeline_window_ns: (u64, u64),
+    /// The picture's panel over the widest window it may take, narrowed at the end.
     #[serde(skip)]
     pub panel: Panel,
+    /// The goroutine starts within the panel's window, to place the narrowed one.
+    #[serde(skip)]
+    pub(crate) start_ts: Vec<u64>,
 }
 
 /// The timeline's window when none is given: the same for every scheduler, so that their
@@ -152,10 +159,42 @@ pub const MAX_WINDOW: Duration = Duration::from_millis(5);
 
 /// A window of `width` centred on the middle of `[from, to]`, kept inside it.
 pub fn centred(from: u64, to: u64, width: u64) -> (u64, u64) {
+    centred_on(from + to.saturating_sub(from) / 2, from, to, width)
+}
+
+/// A window of `width` centred on `mid`, moved inside `[from, to]` where it sticks out.
+pub fn centred_on(mid: u64, from: u64, to: u64, width: u64) -> (u64, u64) {
     if to <= from || width >= to - from {
         return (from, to.max(from));
     }
-    let a = from + (to - from - width) / 2;
+    let a = mid.saturating_sub(width / 2).clamp(from, to - width);
+    (a, a + width)
+}
+
+/// A typical window of `width` in `[from, to]`: of the windows of that width that start every
+/// half width, the one whose number of goroutine starts (`starts`: their times, sorted) is the
+/// nearest to the mean over `[from, to]` (so neither a stall nor a burst, and where a run
+/// switches between two regimes, one that shows both), the nearest to the middle among
+/// equals; the middle one when there are no starts.
+pub fn typical(starts: &[u64], from: u64, to: u64, width: u64) -> (u64, u64) {
+    let middle = centred(from, to, width);
+    if starts.is_empty() || to <= from || width == 0 || width >= to - from {
+        return middle;
+    }
+    let count =
+        |a: u64, b: u64| starts.partition_point(|&t| t < b) - starts.partition_point(|&t| t < a);
+    let mean = count(from, to) as f64 * width as f64 / (to - from) as f64;
+    let step = (width / 2).max(1);
+    let a = (0..)
+        .map(|k| from + k * step)
+        .take_while(|&a| a + width <= to)
+        .min_by(|&x, &y| {
+            let off = |a: u64| (count(a, a + width) as f64 - mean).abs();
+            off(x)
+                .total_cmp(&off(y))
+                .then(x.abs_diff(middle.0).cmp(&y.abs_diff(middle.0)))
+        })
+        .unwrap_or(middle.0);
     (a, a + width)
 }
 
@@ -167,19 +206,70 @@ struct Twice<'a> {
 }
 
 impl SchedVisitor for Twice<'_> {
-    type Out = Result<(Measurement, Measurement, Option<Trace>), RunError>;
+    type Out = Result<(Measurement, runner::Traced), RunError>;
 
     fn visit<S: Scheduler>(self) -> Self::Out {
         let f = registry::workload_fn::<S>(self.bench.name).expect("a registry workload");
         let off = runner::measure::<S>(f, self.bench.batch, self.bench.max_n, self.settings)?;
-        let (on, trace) = runner::measure_traced::<S>(
+        let on = runner::measure_traced::<S>(
             f,
             self.bench.batch,
             self.bench.max_n,
             self.settings,
             Some(self.events),
         )?;
-        Ok((off, on, trace))
+        Ok((off, on))
+    }
+}
+
+/// The part of a trace the figures cover, and how many ops it holds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Span {
+    pub from: u64,
+    pub to: u64,
+    /// The ops in it (`None`: no figure, e.g. a starved run).
+    pub ops: Option<f64>,
+    /// What it is, for the summary.
+    pub what: String,
+}
+
+/// The figures' span: the ramp's last round (`last`: where it was timed, in the trace's
+/// clock, and its N), or the part of it the rings hold; the complete part of the trace
+/// (`complete`..`end`) when the round is older than that, with the ops estimated from
+/// `ns_per_op`.
+pub fn span(
+    last: Option<((u64, u64), u64)>,
+    complete: u64,
+    end: u64,
+    ns_per_op: Option<f64>,
+) -> Span {
+    match last {
+        Some(((a, b), n)) if b > complete && a < end && b > a => {
+            let (from, to) = (a.max(complete), b.min(end));
+            let share = (to - from) as f64 / (b - a) as f64;
+            let what = if (from, to) == (a, b) {
+                format!("the ramp's last round (N = {n}), whole")
+            } else {
+                format!(
+                    "the part of the ramp's last round (N = {n}) the rings hold: {:.0}% of it",
+                    100.0 * share
+                )
+            };
+            Span {
+                from,
+                to,
+                ops: ns_per_op.map(|_| n as f64 * share),
+                what,
+            }
+        }
+        _ => Span {
+            from: complete,
+            to: end,
+            ops: ns_per_op
+                .filter(|&x| x > 0.0 && end > complete)
+                .map(|x| (end - complete) as f64 / x),
+            what: "the complete part of the trace (the last round is older than the rings hold); ops estimated as its length over the traced ns/op".into(),
+        },
     }
 }
 
@@ -210,7 +300,7 @@ pub fn run(
             settings: &opts.settings,
             events: opts.events,
         };
-        let (off, on, trace) = registry::with_scheduler(s.name, v)
+        let (off, traced) = registry::with_scheduler(s.name, v)
             .expect("a registry scheduler")
             .map_err(|err| LabError::Run {
                 sched: s.name.to_string(),
@@ -218,7 +308,8 @@ pub fn run(
                 procs,
                 err,
             })?;
-        let trace = trace.ok_or_else(|| {
+        let on = traced.measurement;
+        let trace = traced.trace.ok_or_else(|| {
             LabError::BadValue(format!(
                 "{} returned no trace: its runtime ignores Config::trace",
                 s.name
@@ -229,22 +320,33 @@ pub fn run(
         let (ns_on, ns_off) = (figure(&on), figure(&off));
         let lanes = Lanes::build(&trace);
         let starts = starts::starts(&trace);
-        let from = trace.complete_from();
+        let complete = trace.complete_from();
         let first = trace
             .ms
             .iter()
             .filter_map(|m| m.events.first().map(|e| e.ts))
             .min()
             .unwrap_or(0);
-        let to = lanes.end;
-        let figures = figures::compute(&trace, &lanes, &starts, from, to, ns_on);
+        let end = lanes.end;
+        let last = traced.rounds_ns.last().map(|&r| (r, on.iterations()));
+        let sp = span(last, complete, end, ns_on);
+        let figures = figures::compute(&trace, &lanes, &starts, sp.from, sp.to, sp.ops);
+        // The widest window the picture may take (narrowed once every run is in), typical of
+        // the figures' span, and the JSON's around it.
+        let start_ts: Vec<u64> = starts.iter().map(|s| s.ts).collect();
+        let widest = opts.window.unwrap_or(MAX_WINDOW).as_nanos() as u64;
+        let timeline_window = typical(&start_ts, sp.from, sp.to, widest);
         let json_window = match opts.json_window {
-            Some(w) => centred(from, to, w.as_nanos() as u64),
-            None => (first, to),
+            Some(w) => {
+                let mid = timeline_window.0 + (timeline_window.1 - timeline_window.0) / 2;
+                centred_on(mid, complete, end, w.as_nanos() as u64)
+            }
+            None => (first, end),
         };
-        // Without a window given, the widest one the picture may take, narrowed at the end.
-        let width = opts.window.unwrap_or(MAX_WINDOW);
-        let timeline_window = centred(from, to, width.as_nanos() as u64);
+        let start_ts: Vec<u64> = start_ts
+            .into_iter()
+            .filter(|t| (timeline_window.0..timeline_window.1).contains(t))
+            .collect();
         let title = format!(
             "{} ({} lock): {} at procs {procs}",
             s.name, lock, opts.bench.name
@@ -282,9 +384,11 @@ pub fn run(
             lost: trace.ms.iter().map(|m| m.lost).sum(),
             span_ns: trace.span_ns,
             figures,
+            figures_over: sp.what,
             json_window_ns: json_window,
             timeline_window_ns: timeline_window,
             panel,
+            start_ts,
         });
     }
     json.finish(serde_json::json!({
@@ -295,13 +399,13 @@ pub fn run(
         "time": "microseconds from the start of each scheduler's window (json_window_ns in figures.json)",
     }))
     .map_err(io_err)?;
-    if opts.window.is_none() {
-        let w = auto_window(out.iter().filter_map(|t| t.ns_per_op_traced));
-        for t in &mut out {
-            let f = &t.figures;
-            t.timeline_window_ns = centred(f.from_ns, f.to_ns, w.as_nanos() as u64);
-            t.panel = t.panel.narrowed(t.timeline_window_ns);
-        }
+    let w = opts
+        .window
+        .unwrap_or_else(|| auto_window(out.iter().filter_map(|t| t.ns_per_op_traced)));
+    for t in &mut out {
+        let (a, b) = t.timeline_window_ns;
+        t.timeline_window_ns = typical(&t.start_ts, a, b, w.as_nanos() as u64);
+        t.panel = t.panel.narrowed(t.timeline_window_ns);
     }
     let panels: Vec<Panel> = out.iter().map(|t| t.panel.clone()).collect();
     timeline::draw(dir, "timeline", &panels, foot).map_err(LabError::Chart)?;
@@ -358,6 +462,29 @@ mod tests {
         assert_eq!(centred(100, 1100, 200), (500, 700));
         assert_eq!(centred(100, 1100, 5000), (100, 1100));
         assert_eq!(centred(100, 100, 10), (100, 100));
+        assert_eq!(centred_on(150, 100, 1100, 200), (100, 300));
+        assert_eq!(centred_on(1050, 100, 1100, 200), (900, 1100));
+        assert_eq!(centred_on(600, 100, 1100, 200), (500, 700));
+    }
+
+    #[test]
+    fn a_typical_window_is_neither_a_stall_nor_a_burst() {
+        // Starts every 10 ns over [0, 1000), none in the stall [400, 600), a burst at 900.
+        let mut s: Vec<u64> = (0..100)
+            .map(|k| k * 10)
+            .filter(|t| !(400..600).contains(t))
+            .collect();
+        s.extend((0..50).map(|k| 900 + k));
+        s.sort_unstable();
+        let (a, b) = typical(&s, 0, 1000, 100);
+        assert_eq!(b - a, 100);
+        // 130 starts in all, 13 a window on average: 10, as most windows hold, is the
+        // nearest; of those, the nearest the middle (450..550 is the stall).
+        let n = s.iter().filter(|t| (a..b).contains(t)).count();
+        assert_eq!(n, 10, "{a}..{b}");
+        assert_eq!((a, b), (300, 400));
+        assert_eq!(typical(&[], 0, 1000, 100), (450, 550));
+        assert_eq!(typical(&s, 0, 1000, 5000), (0, 1000));
     }
 
     #[test]
@@ -366,6 +493,24 @@ mod tests {
         assert_eq!(auto_window([300.0]), MIN_WINDOW);
         assert_eq!(auto_window([]), MIN_WINDOW);
         assert_eq!(auto_window([1e7]), MAX_WINDOW);
+    }
+
+    #[test]
+    fn the_span_is_the_last_round_or_what_the_rings_hold_of_it() {
+        // The round from 1000 to 3000 with N = 100, all held.
+        let s = span(Some(((1000, 3000), 100)), 0, 5000, Some(20.0));
+        assert_eq!((s.from, s.to, s.ops), (1000, 3000, Some(100.0)));
+        assert!(s.what.contains("whole"));
+        // The rings hold its last quarter.
+        let s = span(Some(((1000, 3000), 100)), 2500, 5000, Some(20.0));
+        assert_eq!((s.from, s.to, s.ops), (2500, 3000, Some(25.0)));
+        assert!(s.what.contains("25%"));
+        // The round is older than the rings: the complete part, ops from ns/op.
+        let s = span(Some(((1000, 3000), 100)), 4000, 5000, Some(20.0));
+        assert_eq!((s.from, s.to, s.ops), (4000, 5000, Some(50.0)));
+        // A starved run has no ops.
+        assert_eq!(span(Some(((0, 10), 1)), 0, 20, None).ops, None);
+        assert_eq!(span(None, 0, 20, None).to, 20);
     }
 
     #[test]

@@ -30,7 +30,7 @@ fn opt_ns(x: Option<f64>) -> String {
 fn opt_rate(x: Option<f64>) -> String {
     match x {
         None => "-".into(),
-        Some(v) if v == 0.0 => "0".into(),
+        Some(0.0) => "0".into(),
         Some(v) if v < 0.001 => format!("{v:.2e}"),
         Some(v) => format!("{v:.3}"),
     }
@@ -179,13 +179,13 @@ pub fn render(h: &Header, runs: &[SchedTrace]) -> String {
     );
     let _ = writeln!(
         s,
-        "- figures: over the part of each trace where every M's record is complete (from the latest first event of an M whose ring wrapped, to the last event); per op: the ops in it estimated as its length over the traced run's ns/op"
+        "- figures: over the ramp's last round of the traced run (where the clock around it places it in the trace), or the part of it the rings hold (each ring keeps its M's last events); per op: the round's N times the share of the round covered"
     );
     let _ = writeln!(
         s,
-        "- `trace.json` (open it in https://ui.perfetto.dev or chrome://tracing): {}; the timeline: {} in the middle of that part\n",
+        "- `trace.json` (open it in https://ui.perfetto.dev or chrome://tracing): {}; the timeline: a window of {} of that round with as many goroutine starts as the median window of its length\n",
         h.json_window.map_or("each whole trace".into(), |w| format!(
-            "a window of {} in the middle of that part",
+            "a window of {} around the timeline's",
             humantime::format_duration(w)
         )),
         humantime::format_duration(h.window)
@@ -212,18 +212,19 @@ pub fn render(h: &Header, runs: &[SchedTrace]) -> String {
         );
         let _ = writeln!(
             s,
-            "- trace: {} M's, {} events kept, {} overwritten; {:.1} ms long, figures over {:.1}..{:.1} ms ({:.2} ms)",
+            "- trace: {} M's, {} events kept, {} overwritten; {:.1} ms long; figures over {:.1}..{:.1} ms ({:.2} ms): {}",
             r.ms,
             r.events,
             r.lost,
             r.span_ns as f64 / 1e6,
             f.from_ns as f64 / 1e6,
             f.to_ns as f64 / 1e6,
-            (f.to_ns - f.from_ns) as f64 / 1e6
+            (f.to_ns - f.from_ns) as f64 / 1e6,
+            r.figures_over
         );
         let _ = writeln!(
             s,
-            "- {} goroutine starts ({} without their cause in the trace), {} migrations ({} per op), {} unblocks, {} hand-offs ({} per op), about {} ops\n",
+            "- {} goroutine starts ({} without their cause in the trace), {} migrations ({} per op), {} unblocks, {} hand-offs ({} per op), {} ops\n",
             f.starts,
             f.starts_without_cause,
             f.migrations,
@@ -287,10 +288,12 @@ mod tests {
             events: 5,
             lost: 0,
             span_ns: 40,
-            figures: compute(&t, &lanes, &st, 0, 40, Some(20.0)),
+            figures: compute(&t, &lanes, &st, 0, 40, Some(2.0)),
+            figures_over: "the last round".into(),
             json_window_ns: (0, 40),
             timeline_window_ns: (0, 40),
             panel: Panel::new("x".into(), &lanes, (0, 40)),
+            start_ts: vec![],
         }
     }
 

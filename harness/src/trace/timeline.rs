@@ -227,10 +227,13 @@ where
                 .pos(Pos::new(HPos::Right, VPos::Center)),
         ))
         .map_err(err)?;
-        // The M exists from its first known activity on: a thin line is the scheduler.
-        if let (Some(a), Some(b)) = (
+        // The M exists from its first known activity on: a thin line is the scheduler. Not
+        // for sysmon, whose usleeps are no events: its lane shows only what it recorded.
+        let sysmon = name.contains("sysmon");
+        if let (Some(a), Some(b), false) = (
             segs.iter().find(|s| s.what != Activity::Unknown),
             segs.last(),
+            sysmon,
         ) {
             root.draw(&Rectangle::new(
                 [(px(a.start), mid - 1), (px(b.end), mid + 1)],

@@ -235,7 +235,9 @@ fn lab(args: Vec<String>) -> std::process::Output {
 
 /// `lab trace` on `sched` for a short run of `bench` with the whole trace in the JSON: the run
 /// folder's files, and the JSON checked. chan-sync: its ramp goes on to at least one batch of
-/// 2000 blocking exchanges whatever the first round costs, and its trace fits the rings.
+/// 2000 blocking exchanges whatever the first round costs. The rings keep 1 << 22 events an M
+/// (pages are touched only as they fill): 2011 at procs 2 can record half a million in a run
+/// whose first round was fast, and the whole trace must fit for the JSON's checks.
 fn lab_trace_is_valid(sched: &str, bench: &str) {
     let out = tempfile::tempdir().unwrap();
     let args: Vec<String> = [
@@ -250,6 +252,8 @@ fn lab_trace_is_valid(sched: &str, bench: &str) {
         "1ms",
         "--json-window",
         "all",
+        "--events",
+        "4194304",
         "--quiet",
         "--out",
         out.path().to_str().unwrap(),

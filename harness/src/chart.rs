@@ -24,7 +24,7 @@ const FOOT: u32 = 26;
 const LOG_SPREAD: f64 = 10.0;
 
 /// Line colors, one per column in the results' order (Tableau 10).
-const COLORS: [RGBColor; 10] = [
+pub(crate) const COLORS: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),

@@ -5,6 +5,7 @@
 //! PNG (the PNG's text in the embedded DejaVu font, as the charts').
 
 use super::lanes::{Activity, Lanes, Seg};
+use crate::chart::COLORS;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -29,14 +30,14 @@ const LABEL_MIN: i32 = 34;
 /// Goroutine colours, by goroutine id modulo their number: Tableau 10 without its grey and
 /// olive, which read as the sleep and spin shades, plus four darker tones.
 const G_COLORS: [RGBColor; 12] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(23, 190, 207),
+    COLORS[0],
+    COLORS[1],
+    COLORS[2],
+    COLORS[3],
+    COLORS[4],
+    COLORS[5],
+    COLORS[6],
+    COLORS[9],
     RGBColor(0, 82, 132),
     RGBColor(166, 86, 0),
     RGBColor(0, 110, 60),

@@ -45,27 +45,56 @@ impl Ramp {
 /// batches, so a round with N < 1000 does nothing at all, and a slow first round must not end
 /// the ramp on a figure of no work); and it stops at the workload's `max_n` where Go's goes on
 /// to 1e9 (create-goroutines-single keeps all N goroutines alive at once).
+///
+/// With [`Aim::Times`] (Go's `-benchtime Nx`) there is no ramp: the N = 1 round, then one round
+/// of exactly that N, whatever `min_n` and `max_n` say, as `testing.B` does.
 pub fn ramp(
-    benchtime: Duration,
+    aim: impl Into<Aim>,
     min_n: u64,
     max_n: u64,
     mut round: impl FnMut(u64) -> Duration,
 ) -> Ramp {
-    ramp_until(benchtime, min_n, max_n, |n| (round(n), false))
+    ramp_until(aim, min_n, max_n, |n| (round(n), false))
+}
+
+/// What a ramp aims for: Go's `-benchtime`, either a duration or `Nx`, a number of iterations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Aim {
+    /// Grow N until a round lasts this long.
+    Time(Duration),
+    /// Time exactly this N (after the N = 1 round): the same work on every run, for counting
+    /// instructions or comparing two builds op for op.
+    Times(u64),
+}
+
+impl From<Duration> for Aim {
+    fn from(d: Duration) -> Aim {
+        Aim::Time(d)
+    }
 }
 
 /// [`ramp`], where a round may also end the ramp: `round(n)` returns its time and whether to
 /// stop (a starved round: a longer one would say no more).
 pub fn ramp_until(
-    benchtime: Duration,
+    aim: impl Into<Aim>,
     min_n: u64,
     max_n: u64,
     mut round: impl FnMut(u64) -> (Duration, bool),
 ) -> Ramp {
-    let max_n = max_n.clamp(1, MAX_N);
     let mut n = 1;
     let (elapsed, mut stop) = round(n);
     let mut rounds = vec![Round { n, elapsed }];
+    let benchtime = match aim.into() {
+        Aim::Time(d) => d,
+        Aim::Times(times) => {
+            if times > 1 && !stop {
+                let (elapsed, _) = round(times);
+                rounds.push(Round { n: times, elapsed });
+            }
+            return Ramp { rounds };
+        }
+    };
+    let max_n = max_n.clamp(1, MAX_N);
     while !stop && (rounds.last().unwrap().elapsed < benchtime || n < min_n) && n < max_n {
         let last = rounds.last().unwrap();
         n = predict_n(benchtime, last).min(max_n);

@@ -1,7 +1,7 @@
 //! One measurement: boot a runtime, ramp N inside its main goroutine timing only the workload's
 //! loop, and keep the last round's figure and latencies with the runtime's counters.
 
-use crate::ramp::{ramp_until, Ramp};
+use crate::ramp::{ramp_until, Aim, Ramp};
 use crate::workloads::{B, DEFAULT_STARVE_AFTER};
 use hdrhistogram::Histogram;
 use schedcore::trace::Trace;
@@ -31,6 +31,8 @@ pub struct Settings {
     pub stack_guard: StackGuard,
     /// The live-goroutine limit (`Config::max_goroutines`; `None`: what memory allows).
     pub max_goroutines: Option<usize>,
+    /// Time exactly this N instead of ramping toward `benchtime` (Go's `-benchtime Nx`).
+    pub iterations: Option<u64>,
 }
 
 impl Settings {
@@ -44,7 +46,14 @@ impl Settings {
             work: crate::workloads::LOCAL_WORK,
             stack_guard: StackGuard::Auto,
             max_goroutines: None,
+            iterations: None,
         }
+    }
+
+    /// What the ramp aims for: `iterations` where set, else `benchtime`.
+    pub fn aim(&self) -> Aim {
+        self.iterations
+            .map_or(Aim::Time(self.benchtime), Aim::Times)
     }
 }
 
@@ -206,14 +215,13 @@ pub fn measure_traced<S: Scheduler>(
         ..Config::new(settings.procs)
     };
     schedcore::memory::trim_heap();
-    let (benchtime, starve_after, steps) =
-        (settings.benchtime, settings.starve_after, settings.work);
+    let (aim, starve_after, steps) = (settings.aim(), settings.starve_after, settings.work);
     let placed = trace.is_some();
     let booted = Instant::now();
     let ((ramp, last, rounds_ns), mut report) = S::run(&cfg, move || {
         let mut last = None;
         let mut at = Vec::new();
-        let ramp = ramp_until(benchtime, min_n, max_n, |n| {
+        let ramp = ramp_until(aim, min_n, max_n, |n| {
             let start = placed.then(|| booted.elapsed());
             let mut b = round(work, n, starve_after, steps);
             let out = (b.elapsed(), b.starved());

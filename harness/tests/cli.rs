@@ -412,6 +412,56 @@ fn run_measures_the_peer_it_names() {
     assert_eq!((row.sched.as_str(), row.peer), ("floor", true));
 }
 
+/// `--benchtime Nx` (Go's): one round of N = 1, then exactly N, on a scheduler and on an
+/// in-process peer; a peer in its own process says it cannot; a bad Nx is a one-line error.
+#[test]
+fn run_with_nx_times_exactly_n() {
+    for sched in ["2013", "floor"] {
+        let o = lab(&[
+            "run",
+            "--sched",
+            sched,
+            "--bench",
+            "create-goroutines",
+            "--benchtime",
+            "3000x",
+            "--format",
+            "json",
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let row: harness::results::Row = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(row.iterations, Some(3000), "{sched}");
+        let ns: Vec<u64> = row.ramp.iter().map(|r| r.n).collect();
+        assert_eq!(ns, vec![1, 3000], "{sched}");
+    }
+    let o = lab(&[
+        "run",
+        "--sched",
+        "may",
+        "--bench",
+        "ping-pong",
+        "--benchtime",
+        "10x",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let t = String::from_utf8_lossy(&o.stdout);
+    assert!(t.contains("n/a:") && t.contains("Nx"), "{t}");
+    for bad in ["0x", "tenx", "2000000000x"] {
+        assert_user_error(
+            &[
+                "run",
+                "--sched",
+                "2011",
+                "--bench",
+                "syscall",
+                "--benchtime",
+                bad,
+            ],
+            "--benchtime",
+        );
+    }
+}
+
 /// goroutines-alive-10k: the JSON row carries the memory, with the peak of live goroutines
 /// (main and a group) and the resident set per goroutine.
 #[test]

@@ -5,7 +5,7 @@
 use harness::benchfmt::{bench_name, format_ns, line, parse_line, row_name};
 use harness::machine::Machine;
 use harness::procs::{parse_procs, ProcsError, PROCS_LIMIT};
-use harness::ramp::{predict_n, ramp, round_down10, round_up, Round, MAX_N};
+use harness::ramp::{predict_n, ramp, ramp_until, round_down10, round_up, Aim, Round, MAX_N};
 use harness::results::{set_p_values, Results, Row};
 use harness::rundir::{timestamp, valid_label, RunDir};
 use harness::stats::{
@@ -177,6 +177,24 @@ fn registry_caps_on_n() {
         assert_eq!(w(name).batch, group, "{name}");
         assert_eq!(w(name).max_n, MAX_N, "{name}");
     }
+}
+
+/// `-benchtime Nx`: the N = 1 round, then exactly N, whatever the round times, the batch and
+/// the cap say; a starved first round stops there.
+#[test]
+fn ramp_runs_exactly_n_times() {
+    let mut seen = Vec::new();
+    let r = ramp(Aim::Times(70_000), 1000, 500, |n| {
+        seen.push(n);
+        Duration::from_secs(5)
+    });
+    assert_eq!(seen, vec![1, 70_000]);
+    assert_eq!(r.last().n, 70_000);
+    assert_eq!(r.total_ops(), 70_001);
+    let r = ramp(Aim::Times(1), 1, MAX_N, |_| Duration::ZERO);
+    assert_eq!(r.rounds.len(), 1);
+    let r = ramp_until(Aim::Times(10), 1, MAX_N, |_| (Duration::ZERO, true));
+    assert_eq!(r.rounds.len(), 1, "a starved first round ends the ramp");
 }
 
 #[test]

@@ -13,6 +13,7 @@ use harness::error::LabError;
 use harness::machine::{self, Machine};
 use harness::procs::{parse_procs, ProcsError};
 use harness::progress::Progress;
+use harness::ramp::Aim;
 use harness::registry;
 use harness::results::{Results, Row};
 use harness::rundir::{self, RunDir};
@@ -107,6 +108,20 @@ fn duration_arg(s: &str) -> Result<Duration, String> {
         return Err("must be above zero".into());
     }
     Ok(d)
+}
+
+/// `--benchtime` of `lab run`: a duration, or Go's `Nx` for exactly N iterations.
+fn aim_arg(s: &str) -> Result<Aim, String> {
+    if let Some(times) = s.strip_suffix('x') {
+        let n: u64 = times
+            .parse()
+            .map_err(|e| format!("{e} (expected e.g. 250ms, 1s or 100000x)"))?;
+        if n == 0 || n > harness::ramp::MAX_N {
+            return Err(format!("Nx takes N from 1 to {}", harness::ramp::MAX_N));
+        }
+        return Ok(Aim::Times(n));
+    }
+    duration_arg(s).map(Aim::Time)
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -204,9 +219,11 @@ struct RunArgs {
     /// GOMAXPROCS
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=harness::procs::PROCS_LIMIT as i64))]
     procs: u32,
-    /// Aim for a timed round of this length (Go's -benchtime)
-    #[arg(long, default_value = "250ms", value_parser = duration_arg)]
-    benchtime: Duration,
+    /// Aim for a timed round of this length (Go's -benchtime), or with `Nx` time exactly N
+    /// iterations after the N = 1 round (the same work every run: e.g. to count instructions
+    /// per op under valgrind, see harness/profile/instructions.sh)
+    #[arg(long, default_value = "250ms", value_parser = aim_arg)]
+    benchtime: Aim,
     #[command(flatten)]
     runtime: RuntimeArgs,
     /// Print the scheduler's state this often, in the shape of Go's GODEBUG=schedtrace line
@@ -564,6 +581,11 @@ fn compare(args: CompareArgs) -> Result<(), LabError> {
 fn run(args: RunArgs) -> Result<(), LabError> {
     let cores = machine::cores();
     let procs = args.procs as usize;
+    let (benchtime, iterations) = match args.benchtime {
+        Aim::Time(d) => (d, None),
+        // The duration is then unused but by the child peers, which refuse Nx.
+        Aim::Times(n) => (Duration::from_millis(250), Some(n)),
+    };
     let (scheds, peers) = if registry::peer(&args.sched).is_some() {
         (vec![], vec![args.sched.clone()])
     } else {
@@ -574,7 +596,7 @@ fn run(args: RunArgs) -> Result<(), LabError> {
         std::slice::from_ref(&args.bench),
         &peers,
         vec![procs],
-        args.benchtime,
+        benchtime,
         1,
         cores,
     )?;
@@ -593,7 +615,8 @@ fn run(args: RunArgs) -> Result<(), LabError> {
         work: args.runtime.work,
         stack_guard: args.runtime.stack_guard,
         max_goroutines: args.runtime.max_goroutines.map(|n| n as usize),
-        ..Settings::new(procs, args.benchtime)
+        iterations,
+        ..Settings::new(procs, benchtime)
     };
     let row = match subject.measure(bench, &settings) {
         Ok(m) => Row::measured(subject.name(), subject.is_peer(), bench, procs, cores, &[m]),
@@ -638,7 +661,10 @@ fn run_report(row: &Row, subject: Subject, settings: &Settings) -> String {
         } else {
             ""
         },
-        humantime::format_duration(settings.benchtime)
+        match settings.aim() {
+            Aim::Time(d) => humantime::format_duration(d).to_string(),
+            Aim::Times(n) => format!("{n}x"),
+        }
     );
     if let Some(why) = &row.na {
         s.push_str(&format!("n/a: {why}\n"));

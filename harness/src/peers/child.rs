@@ -256,6 +256,11 @@ pub fn lab_binary() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// Why a peer in its own process has no figure with a fixed N (`-benchtime Nx`): its process
+/// ramps toward a duration.
+pub const NO_FIXED_N: &str =
+    "this peer ramps in its own process toward a duration: -benchtime Nx is not passed on";
+
 /// The arguments that make `lab` measure `bench` on `peer` with `settings` and print its
 /// [`Line`].
 pub fn child_args(peer: &str, bench: &str, batch: u64, settings: &Settings) -> Vec<String> {

@@ -26,9 +26,9 @@ use std::time::Instant;
 /// The name in tables and in the JSON's `sched`.
 pub const NAME: &str = "floor";
 
-/// Measures `bench` on `procs` plain threads with a ramp toward `benchtime`.
+/// Measures `bench` on `procs` plain threads with a ramp toward the settings' aim.
 pub fn measure(bench: &WorkloadInfo, settings: &Settings) -> Result<Measurement, Failure> {
-    let (procs, benchtime) = (settings.procs, settings.benchtime);
+    let procs = settings.procs;
     let steps = settings.work;
     let work = move |foo: &mut i64| local_work(foo, steps);
     let job: Box<dyn Fn(u64) -> Job> = match bench.name {
@@ -50,7 +50,7 @@ pub fn measure(bench: &WorkloadInfo, settings: &Settings) -> Result<Measurement,
     };
     let pool = Pool::new(procs);
     let mut ok = true;
-    let ramp = ramp(benchtime, bench.batch, bench.max_n, |n| {
+    let ramp = ramp(settings.aim(), bench.batch, bench.max_n, |n| {
         let job = job(n);
         let t = Instant::now();
         ok &= pool.run(&job);

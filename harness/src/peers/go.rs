@@ -69,6 +69,9 @@ const BUILD_FAILED: &str = "the go peer did not build (the error is on stderr)";
 /// Measures `bench` at the settings' procs in a fresh Go process (GOMAXPROCS = procs).
 pub fn measure(bench: &WorkloadInfo, settings: &Settings) -> Result<Measurement, Failure> {
     let (procs, benchtime) = (settings.procs, settings.benchtime);
+    if settings.iterations.is_some() {
+        return Err(Failure::NotApplicable(super::child::NO_FIXED_N));
+    }
     if !WORKLOADS.contains(&bench.name) {
         return Err(Failure::NotApplicable(
             "the go peer has no version of this workload",

@@ -50,6 +50,9 @@ pub fn measure(bench: &WorkloadInfo, settings: &Settings) -> Result<Measurement,
     if let Some(why) = not_applicable(bench.name) {
         return Err(Failure::NotApplicable(why));
     }
+    if settings.iterations.is_some() {
+        return Err(Failure::NotApplicable(super::child::NO_FIXED_N));
+    }
     let Some(lab) = super::child::lab_binary() else {
         return Err(Failure::NotApplicable(
             "may runs in a child `lab` process, and no `lab` binary was found (set LAB_BIN)",

@@ -66,7 +66,7 @@ pub fn measure(bench: &WorkloadInfo, settings: &Settings) -> Result<Measurement,
         .build()
         .map_err(|e| Failure::Run(RunError::InvalidConfig(e.to_string())))?;
     let mut failed = None;
-    let ramp = ramp(settings.benchtime, bench.batch, bench.max_n, |n| {
+    let ramp = ramp(settings.aim(), bench.batch, bench.max_n, |n| {
         let t = Instant::now();
         let r = job(&pool, n);
         let elapsed = t.elapsed();

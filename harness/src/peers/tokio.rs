@@ -125,7 +125,7 @@ mod imp {
             .map_err(|e| fail(format!("cannot build a runtime: {e}")))?;
         let mut ok = true;
         let mut starved = false;
-        let ramp = ramp_until(settings.benchtime, bench.batch, bench.max_n, |n| {
+        let ramp = ramp_until(settings.aim(), bench.batch, bench.max_n, |n| {
             // The round's main task, on a worker as Go's main goroutine is on a P.
             match rt.block_on(rt.spawn(work(n, settings.clone()))) {
                 Ok(r) => {

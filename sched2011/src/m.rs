@@ -99,9 +99,14 @@ impl std::ops::Deref for MPtr {
     }
 }
 
+/// This thread's M, in a slot of 2011's own.
+pub(crate) mod slot {
+    schedcore::m_slot!(super::M, "2011");
+}
+
 /// The M this thread is. Always re-read after a switch: the goroutine may have moved.
 #[inline(always)]
 pub fn getm() -> &'static M {
     // SAFETY: the slot holds an M of this runtime type only while that M's thread runs it.
-    unsafe { &*schedcore::tls::expect_current::<M>("2011") }
+    unsafe { &*slot::expect_current() }
 }

@@ -178,7 +178,7 @@ pub(crate) fn newm(rt: &Runtime, s: &mut Synced) -> MPtr {
 /// throw and exit, so the run ends with it instead of waiting forever for a dead M.
 fn mstart(mp: MPtr) {
     let m: &M = &mp;
-    schedcore::tls::set_current(Some(m));
+    crate::m::slot::set_current(Some(m));
     let rt = m.rt();
     schedcore::lock::set_thread_kind(rt.lock_kind);
     if let Err(p) = catch_unwind(AssertUnwindSafe(|| mloop(rt, m))) {
@@ -188,7 +188,7 @@ fn mstart(mp: MPtr) {
             panic_message(&*p)
         )));
     }
-    schedcore::tls::set_current::<M>(None);
+    crate::m::slot::set_current(None);
 }
 
 /// schedule, resume, repeat: Go's `schedule` and `gogo`, which never return, as a loop.

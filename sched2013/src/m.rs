@@ -10,7 +10,7 @@ use crate::sysmon::sysmon;
 use schedcore::exit::panic_message;
 use schedcore::ptr::{Link, Ptr};
 use schedcore::trace::TraceBuf;
-use schedcore::{tls, trace_ev, Counter, Counters, Note};
+use schedcore::{trace_ev, Counter, Counters, Note};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 /// LockOSThread called by user code (runtime.LockOSThread).
@@ -119,10 +119,15 @@ fn no_p() -> ! {
     panic!("sched2013: this M holds no P (scheduler call from inside a syscall?)")
 }
 
+/// This thread's M, in a slot of this generation's own.
+pub(crate) mod slot {
+    schedcore::m_slot!(super::M, crate::NAME);
+}
+
 /// The M of the calling thread. Goroutines migrate: call it again after every switch.
 #[inline(always)]
 pub(crate) fn getm() -> Ptr<M> {
-    let m = tls::expect_current::<M>(crate::NAME);
+    let m = slot::expect_current();
     Ptr::from_ref(
         // SAFETY: the slot holds the address of this thread's M, set by mstart; M's live
         // until teardown, after this thread has been joined.
@@ -190,7 +195,7 @@ pub(crate) fn newosproc(sched: &Sched, mp: Ptr<M>) {
 
 /// Port of mstart (seed 003): the body of every M thread.
 fn mstart(m: Ptr<M>) {
-    tls::set_current(Some(&*m));
+    slot::set_current(Some(&*m));
     schedcore::lock::set_thread_kind(m.sched().lock_kind);
     m.counters.inc(Counter::ThreadsCreated);
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match m.startfn {
@@ -215,7 +220,7 @@ fn mstart(m: Ptr<M>) {
     if m.startfn != StartFn::Sysmon {
         mexit(&m);
     }
-    tls::set_current::<M>(None);
+    slot::set_current(None);
 }
 
 /// The scheduling loop on g0: Go's schedule/execute, which never return, written as a loop

@@ -97,6 +97,14 @@ fn exit() {
     });
 }
 
+/// One syscall pair on the floor (enter, then exit), for the benches that set the generations'
+/// atomics beside it (harness/benches/atomics.rs).
+#[inline(always)]
+pub fn syscall_pair() {
+    enter();
+    exit();
+}
+
 /// A stack from the thread's cache, or a fresh one (mapped once, then reused every round).
 fn take_stack() -> DefaultStack {
     STACKS
@@ -111,7 +119,7 @@ fn put_stack(s: DefaultStack) {
 /// Creates a coroutine for `f` on a cached stack, runs it to its end, and takes the stack back:
 /// the floor's `go f()` with the goroutine run at once.
 #[inline(always)]
-fn spawn_and_run<R: 'static>(f: impl FnOnce() -> R + 'static) -> R {
+pub fn spawn_and_run<R: 'static>(f: impl FnOnce() -> R + 'static) -> R {
     let mut co = Coroutine::with_stack(take_stack(), move |_: &Yielder<(), ()>, ()| f());
     let r = match co.resume(()) {
         CoroutineResult::Return(r) => r,

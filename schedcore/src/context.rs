@@ -110,6 +110,7 @@ impl<Y: 'static> GoContext<Y> {
     /// The caller owns the G; the previous goroutine of this context has exited or was reset;
     /// `self` does not move until the coroutine exits or is reset; the context always takes
     /// its stacks from this one arena, which outlives every resume of the context.
+    #[inline]
     pub unsafe fn start<F: FnOnce() + 'static>(
         &self,
         stacks: &StackArena,

@@ -361,6 +361,7 @@ impl<T> DerefMut for LockGuard<'_, T> {
 }
 
 impl<T> Drop for LockGuard<'_, T> {
+    #[inline]
     fn drop(&mut self) {
         // SAFETY: the guard was made by `Lock::lock`, so the lock is held.
         unsafe { self.lock.raw.unlock() }

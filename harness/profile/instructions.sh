@@ -91,7 +91,8 @@ locked() {
         || return 1
     sed 1d <<<"$counts" >"$tmp/sites.$w.$s"
     read -r la lb <<<"$counts"
-    printf '%12.2f' "$(echo "($lb - $la) / ($n2 - $n1)" | bc -l)"
+    # A difference of zero can come out as -0.00: print the magnitude of anything that small.
+    printf '%12.2f' "$(echo "x = ($lb - $la) / ($n2 - $n1); if (x < 0 && x > -0.005) x = 0; x" | bc -l)"
 }
 
 echo "instructions per op at procs 1 (valgrind $(valgrind --version | sed 's/valgrind-//'), N $n1 and $n2, $("$lab" --version))"

@@ -331,30 +331,18 @@ fn run_and_plot_bad_input_is_one_line_and_exit_2() {
         "--procs",
     );
     assert_user_error(&["run", "--bench", "syscall"], "--sched");
-    assert_user_error(
-        &[
-            "run",
-            "--sched",
-            "2011",
-            "--bench",
-            "syscall",
-            "--stack-guard",
-            "paper",
-        ],
-        "expected auto, madvise, mprotect",
-    );
-    assert_user_error(
-        &[
-            "run",
-            "--sched",
-            "2011",
-            "--bench",
-            "syscall",
-            "--max-goroutines",
-            "0",
-        ],
-        "--max-goroutines",
-    );
+    for (flag, value, says) in [
+        ("--stack-guard", "paper", "expected auto, madvise, mprotect"),
+        ("--max-goroutines", "0", "--max-goroutines"),
+        ("--benchtime", "0x", "--benchtime"),
+        ("--benchtime", "tenx", "--benchtime"),
+        ("--benchtime", "2000000000x", "--benchtime"),
+    ] {
+        assert_user_error(
+            &["run", "--sched", "2011", "--bench", "syscall", flag, value],
+            says,
+        );
+    }
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("no-such-run");
     assert_user_error(
@@ -396,40 +384,33 @@ fn run_prints_counters_and_percentiles() {
 /// without schedulers has all of them).
 #[test]
 fn run_measures_the_peer_it_names() {
+    let row = run_json("floor", "create-goroutines", "1ms");
+    assert_eq!((row.sched.as_str(), row.peer), ("floor", true));
+}
+
+/// `lab run --format json` of one combination, which must succeed: its row.
+fn run_json(sched: &str, bench: &str, benchtime: &str) -> harness::results::Row {
     let o = lab(&[
         "run",
         "--sched",
-        "floor",
+        sched,
         "--bench",
-        "create-goroutines",
+        bench,
         "--benchtime",
-        "1ms",
+        benchtime,
         "--format",
         "json",
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let row: harness::results::Row = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!((row.sched.as_str(), row.peer), ("floor", true));
+    serde_json::from_slice(&o.stdout).unwrap()
 }
 
 /// `--benchtime Nx` (Go's): one round of N = 1, then exactly N, on a scheduler and on an
-/// in-process peer; a peer in its own process says it cannot; a bad Nx is a one-line error.
+/// in-process peer; a peer in its own process says it cannot (a bad Nx: the bad-input test).
 #[test]
 fn run_with_nx_times_exactly_n() {
     for sched in ["2013", "floor"] {
-        let o = lab(&[
-            "run",
-            "--sched",
-            sched,
-            "--bench",
-            "create-goroutines",
-            "--benchtime",
-            "3000x",
-            "--format",
-            "json",
-        ]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let row: harness::results::Row = serde_json::from_slice(&o.stdout).unwrap();
+        let row = run_json(sched, "create-goroutines", "3000x");
         assert_eq!(row.iterations, Some(3000), "{sched}");
         let ns: Vec<u64> = row.ramp.iter().map(|r| r.n).collect();
         assert_eq!(ns, vec![1, 3000], "{sched}");
@@ -446,39 +427,13 @@ fn run_with_nx_times_exactly_n() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let t = String::from_utf8_lossy(&o.stdout);
     assert!(t.contains("n/a:") && t.contains("Nx"), "{t}");
-    for bad in ["0x", "tenx", "2000000000x"] {
-        assert_user_error(
-            &[
-                "run",
-                "--sched",
-                "2011",
-                "--bench",
-                "syscall",
-                "--benchtime",
-                bad,
-            ],
-            "--benchtime",
-        );
-    }
 }
 
 /// goroutines-alive-10k: the JSON row carries the memory, with the peak of live goroutines
 /// (main and a group) and the resident set per goroutine.
 #[test]
 fn run_json_has_rss_per_goroutine() {
-    let o = lab(&[
-        "run",
-        "--sched",
-        "2014",
-        "--bench",
-        "goroutines-alive-10k",
-        "--benchtime",
-        "1ms",
-        "--format",
-        "json",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let row: harness::results::Row = serde_json::from_slice(&o.stdout).unwrap();
+    let row = run_json("2014", "goroutines-alive-10k", "1ms");
     let m = row.memory.expect("memory in the row");
     assert_eq!(m.peak_goroutines, Some(10_001));
     assert!(m.stacks_mapped.unwrap() >= 10_001, "{m:?}");

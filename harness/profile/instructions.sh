@@ -23,6 +23,9 @@
 #   --keep   keep the callgrind files of the N2 runs here (callgrind_annotate reads them)
 #   --verbose  after the tables, the source sites of the locked instructions, per op, the
 #            busiest first, for each workload and scheduler (and locked.py's bias check)
+#   --check FILE  then hold the figures to FILE (harness/profile/expected.txt, which .ci/run
+#            uses): each line `workload sched locked max-instructions`; the locked count must
+#            match within 0.1 and the instructions stay within the budget; exits 1 otherwise
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -33,6 +36,7 @@ n1=40000
 n2=100000
 keep=""
 verbose=""
+check=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --lab) lab=$2; shift 2 ;;
@@ -42,10 +46,15 @@ while [ $# -gt 0 ]; do
         --n2) n2=$2; shift 2 ;;
         --keep) keep=$2; shift 2 ;;
         --verbose) verbose=1; shift ;;
+        --check) check=$2; shift 2 ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
 done
+if [ -n "$check" ] && [ ! -r "$check" ]; then
+    echo "--check: cannot read $check" >&2
+    exit 2
+fi
 if [ "$n2" -le "$n1" ]; then
     echo "--n2 must be above --n1" >&2
     exit 2
@@ -92,7 +101,8 @@ locked() {
     sed 1d <<<"$counts" >"$tmp/sites.$w.$s"
     read -r la lb <<<"$counts"
     # A difference of zero can come out as -0.00: print the magnitude of anything that small.
-    printf '%12.2f' "$(echo "x = ($lb - $la) / ($n2 - $n1); if (x < 0 && x > -0.005) x = 0; x" | bc -l)"
+    awk -v a="$la" -v b="$lb" -v n1="$n1" -v n2="$n2" \
+        'BEGIN { x = (b - a) / (n2 - n1); if (x < 0 && x > -0.005) x = 0; print x }'
 }
 
 echo "instructions per op at procs 1 (valgrind $(valgrind --version | sed 's/valgrind-//'), N $n1 and $n2, $("$lab" --version))"
@@ -101,7 +111,7 @@ IFS=, read -ra S <<<"$scheds"
 IFS=, read -ra W <<<"$benches"
 for s in "${S[@]}"; do printf '%12s' "$s"; done
 echo
-declare -A L
+declare -A L IV LV
 for w in "${W[@]}"; do
     printf '%-20s' "$w"
     for s in "${S[@]}"; do
@@ -112,9 +122,15 @@ for w in "${W[@]}"; do
         fi
         case "$rc" in
             0)
-                printf '%12.1f' "$(echo "($b - $a) / ($n2 - $n1)" | bc -l)"
+                IV[$w/$s]=$(awk -v a="$a" -v b="$b" -v n1="$n1" -v n2="$n2" \
+                    'BEGIN { print (b - a) / (n2 - n1) }')
+                printf '%12.1f' "${IV[$w/$s]}"
                 [ -z "$keep" ] || cp "$tmp/b.out" "$keep/callgrind.$w.$s.out"
-                L[$w/$s]=$(locked "$w" "$s") || L[$w/$s]=$(printf '%12s' "failed")
+                if LV[$w/$s]=$(locked "$w" "$s"); then
+                    L[$w/$s]=$(printf '%12.2f' "${LV[$w/$s]}")
+                else
+                    L[$w/$s]=$(printf '%12s' "failed")
+                fi
                 ;;
             2) printf '%12s' "n/a"; L[$w/$s]=$(printf '%12s' "n/a") ;;
             *) printf '%12s' "failed"; L[$w/$s]=$(printf '%12s' "failed") ;;
@@ -144,4 +160,31 @@ if [ -n "$verbose" ]; then
             sed 1d "$tmp/sites.$w.$s"
         done
     done
+fi
+
+if [ -n "$check" ]; then
+    echo
+    echo "held to $check (locked within 0.1, instructions within the budget):"
+    bad=0
+    while read -r w s lk budget; do
+        case "$w" in ''|'#'*) continue ;; esac
+        [[ ",$benches," == *",$w,"* && ",$scheds," == *",$s,"* ]] || continue
+        got_i=${IV[$w/$s]:-} got_l=${LV[$w/$s]:-}
+        if [ -z "$got_i" ] || [ -z "$got_l" ]; then
+            echo "  FAIL $w on $s: no figure"
+            bad=1
+            continue
+        fi
+        verdict=$(awk -v l="$got_l" -v e="$lk" -v i="$got_i" -v m="$budget" \
+            'BEGIN { d = l - e; if (d < 0) d = -d; print (d <= 0.1 && i <= m) ? 1 : 0 }')
+        line=$(printf '%s on %s: locked %.2f (expected %s), instructions %.1f (budget %s)' \
+            "$w" "$s" "$got_l" "$lk" "$got_i" "$budget")
+        if [ "$verdict" = 1 ]; then
+            echo "  ok   $line"
+        else
+            echo "  FAIL $line"
+            bad=1
+        fi
+    done <"$check"
+    exit "$bad"
 fi

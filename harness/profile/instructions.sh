@@ -115,7 +115,8 @@ declare -A L IV LV
 for w in "${W[@]}"; do
     printf '%-20s' "$w"
     for s in "${S[@]}"; do
-        echo "  $w on $s" >&2
+        # Progress only on a terminal: in a log it would cut the table's lines.
+        [ ! -t 2 ] || echo "  $w on $s" >&2
         a=$(count "$s" "$w" "$n1" "$tmp/a.out") && rc=0 || rc=$?
         if [ "$rc" = 0 ]; then
             b=$(count "$s" "$w" "$n2" "$tmp/b.out") && rc=0 || rc=$?

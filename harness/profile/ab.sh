@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Two builds of the lab, interleaved: `lab compare` with the same arguments on the old and the
-# new binary alternately, ROUNDS times each, then every combination's runs pooled per side: the
-# medians, new/old, and the Mann-Whitney U p of the two pools. Alternating spreads the machine's
-# drift over both sides, which two separate `lab compare` runs, minutes apart, do not.
+# new binary alternately, ROUNDS times each, then every combination's runs pooled per side by
+# `lab pool`: the medians, new/old, and the Mann-Whitney U p of the two pools. Alternating
+# spreads the machine's drift over both sides, which two separate `lab compare` runs, minutes
+# apart, do not.
 #
 # Usage: harness/profile/ab.sh OLD_LAB NEW_LAB [--rounds 5] [--out DIR] -- LAB_COMPARE_ARGS..
 #   e.g. harness/profile/ab.sh /tmp/old/lab target/release/lab -- \
@@ -40,5 +41,5 @@ for i in $(seq 1 "$rounds"); do
         "$lab" compare "$@" --format json --quiet --out "$out/runs" >"$out/$side.$i.json"
     done
 done
-python3 harness/profile/ab.py "$out"
+"$new" pool "$out"
 echo "runs in $out" >&2

@@ -11,6 +11,7 @@ pub mod error;
 pub mod machine;
 pub mod overhead;
 pub mod peers;
+pub mod pool;
 pub mod procs;
 pub mod progress;
 pub mod ramp;

@@ -429,6 +429,47 @@ fn run_with_nx_times_exactly_n() {
     assert!(t.contains("n/a:") && t.contains("Nx"), "{t}");
 }
 
+/// `lab pool`: the JSON outputs of two `lab compare` runs, as old and new, pooled per
+/// combination; a folder without them is a one-line error.
+#[test]
+fn pool_pools_two_builds_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    for side in ["old.1", "new.1"] {
+        let o = lab(&[
+            "compare",
+            "--sched",
+            "2014",
+            "--bench",
+            "create-goroutines",
+            "--procs",
+            "1",
+            "--benchtime",
+            "1ms",
+            "--count",
+            "2",
+            "--format",
+            "json",
+            "--quiet",
+            "--out",
+            dir.path().join("runs").to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        std::fs::write(dir.path().join(format!("{side}.json")), &o.stdout).unwrap();
+    }
+    let o = lab(&["pool", dir.path().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let t = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        t.contains("create-goroutines-1 2014") && t.contains("2/2"),
+        "{t}"
+    );
+    let empty = tempfile::tempdir().unwrap();
+    assert_user_error(
+        &["pool", empty.path().to_str().unwrap()],
+        "no old.*.json and new.*.json",
+    );
+}
+
 /// goroutines-alive-10k: the JSON row carries the memory, with the peak of live goroutines
 /// (main and a group) and the resident set per goroutine.
 #[test]

@@ -50,6 +50,11 @@ enum Cmd {
     Plot(PlotArgs),
     /// List the schedulers, workloads and peers.
     List,
+    /// Pool the runs of two builds of the lab: a folder of `lab compare --format json` outputs,
+    /// old.*.json from one binary and new.*.json from the other (harness/profile/ab.sh runs
+    /// them alternately and writes it); per combination the two medians, new/old and the
+    /// Mann-Whitney U test on the pools
+    Pool(PoolArgs),
     /// Check the go peer against `go test` on the same Go: every lab workload that Go's
     /// runtime tests have as a benchmark (and ping-pong against a plain testing.B loop), both
     /// measured in one run, interleaved, with the ratio of their medians.
@@ -331,6 +336,12 @@ struct PlotArgs {
     run_dir: PathBuf,
 }
 
+#[derive(Args)]
+struct PoolArgs {
+    /// The folder holding old.*.json and new.*.json
+    dir: PathBuf,
+}
+
 fn main() -> ExitCode {
     // A peer's child process (the may peer runs one per measurement), not the command line.
     if let Some(code) = harness::peers::child::main_if_child() {
@@ -357,6 +368,7 @@ fn main() -> ExitCode {
         Cmd::Compare(args) => compare(args),
         Cmd::Run(args) => run(args),
         Cmd::Plot(args) => plot(&args.run_dir),
+        Cmd::Pool(args) => pool(&args.dir),
         Cmd::CheckGo(args) => check_go(args),
         Cmd::Overhead(args) => overhead(args),
         Cmd::Trace(args) => trace(args),
@@ -894,6 +906,35 @@ fn trace(args: TraceArgs) -> Result<(), LabError> {
 /// `lab plot`: redraws the charts and summary.md of a saved run, from its results.json and
 /// machine.json. The new files are drawn into a temporary folder beside them and renamed over
 /// the old ones only once every one is drawn.
+/// `lab pool`: the pooled table of two builds' runs.
+fn pool(dir: &Path) -> Result<(), LabError> {
+    let bad = |why: String| LabError::BadValue(format!("lab pool {}: {why}", dir.display()));
+    let entries = std::fs::read_dir(dir).map_err(|e| bad(e.to_string()))?;
+    let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    files.sort();
+    let side = |prefix: &str| -> Result<Vec<Results>, LabError> {
+        files
+            .iter()
+            .filter(|p| {
+                let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                name.starts_with(prefix) && name.ends_with(".json")
+            })
+            .map(|p| {
+                let text = std::fs::read_to_string(p).map_err(|e| bad(e.to_string()))?;
+                serde_json::from_str(&text).map_err(|e| bad(format!("{}: {e}", p.display())))
+            })
+            .collect()
+    };
+    let (old, new) = (side("old.")?, side("new.")?);
+    if old.is_empty() || new.is_empty() {
+        return Err(bad(
+            "no old.*.json and new.*.json here (harness/profile/ab.sh writes them)".into(),
+        ));
+    }
+    print!("{}", harness::pool::table(&harness::pool::pool(&old, &new)));
+    Ok(())
+}
+
 fn plot(dir: &Path) -> Result<(), LabError> {
     let not_a_run = |why: String| LabError::NotARun {
         path: dir.to_path_buf(),

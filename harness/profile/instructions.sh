@@ -60,12 +60,18 @@ if [ "$n2" -le "$n1" ]; then
     exit 2
 fi
 
-if ! command -v valgrind >/dev/null 2>&1; then
-    echo "installing Debian's valgrind" >&2
+# The tools beyond Rust, from Debian's packages where one is missing (CI runs on a fresh clone).
+missing=()
+for tool in valgrind:valgrind objdump:binutils addr2line:binutils python3:python3; do
+    command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool#*:}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing Debian's ${missing[*]}" >&2
     sudo=""
     [ "$(id -u)" = 0 ] || sudo="sudo -n"
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq valgrind >/dev/null \
-        || { echo "valgrind is needed: apt-get install valgrind" >&2; exit 1; }
+    export DEBIAN_FRONTEND=noninteractive
+    { timeout 300 $sudo apt-get update -qq && timeout 600 $sudo apt-get install -y -qq "${missing[@]}"; } \
+        >/dev/null || { echo "needed: apt-get install ${missing[*]}" >&2; exit 1; }
 fi
 if [ ! -x "$lab" ]; then
     cargo build --release -p harness --bin lab >&2

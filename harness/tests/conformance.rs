@@ -628,6 +628,202 @@ fn lock_holder_is_not_preempted<S: Scheduler>() {
     .unwrap();
 }
 
+/// Per-M state survives a goroutine's migration between threads: goroutines that move between
+/// M's at every switch (a ping-pong pair, a ring of channel passers, syscalls around channel
+/// operations) run 10^5+ switches at procs 2 and 4; every goroutine then finds its M holding no
+/// runtime lock, every M ends the run holding none (a generation throws "lock count"
+/// otherwise), and, on a preemptive generation, a hog started afterwards in the same runtime at
+/// procs 1 is still preempted within its 10 ms slice plus slack. A count kept in a thread-local
+/// whose address the compiler keeps across a switch drifts here, and switches preemption off.
+fn lock_counts_survive_migration<S: Scheduler>() {
+    for procs in [2, 4] {
+        S::run(&Config::new(procs), move || {
+            const ROUND_TRIPS: usize = 50_000;
+            const RING: usize = 8;
+            const LAPS: usize = 2_000;
+            let held = Arc::new(AtomicUsize::new(0));
+            let wg = WaitGroup::<S>::new();
+            // A ping-pong pair: two unbuffered channels, one switch per message.
+            let (ping, pong) = (Chan::<bool, S>::new(0), Chan::<bool, S>::new(0));
+            wg.add(2);
+            {
+                let (ping, pong, wg, held) = (ping.clone(), pong.clone(), wg.clone(), held.clone());
+                S::go(move || {
+                    for _ in 0..ROUND_TRIPS {
+                        ping.send(true);
+                        pong.recv();
+                    }
+                    held.fetch_add(schedcore::lock::locks_held() as usize, Relaxed);
+                    wg.done();
+                });
+            }
+            {
+                let wg = wg.clone();
+                let held = held.clone();
+                S::go(move || {
+                    for _ in 0..ROUND_TRIPS {
+                        ping.recv();
+                        pong.send(true);
+                    }
+                    held.fetch_add(schedcore::lock::locks_held() as usize, Relaxed);
+                    wg.done();
+                });
+            }
+            // A ring of passers on buffered and unbuffered channels, every other one wrapping
+            // its hand-on in a syscall.
+            let links: Vec<Chan<u64, S>> = (0..RING)
+                .map(|i| Chan::new(if i % 2 == 0 { 0 } else { 4 }))
+                .collect();
+            wg.add(RING as i64);
+            for i in 0..RING {
+                let (inp, out) = (links[i].clone(), links[(i + 1) % RING].clone());
+                let (wg, held) = (wg.clone(), held.clone());
+                S::go(move || {
+                    for lap in 0..LAPS {
+                        if i == 0 {
+                            out.send(lap as u64);
+                            inp.recv();
+                        } else {
+                            let v = inp.recv().unwrap();
+                            if i % 2 == 1 {
+                                S::entersyscall();
+                                S::exitsyscall();
+                            }
+                            out.send(v);
+                        }
+                    }
+                    held.fetch_add(schedcore::lock::locks_held() as usize, Relaxed);
+                    wg.done();
+                });
+            }
+            // Goroutines that take a runtime lock (as a channel, a semaphore or Go's own
+            // runtime code does) between yields.
+            let shared = Arc::new(schedcore::Lock::new(0u64));
+            wg.add(2 * procs as i64);
+            for _ in 0..2 * procs {
+                let (shared, wg, held) = (shared.clone(), wg.clone(), held.clone());
+                S::go(move || {
+                    for _ in 0..10_000 {
+                        *shared.lock() += 1;
+                        S::gosched();
+                    }
+                    held.fetch_add(schedcore::lock::locks_held() as usize, Relaxed);
+                    wg.done();
+                });
+            }
+            // A hand-made channel: a parker that sleeps on a runtime lock's condition through
+            // `park` (whose unlock runs on the scheduler's side, on the M the parker left),
+            // and a waker that readies it: the steps every channel operation is made of,
+            // here inlined into the goroutine's own body.
+            struct Tokens<G> {
+                count: u64,
+                waiter: Option<G>,
+            }
+            const HANDS: u64 = 20_000;
+            let tokens = Arc::new(schedcore::Lock::new(Tokens::<S::GRef> {
+                count: 0,
+                waiter: None,
+            }));
+            wg.add(2);
+            {
+                let (tokens, wg, held) = (tokens.clone(), wg.clone(), held.clone());
+                S::go(move || {
+                    for _ in 0..HANDS {
+                        let mut t = tokens.lock();
+                        while t.count == 0 {
+                            t.waiter = Some(S::current());
+                            S::park(t);
+                            t = tokens.lock();
+                        }
+                        t.count -= 1;
+                    }
+                    held.fetch_add(schedcore::lock::locks_held() as usize, Relaxed);
+                    wg.done();
+                });
+            }
+            {
+                let (tokens, wg, held) = (tokens.clone(), wg.clone(), held.clone());
+                S::go(move || {
+                    for _ in 0..HANDS {
+                        let mut t = tokens.lock();
+                        t.count += 1;
+                        let w = t.waiter.take();
+                        drop(t);
+                        match w {
+                            Some(w) => S::ready(w),
+                            None => S::gosched(),
+                        }
+                    }
+                    held.fetch_add(schedcore::lock::locks_held() as usize, Relaxed);
+                    wg.done();
+                });
+            }
+            // BenchmarkSyscall's shape: goroutines that yield, then make syscalls, sharing
+            // batches through a counter, and report on a channel.
+            let left = Arc::new(AtomicUsize::new(4_000));
+            let reports = Chan::<usize, S>::new(procs);
+            for _ in 0..procs {
+                let (left, reports) = (left.clone(), reports.clone());
+                S::go(move || {
+                    while left.fetch_sub(1, SeqCst) as isize > 0 {
+                        S::gosched();
+                        for _ in 0..50 {
+                            S::entersyscall();
+                            S::exitsyscall();
+                        }
+                    }
+                    reports.send(schedcore::lock::locks_held() as usize);
+                });
+            }
+            for _ in 0..procs {
+                held.fetch_add(reports.recv().unwrap(), Relaxed);
+            }
+            wg.wait();
+            assert_eq!(
+                held.load(Relaxed),
+                0,
+                "procs {procs}: goroutines found their M holding runtime locks after migrating"
+            );
+            if S::PREEMPTIVE {
+                hog_is_preempted::<S>();
+            }
+        })
+        .unwrap();
+    }
+}
+
+/// At procs 1, a hog that spins through preempt points without yielding gives the CPU back to
+/// the main goroutine within its 10 ms slice plus generous slack.
+fn hog_is_preempted<S: Scheduler>() {
+    const SLACK: Duration = Duration::from_millis(490);
+    const CAP: Duration = Duration::from_secs(5);
+    let prev = S::gomaxprocs(1);
+    let stop = Arc::new(AtomicBool::new(false));
+    let started: Arc<std::sync::Mutex<Option<Instant>>> = Arc::default();
+    {
+        let (stop, started) = (stop.clone(), started.clone());
+        S::go(move || {
+            let t = Instant::now();
+            *started.lock().unwrap() = Some(t);
+            while !stop.load(Relaxed) && t.elapsed() < CAP {
+                S::preempt_point();
+            }
+        });
+    }
+    // Hand the CPU to the hog; it comes back only when the hog is preempted (or gives up).
+    while started.lock().unwrap().is_none() {
+        S::gosched();
+    }
+    let back = Instant::now();
+    stop.store(true, Relaxed);
+    let waited = back - started.lock().unwrap().unwrap();
+    S::gomaxprocs(prev);
+    assert!(
+        waited < Duration::from_millis(10) + SLACK,
+        "a hog at procs 1 kept the CPU for {waited:?}: no preemption (stale lock count?)"
+    );
+}
+
 /// A goroutine that panics on the smallest stack `Config` accepts, with RUST_BACKTRACE=1
 /// (the hook then symbolizes a backtrace on that stack), ends the run with the panic instead
 /// of overflowing. Run in a child process of this test binary, so an overflow is a failed
@@ -1328,6 +1524,7 @@ macro_rules! conformance {
             calls_inside_a_syscall_panic,
             return_inside_a_syscall_is_reported,
             lock_holder_is_not_preempted,
+            lock_counts_survive_migration,
             panic_backtrace_fits_the_smallest_stack,
             preemption,
             preemption_gc,

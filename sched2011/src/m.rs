@@ -2,6 +2,7 @@
 
 use crate::g::{GPtr, G};
 use crate::sched::Runtime;
+use schedcore::lock::MLocks;
 use schedcore::trace::TraceBuf;
 use schedcore::{Counters, Note};
 use std::ptr::{null_mut, NonNull};
@@ -23,6 +24,8 @@ pub struct M {
     pub havenextg: Note,
     /// This M is stopping the world: matchmg must not start M's.
     pub gcing: AtomicBool,
+    /// Runtime locks this M holds (Go's m->locks; every runtime lock raises it).
+    pub locks: MLocks,
     /// Events counted without the schedlock (syscall paths, gosched, parks).
     pub counters: Counters,
     /// This M's execution trace; only its own thread records into it.
@@ -44,8 +47,9 @@ impl M {
             lockedg: AtomicPtr::new(null_mut()),
             nextg: AtomicPtr::new(null_mut()),
             waitnextg: AtomicBool::new(false),
-            havenextg: Note::new(),
+            havenextg: Note::with_kind(rt.lock_kind),
             gcing: AtomicBool::new(false),
+            locks: MLocks::new(rt.lock_kind, None),
             counters: Counters::new(),
             trace: rt.tracer.buf(),
         }
@@ -63,9 +67,32 @@ impl M {
         GPtr::from_ptr(self.curg.load(Relaxed)).expect("no goroutine running on this M")
     }
 
+    /// The goroutine mnextg handed over, if any, and the slot emptied: Go's plain
+    /// `gp = m->nextg; m->nextg = nil` under the schedlock, not an atomic swap.
+    #[inline(always)]
     pub fn take_nextg(&self) -> Option<GPtr> {
-        GPtr::from_ptr(self.nextg.swap(null_mut(), Relaxed))
+        let gp = GPtr::from_ptr(self.nextg.load(Relaxed))?;
+        self.nextg.store(null_mut(), Relaxed);
+        Some(gp)
     }
+
+    /// Whether this M sleeps on `havenextg`, clearing the flag if it does (Go's plain
+    /// `if(m->waitnextg) { m->waitnextg = 0; ... }` under the schedlock).
+    #[inline(always)]
+    pub fn take_waitnextg(&self) -> bool {
+        take_flag(&self.waitnextg)
+    }
+}
+
+/// `if(flag) { flag = 0; ... }`: a plain load and, when set, a plain store, for a flag that
+/// only the schedlock's holder writes (no atomic read-modify-write: the seed has none here).
+#[inline(always)]
+pub(crate) fn take_flag(flag: &AtomicBool) -> bool {
+    let set = flag.load(Relaxed);
+    if set {
+        flag.store(false, Relaxed);
+    }
+    set
 }
 
 /// A handle on an M, kept in the idle list and in `allm`.
@@ -101,7 +128,7 @@ impl std::ops::Deref for MPtr {
 
 /// This thread's M, in a slot of 2011's own.
 pub(crate) mod slot {
-    schedcore::m_slot!(super::M, "2011");
+    schedcore::m_slot!(super::M, "2011", locks);
 }
 
 /// The M this thread is. Always re-read after a switch: the goroutine may have moved.

@@ -52,7 +52,7 @@ pub fn schedule(rt: &Runtime, m: &M, gp: Option<GPtr>) -> Option<GPtr> {
             }
             _ => {} // waiting, or leaving a syscall with readyonstop set
         }
-        if gp.readyonstop.swap(false, Relaxed) {
+        if crate::m::take_flag(&gp.readyonstop) {
             readylocked(rt, &mut s, Some(m), gp);
         }
     }
@@ -180,7 +180,6 @@ fn mstart(mp: MPtr) {
     let m: &M = &mp;
     crate::m::slot::set_current(Some(m));
     let rt = m.rt();
-    schedcore::lock::set_thread_kind(rt.lock_kind);
     if let Err(p) = catch_unwind(AssertUnwindSafe(|| mloop(rt, m))) {
         rt.fail(RunError::Panic(format!(
             "fatal error: M{} died: {}",

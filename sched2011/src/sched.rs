@@ -148,7 +148,7 @@ impl Runtime {
                     counters: Counters::new(),
                 },
             ),
-            stopped: Note::new(),
+            stopped: Note::with_kind(lock_kind),
             gcwaiting: AtomicBool::new(false),
             end: RunEnd::default(),
             worldsema: Sema::new(1, lock_kind),
@@ -245,7 +245,7 @@ impl Runtime {
         self.word.setmcpumax(0);
         s.mcpumax = 0;
         for m in &s.allm {
-            if m.waitnextg.swap(false, Relaxed) {
+            if m.take_waitnextg() {
                 m.havenextg.notewakeup();
             }
         }
@@ -313,7 +313,7 @@ pub fn mnextg(s: &mut Synced, tr: &TraceBuf, m: MPtr, gp: GPtr) {
     trace_ev!(tr, MHandoff, gp.goid.load(Relaxed), m.id as u64);
     s.grunning += 1;
     m.nextg.store(gp.as_ptr(), Relaxed);
-    if m.waitnextg.swap(false, Relaxed) {
+    if m.take_waitnextg() {
         s.counters.inc(Counter::MnextgHandoffs);
         // One wake-up is deferred to the unlock; an earlier one must go now.
         if let Some(prev) = s.mwakeup.replace(m) {

@@ -8,6 +8,7 @@ use crate::proc::{execute, schedule, Next};
 use crate::sched::Sched;
 use crate::sysmon::sysmon;
 use schedcore::exit::panic_message;
+use schedcore::lock::MLocks;
 use schedcore::ptr::{Link, Ptr};
 use schedcore::trace::TraceBuf;
 use schedcore::{trace_ev, Counter, Counters, Note};
@@ -45,6 +46,8 @@ pub(crate) struct M {
     /// The goroutine locked to it, if any.
     pub lockedg: Link<G>,
     pub locked: AtomicU32,
+    /// Runtime locks this M holds (the seed's m->locks; every runtime lock raises it).
+    pub locks: MLocks,
     /// Looking for work without finding any yet (counted in `Sched::nmspinning`).
     pub spinning: AtomicBool,
     /// Where it sleeps when idle or waiting for its locked goroutine.
@@ -121,7 +124,7 @@ fn no_p() -> ! {
 
 /// This thread's M, in a slot of this generation's own.
 pub(crate) mod slot {
-    schedcore::m_slot!(super::M, crate::NAME);
+    schedcore::m_slot!(super::M, crate::NAME, locks);
 }
 
 /// The M of the calling thread. Goroutines migrate: call it again after every switch.
@@ -159,8 +162,9 @@ pub(crate) fn allocm(sched: &Sched, startfn: StartFn) -> Ptr<M> {
         curg: Link::none(),
         lockedg: Link::none(),
         locked: AtomicU32::new(0),
+        locks: MLocks::new(sched.lock_kind, None),
         spinning: AtomicBool::new(false),
-        park: Note::new(),
+        park: Note::with_kind(sched.lock_kind),
         schedlink: Link::none(),
         lockwait: AtomicBool::new(false),
         lockwake: AtomicBool::new(false),
@@ -196,7 +200,6 @@ pub(crate) fn newosproc(sched: &Sched, mp: Ptr<M>) {
 /// Port of mstart (seed 003): the body of every M thread.
 fn mstart(m: Ptr<M>) {
     slot::set_current(Some(&*m));
-    schedcore::lock::set_thread_kind(m.sched().lock_kind);
     m.counters.inc(Counter::ThreadsCreated);
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match m.startfn {
         StartFn::Sysmon => sysmon(&m),

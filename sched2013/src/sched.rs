@@ -72,7 +72,7 @@ pub(crate) struct Sched {
     pub allp: Box<[Link<P>]>,
     /// Serializes stop-the-world users (gc, gomaxprocs), as goroutines.
     pub worldsema: Sema<Sched2013>,
-    /// How the run ends (its `exiting` flag is read by every exitsyscall).
+    /// How the run ends (its `exiting` flag is read by every slow path into the scheduler).
     pub end: RunEnd,
     /// Where goroutine stacks come from (freed with the Sched, after every G).
     pub stacks: StackArena,
@@ -116,9 +116,9 @@ impl Sched {
             runqsize: AtomicI32::new(0),
             gflock: Lock::with_kind(lock_kind, None),
             gfree_any: AtomicBool::new(false),
-            stopnote: Note::new(),
+            stopnote: Note::with_kind(lock_kind),
             sysmonwait: AtomicU32::new(0),
-            sysmonnote: Note::new(),
+            sysmonnote: Note::with_kind(lock_kind),
             gcwaiting: AtomicU32::new(0),
             gomaxprocs: AtomicI32::new(0),
             allp: (0..=MAX_GOMAXPROCS).map(|_| Link::none()).collect(),

@@ -74,7 +74,7 @@ pub(crate) fn gcstopm(m: &M) -> Result<(), Exiting> {
 /// Returns `Exiting`, with the world left half-stopped, when the run ends meanwhile: nobody
 /// may be left to stop the last P's then, and nothing will start the world again.
 pub(crate) fn stoptheworld(m: &M) -> Result<(), Exiting> {
-    if m.locks.load(Ordering::Relaxed) != 0 {
+    if m.locks.get() != 0 {
         panic!("stoptheworld: holding locks");
     }
     trace_ev!(m.trace, StwStart, 0, 0);

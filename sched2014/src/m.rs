@@ -9,6 +9,7 @@ use crate::proc::{execute, schedule, Next};
 use crate::sched::Sched;
 use crate::sysmon::sysmon;
 use schedcore::exit::panic_message;
+use schedcore::lock::MLocks;
 use schedcore::ptr::{Link, Ptr};
 use schedcore::trace::TraceBuf;
 use schedcore::{trace_ev, Counter, Counters, Note};
@@ -49,7 +50,7 @@ pub(crate) struct M {
     /// Runtime work in progress on this M that must not be preempted (the seed's m->locks):
     /// a preempt point that finds it non-zero lets the goroutine run on with `preempt` still
     /// set, and whoever drops it back to zero re-arms the guard.
-    pub locks: AtomicU32,
+    pub locks: MLocks,
     /// Looking for work without finding any yet (counted in `Sched::nmspinning`).
     pub spinning: AtomicBool,
     /// Where it sleeps when idle or waiting for its locked goroutine.
@@ -102,27 +103,16 @@ impl M {
         }
     }
 
-    /// `m->locks++`.
+    /// `m->locks++` (acquirem).
     #[inline(always)]
     pub(crate) fn acquire_locks(&self) {
-        self.locks
-            .store(self.locks.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+        self.locks.acquire();
     }
 
-    /// `m->locks--`, then, back at zero, restore a preemption request of the current
-    /// goroutine that a preempt point may have set aside meanwhile (the seed's "restore the
-    /// preemption request in case we've cleared it in newstack").
+    /// `m->locks--` (releasem); back at zero, `restore_preempt_request` runs.
     #[inline(always)]
     pub(crate) fn release_locks(&self) {
-        let l = self.locks.load(Ordering::Relaxed) - 1;
-        self.locks.store(l, Ordering::Relaxed);
-        if l == 0 {
-            if let Some(gp) = self.curg() {
-                if gp.preempt.load(Ordering::Relaxed) {
-                    gp.stackguard0.store(STACK_PREEMPT, Ordering::Relaxed);
-                }
-            }
-        }
+        self.locks.release();
     }
 
     /// Port of fastrand1 (asm_amd64.s): a cheap per-M pseudo-random number for picking steal
@@ -141,6 +131,23 @@ impl M {
     }
 }
 
+/// What Go 1.4's releasem and unlock do when m->locks comes back to zero: restore a
+/// preemption request of the current goroutine that a preempt point set aside while locks
+/// were held (the seed's "restore the preemption request in case we've cleared it in
+/// newstack"). Run by the M's own thread, from `MLocks::release` (and by the booting thread,
+/// which is no M yet, for M0's newproc1 of main: nothing runs to be preempted then).
+fn restore_preempt_request() {
+    // SAFETY: as `getm`'s: the slot holds this thread's M or null.
+    let Some(m) = (unsafe { slot::current().as_ref() }) else {
+        return;
+    };
+    if let Some(gp) = m.curg() {
+        if gp.preempt.load(Ordering::Relaxed) {
+            gp.stackguard0.store(STACK_PREEMPT, Ordering::Relaxed);
+        }
+    }
+}
+
 #[cold]
 #[inline(never)]
 fn no_p() -> ! {
@@ -149,7 +156,7 @@ fn no_p() -> ! {
 
 /// This thread's M, in a slot of this generation's own.
 pub(crate) mod slot {
-    schedcore::m_slot!(super::M, crate::NAME);
+    schedcore::m_slot!(super::M, crate::NAME, locks);
 }
 
 /// The M of the calling thread. Goroutines migrate: call it again after every switch.
@@ -188,9 +195,9 @@ pub(crate) fn allocm(sched: &Sched, startfn: StartFn) -> Ptr<M> {
         curg: Link::none(),
         lockedg: Link::none(),
         locked: AtomicU32::new(0),
-        locks: AtomicU32::new(0),
+        locks: MLocks::new(sched.lock_kind, Some(restore_preempt_request)),
         spinning: AtomicBool::new(false),
-        park: Note::new(),
+        park: Note::with_kind(sched.lock_kind),
         schedlink: Link::none(),
         lockwait: AtomicBool::new(false),
         lockwake: AtomicBool::new(false),
@@ -228,7 +235,6 @@ pub(crate) fn newosproc(sched: &Sched, mp: Ptr<M>) {
 /// Unchanged since 2013.
 fn mstart(m: Ptr<M>) {
     slot::set_current(Some(&*m));
-    schedcore::lock::set_thread_kind(m.sched().lock_kind);
     m.counters.inc(Counter::ThreadsCreated);
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match m.startfn {
         StartFn::Sysmon => sysmon(&m),
@@ -328,7 +334,7 @@ pub(crate) fn releasep(m: &M) -> Ptr<P> {
 /// Returns with the P acquired, or `Exiting` when the run is over.
 /// Unchanged since 2013.
 pub(crate) fn stopm(m: &M) -> Result<(), Exiting> {
-    if m.locks.load(Ordering::Relaxed) != 0 {
+    if m.locks.get() != 0 {
         panic!("stopm holding locks");
     }
     if m.p.get().is_some() {

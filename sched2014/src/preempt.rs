@@ -95,11 +95,12 @@ fn newstack() {
         // exitsyscall: a goroutine in a syscall holds no P, so there is nothing to take.
         return;
     }
-    // Go's runtime lock raised m->locks; schedcore's locks count per thread instead, and a
-    // goroutine holding one (say, a channel's) is not preempted either: the M that ran next
-    // could spin or sleep on it while the holder waits in a run queue. The request stays
-    // set and sysmon renews it while the goroutine keeps running.
-    let locks = m.locks.load(Ordering::Relaxed) + schedcore::lock::locks_held();
+    // m->locks counts the runtime locks this M holds (schedcore's locks raise it, as Go's
+    // lock did) and the runtime work in progress: a goroutine holding a lock (say, a
+    // channel's) is not preempted, or the M that ran next could spin or sleep on it while
+    // the holder waits in a run queue. The request stays set, and the release that brings
+    // the count back to zero re-arms the guard (`restore_preempt_request`).
+    let locks = m.locks.get();
     if m.p.get().is_none() && locks == 0 {
         panic!("runtime: g is running but p is not");
     }

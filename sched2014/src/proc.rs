@@ -220,7 +220,7 @@ const GLOBRUNQ_CHECK_EVERY: u32 = 61;
 
 /// Port of schedule (seed 001): one round of the scheduler: find a goroutine to run.
 pub(crate) fn schedule(m: &M) -> Result<GRef, Exiting> {
-    if m.locks.load(Ordering::Relaxed) != 0 {
+    if m.locks.get() != 0 {
         panic!("schedule: holding locks");
     }
     if let Some(gp) = m.lockedg.get() {

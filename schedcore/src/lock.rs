@@ -7,10 +7,16 @@
 //! lock of a runtime is of the kind its `Config` names, so that a reader can run any generation
 //! on either lock and separate what the lock did from what the scheduler did.
 //!
-//! Like Go's `lock`, which raised `m->locks`, taking a lock raises a per-thread count
-//! ([`locks_held`]): a generation that preempts does not preempt a goroutine holding one.
+//! Like Go's `lock`, which raised `m->locks`, taking a lock raises the count of the M that takes
+//! it ([`MLocks`], a field of every generation's M, reached through [`m_locks`]): a generation
+//! that preempts does not preempt a goroutine holding one, and an unbalanced count throws as
+//! Go's did ("lock count").
+//!
+//! Futexes are shared (`FUTEX_WAIT`/`FUTEX_WAKE` without `FUTEX_PRIVATE_FLAG`), as in every
+//! release these generations come from: the kernel then keys a sleeper by its page, which
+//! costs more on every contended sleep and wake than a private futex.
 
-use linux_futex::{Futex, Private};
+use linux_futex::{Futex, Shared};
 use std::cell::{Cell, UnsafeCell};
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::Ordering;
@@ -64,28 +70,105 @@ impl std::fmt::Display for LockKind {
     }
 }
 
-thread_local! {
-    /// Runtime locks this thread holds (Go's m->locks, as far as locks raise it).
-    static LOCKS_HELD: Cell<u32> = const { Cell::new(0) };
+/// An M's count of runtime locks held and other runtime work in progress (Go's `m->locks`),
+/// with what the M's runtime needs to know of it. Every generation's M has one and points its
+/// thread's slot at it while the thread is that M ([`set_m_locks`]).
+///
+/// Only the M's own thread writes the count (a plain load and store, as Go's `m->locks++`);
+/// others may read it.
+pub struct MLocks {
+    count: std::sync::atomic::AtomicU32,
+    /// The lock kind of the M's runtime: the kind of the locks its goroutines make.
+    kind: LockKind,
+    /// Run when the count comes back to zero (Go 1.4's unlock restores a preemption request
+    /// that newstack set aside while locks were held); `None` before 2014.
+    on_zero: Option<fn()>,
 }
 
-/// How many runtime locks the calling thread holds. A goroutine never switches out holding
-/// one (park hands its lock to the scheduler, which releases it on the same thread), so on a
-/// goroutine's stack this is the count the goroutine itself holds.
+impl MLocks {
+    pub const fn new(kind: LockKind, on_zero: Option<fn()>) -> MLocks {
+        MLocks {
+            count: std::sync::atomic::AtomicU32::new(0),
+            kind,
+            on_zero,
+        }
+    }
+
+    /// The count (the M's own thread, or a reader that accepts a stale value).
+    #[inline(always)]
+    pub fn get(&self) -> u32 {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    /// `m->locks++`, throwing on an overflowed count as Go did ("lock count").
+    #[inline(always)]
+    pub fn acquire(&self) {
+        let n = self.count.load(Ordering::Relaxed);
+        if n >= i32::MAX as u32 {
+            lock_count(n);
+        }
+        self.count.store(n + 1, Ordering::Relaxed);
+    }
+
+    /// `m->locks--`, throwing when it would go below zero; back at zero, the runtime's
+    /// `on_zero` runs.
+    #[inline(always)]
+    pub fn release(&self) {
+        let n = self.count.load(Ordering::Relaxed);
+        if n == 0 {
+            lock_count(n);
+        }
+        self.count.store(n - 1, Ordering::Relaxed);
+        if n == 1 {
+            if let Some(f) = self.on_zero {
+                f();
+            }
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn lock_count(n: u32) -> ! {
+    panic!("runtime: lock count ({n} locks held): a lock released on an M that did not take it")
+}
+
+thread_local! {
+    /// The `MLocks` of the M this thread is (null on a thread that is no M).
+    static M_LOCKS: Cell<*const MLocks> = const { Cell::new(std::ptr::null()) };
+}
+
+/// Makes `m` the lock count of the calling thread's M (each generation's M slot does this
+/// when a thread becomes an M, and clears it with `None` when it stops being one).
+pub fn set_m_locks(m: Option<&MLocks>) {
+    let p = m.map_or(std::ptr::null(), |m| m as *const MLocks);
+    M_LOCKS.with(|c| c.set(p));
+}
+
+/// The calling thread's M's lock count, or null on a thread that is no M. Read afresh on
+/// every call: a goroutine that called `lock` on one M may call `unlock`... on another after a
+/// switch, and a compiler that saw this read inlined would keep the first thread's address
+/// (see `tls`).
+#[inline(never)]
+pub fn m_locks() -> *const MLocks {
+    M_LOCKS.with(|c| c.get())
+}
+
+/// How many runtime locks (and other runtime work) the calling thread's M holds: 0 on a
+/// thread that is no M. A goroutine never switches out holding a lock (park hands its lock to
+/// the scheduler, which releases it on the same M), so on a goroutine's stack this is the
+/// count the goroutine itself holds.
 #[inline]
 pub fn locks_held() -> u32 {
-    LOCKS_HELD.with(|c| c.get())
-}
-
-#[inline(always)]
-fn held_add(d: i32) {
-    LOCKS_HELD.with(|c| c.set(c.get().wrapping_add_signed(d)));
+    // SAFETY: the slot is null or points at the MLocks of this thread's M, which outlives the
+    // thread's time as that M.
+    unsafe { m_locks().as_ref() }.map_or(0, MLocks::get)
 }
 
 /// The bare lock word. `Spin`: 0 unlocked, 1 locked, 2 locked with sleepers. `Futex2011`:
 /// bit 0 is the lock, the rest counts sleepers in steps of 2.
 pub struct RawLock {
-    key: Futex<Private>,
+    pub(crate) key: Futex<Shared>,
     kind: LockKind,
 }
 
@@ -108,8 +191,13 @@ impl RawLock {
     }
 
     pub const fn with_kind(kind: LockKind) -> RawLock {
+        RawLock::with_key(kind, 0)
+    }
+
+    /// A lock of `kind` whose word starts at `key` (a note's armed state).
+    pub(crate) const fn with_key(kind: LockKind, key: u32) -> RawLock {
         RawLock {
-            key: Futex::new(0),
+            key: Futex::new(key),
             kind,
         }
     }
@@ -121,7 +209,10 @@ impl RawLock {
     /// Takes the lock (Go's runtime·lock).
     #[inline]
     pub fn lock(&self) {
-        held_add(1);
+        // SAFETY: see `locks_held`.
+        if let Some(ml) = unsafe { m_locks().as_ref() } {
+            ml.acquire();
+        }
         match self.kind {
             LockKind::Spin => self.spin_lock(),
             LockKind::Futex2011 => self.futexlock(),
@@ -139,7 +230,10 @@ impl RawLock {
             LockKind::Spin => self.spin_unlock(),
             LockKind::Futex2011 => self.futexunlock(),
         }
-        held_add(-1);
+        // SAFETY: see `locks_held`.
+        if let Some(ml) = unsafe { m_locks().as_ref() } {
+            ml.release();
+        }
     }
 
     /// Port of runtime·lock (lock_futex.c).
@@ -208,11 +302,15 @@ impl RawLock {
 
     /// Port of futexlock (linux/thread.c, July 2011).
     #[inline(always)]
-    fn futexlock(&self) {
+    pub(crate) fn futexlock(&self) {
+        // The seed's first step: load the word, and only if the lock bit is clear, CAS it in
+        // (no blind `cas(0, 1)`: the load comes first, as in thread.c).
         let key = &self.key.value;
-        if key
-            .compare_exchange(0, 1, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
+        let v = key.load(Ordering::Relaxed);
+        if v & 1 != 0
+            || key
+                .compare_exchange(v, v | 1, Ordering::Acquire, Ordering::Relaxed)
+                .is_err()
         {
             self.futexlock_slow();
         }
@@ -241,23 +339,37 @@ impl RawLock {
             }
             let _ = self.key.wait(v + 2);
             // Awake: uncount ourselves and try again.
-            let mut v = key.load(Ordering::Relaxed);
-            loop {
-                assert!(v >= 2, "bad lock key");
-                match key.compare_exchange(v, v - 2, Ordering::Relaxed, Ordering::Relaxed) {
-                    Ok(_) => break,
-                    Err(cur) => v = cur,
-                }
+            self.uncount_sleeper();
+        }
+    }
+
+    /// A futexlock sleeper, awake, takes itself out of the count.
+    pub(crate) fn uncount_sleeper(&self) {
+        let key = &self.key.value;
+        let mut v = key.load(Ordering::Relaxed);
+        loop {
+            assert!(v >= 2, "bad lock key");
+            match key.compare_exchange(v, v - 2, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => break,
+                Err(cur) => v = cur,
             }
         }
     }
 
-    /// Port of futexunlock (linux/thread.c, July 2011).
+    /// Port of futexunlock (linux/thread.c, July 2011): load the word, CAS the lock bit out
+    /// (again on a lost race), then wake one sleeper if any was counted.
     #[inline(always)]
-    unsafe fn futexunlock(&self) {
-        let old = self.key.value.fetch_and(!1, Ordering::Release);
-        assert!(old & 1 != 0, "unlock of unlocked lock");
-        if old & !1 != 0 {
+    pub(crate) unsafe fn futexunlock(&self) {
+        let key = &self.key.value;
+        let mut v = key.load(Ordering::Relaxed);
+        loop {
+            assert!(v & 1 != 0, "unlock of unlocked lock");
+            match key.compare_exchange(v, v & !1, Ordering::Release, Ordering::Relaxed) {
+                Ok(_) => break,
+                Err(cur) => v = cur,
+            }
+        }
+        if v & !1 != 0 {
             self.key.wake(1);
         }
     }
@@ -281,21 +393,11 @@ impl<T: Default> Default for Lock<T> {
     }
 }
 
-thread_local! {
-    /// The lock kind of the runtime whose M this thread is (see [`set_thread_kind`]).
-    static THREAD_KIND: Cell<LockKind> = const { Cell::new(LockKind::Spin) };
-}
-
-/// Records the lock kind of the runtime this thread is an M of; every generation's mstart
-/// calls it, so that locks made by goroutines (channels, WaitGroups, semaphores) are of
-/// their runtime's kind.
-pub fn set_thread_kind(kind: LockKind) {
-    THREAD_KIND.with(|c| c.set(kind));
-}
-
-/// The lock kind of the runtime whose M the calling thread is (`Spin` outside any runtime).
+/// The lock kind of the runtime whose M the calling thread is (`Spin` outside any runtime):
+/// locks made by goroutines (channels, WaitGroups, semaphores) are of their runtime's kind.
 pub fn thread_kind() -> LockKind {
-    THREAD_KIND.with(|c| c.get())
+    // SAFETY: see `locks_held`.
+    unsafe { m_locks().as_ref() }.map_or(LockKind::Spin, |ml| ml.kind)
 }
 
 impl<T> Lock<T> {
@@ -406,7 +508,12 @@ mod tests {
     fn locks_held_counts_this_threads_locks() {
         let a = Lock::new(());
         let b = Lock::with_kind(LockKind::Futex2011, ());
+        // A thread that is no M counts nothing.
+        drop(a.lock());
         assert_eq!(locks_held(), 0);
+        let m = MLocks::new(LockKind::Futex2011, None);
+        set_m_locks(Some(&m));
+        assert_eq!(thread_kind(), LockKind::Futex2011);
         let ga = a.lock();
         let gb = b.lock();
         assert_eq!(locks_held(), 2);
@@ -414,6 +521,35 @@ mod tests {
         assert_eq!(locks_held(), 1);
         drop(ga);
         assert_eq!(locks_held(), 0);
+        set_m_locks(None);
+        assert_eq!(thread_kind(), LockKind::Spin);
+    }
+
+    /// An unbalanced count throws, as Go's "lock count" did: a lock released on an M that
+    /// did not take it.
+    #[test]
+    #[should_panic(expected = "lock count")]
+    fn release_without_acquire_throws() {
+        MLocks::new(LockKind::Spin, None).release();
+    }
+
+    /// Back at zero, the runtime's hook runs (Go 1.4's unlock re-arming a preemption).
+    #[test]
+    fn on_zero_runs_when_the_count_returns_to_zero() {
+        use std::sync::atomic::AtomicU32;
+        static CALLS: AtomicU32 = AtomicU32::new(0);
+        let m = MLocks::new(
+            LockKind::Spin,
+            Some(|| {
+                CALLS.fetch_add(1, Ordering::Relaxed);
+            }),
+        );
+        m.acquire();
+        m.acquire();
+        m.release();
+        assert_eq!(CALLS.load(Ordering::Relaxed), 0);
+        m.release();
+        assert_eq!(CALLS.load(Ordering::Relaxed), 1);
     }
 
     #[test]

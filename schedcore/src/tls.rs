@@ -13,11 +13,13 @@
 //! thread's block, where the slot used to cost a lazy-init check and a `TypeId` compare.
 
 /// Declares this crate's M slot for the M type `$m` (`$name` names the runtime in the panic of
-/// a call from outside it): `set_current(Option<&M>)`, `current() -> *const M` (null when the
-/// thread is not an M of this generation) and `expect_current() -> *const M`.
+/// a call from outside it; `$locks` is the M's [`MLocks`](crate::lock::MLocks) field):
+/// `set_current(Option<&M>)`, which also points the runtime locks at the M's count,
+/// `current() -> *const M` (null when the thread is not an M of this generation) and
+/// `expect_current() -> *const M`.
 #[macro_export]
 macro_rules! m_slot {
-    ($m:ty, $name:expr) => {
+    ($m:ty, $name:expr, $locks:ident) => {
         ::std::thread_local! {
             static CURRENT_M: ::std::cell::Cell<*const $m> =
                 const { ::std::cell::Cell::new(::std::ptr::null()) };
@@ -27,6 +29,7 @@ macro_rules! m_slot {
         pub(crate) fn set_current(m: Option<&$m>) {
             let p = m.map_or(::std::ptr::null(), |m| m as *const $m);
             CURRENT_M.with(|c| c.set(p));
+            $crate::lock::set_m_locks(m.map(|m| &m.$locks));
         }
 
         /// This thread's M, or null; read afresh on every call.

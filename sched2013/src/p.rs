@@ -80,13 +80,14 @@ impl P {
         self.tick.store(t.wrapping_add(1), Ordering::Relaxed);
     }
 
-    /// Port of runqput (seed 003) at the P level: the ring plus this P's counters.
+    /// Port of runqput (seed 003) at the P level: the ring plus this P's growth counter (kept
+    /// on the growth path only; the seed keeps no statistics on a put, and neither does this:
+    /// how far a ring grew, `runqgrow`, says how long it got).
     #[inline]
     pub(crate) fn runqput(&self, gp: GRef) {
         let put = self.runq.runqput(gp);
         if put.grew != 0 {
             self.counters.add(Counter::Runqgrow, put.grew as u64);
         }
-        self.counters.max(Counter::RunqMax, put.len as u64);
     }
 }

@@ -14,9 +14,10 @@ use crate::syscall::{
 use schedcore::exit::panic_message;
 use schedcore::ptr::Ptr;
 use schedcore::stack::Exhausted;
+use schedcore::sync::barrier_after_rmw;
 use schedcore::{trace_ev, Counter, RawLock, RunError, Switch};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{fence, Ordering};
+use std::sync::atomic::Ordering;
 
 /// What g0 does next after a continuation (Go's continuations end in `schedule()` or
 /// `execute(gp)`, neither of which returns).
@@ -280,23 +281,26 @@ fn findrunnable(m: &M) -> Result<GRef, Exiting> {
 /// Whether a goroutine just put on this M's run queue (newproc, ready) needs an M woken for
 /// it: some P is idle and no M spins.
 ///
-/// The fence makes the store-load pair with findrunnable's last look explicit: here the run
-/// queue's tail store, then the loads of npidle and nmspinning; there (`runqs_nonempty`) the
-/// npidle increment and nmspinning decrement, then the loads of every queue's head and tail.
-/// With a full barrier on both sides, either this sees the idle P or that M sees the G, as
-/// on every CPU Go ran on. Without it, x86 is saved only by the ring lock's unlock (an
-/// `xchg`), and a weak-memory CPU by nothing: the G would wait on a busy P while one idles.
+/// A store-load pair with findrunnable's last look: here the run queue's tail store, then the
+/// loads of npidle and nmspinning; there (`runqs_nonempty`) the npidle increment and
+/// nmspinning decrement, then the loads of every queue's head and tail. With a full barrier
+/// on both sides, either this sees the idle P or that M sees the G. Go 1.1 had no fence here:
+/// the caller has just released the run queue's lock, whose unlock is an `xchg`, a full
+/// barrier on x86, and that is the barrier this port relies on too (`barrier_after_rmw`: a
+/// real fence only on weaker CPUs and under loom). The litmus test in `sched/tests.rs` holds
+/// it to that.
 #[inline(always)]
 pub(crate) fn wakep_needed(sched: &Sched) -> bool {
-    fence(Ordering::SeqCst);
+    barrier_after_rmw();
     sched.npidle() != 0 && sched.nmspinning() == 0
 }
 
 /// findrunnable's last look, after its P went idle: whether any of the first `procs` run
-/// queues holds a goroutine. The other half of `wakep_needed`'s store-load pair, hence the
-/// fence between the caller's npidle/nmspinning updates and these loads.
+/// queues holds a goroutine. The other half of `wakep_needed`'s store-load pair: the caller's
+/// pidleput `xadd` on npidle and the sched lock's unlock stand between its stores and these
+/// loads, as in Go 1.1.
 pub(crate) fn runqs_nonempty(sched: &Sched, procs: i32) -> bool {
-    fence(Ordering::SeqCst);
+    barrier_after_rmw();
     (0..procs as usize).any(|i| !sched.allp(i).runq.is_empty())
 }
 

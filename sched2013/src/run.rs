@@ -5,6 +5,7 @@
 use crate::g::{GDEAD, GIDLE};
 use crate::gc::procresize;
 use crate::m::{allocm, getm, newm, newosproc, StartFn};
+use crate::p::{PGCSTOP, PSYSCALL};
 use crate::proc::newproc1;
 use crate::sched::{Sched, MAX_GOMAXPROCS};
 use crate::NAME;
@@ -34,7 +35,6 @@ pub(crate) const REPORTED: &[Counter] = &[
     Counter::StealWins,
     Counter::GoroutinesStolen,
     Counter::Runqgrow,
-    Counter::RunqMax,
     Counter::GlobrunqPut,
     Counter::GlobrunqGet,
     Counter::Handoffp,
@@ -97,8 +97,18 @@ where
     Ok((r, report))
 }
 
+/// How often teardown looks again for M's that have not left yet.
+const TEARDOWN_KICK_EVERY: Duration = Duration::from_micros(100);
+
 /// Stops every thread of the runtime and frees it. Returns the summed counters, the pause
 /// histogram and the execution trace (if one was asked for; `procs` is GOMAXPROCS at boot).
+///
+/// Go ends a program with exit(2); here each M must leave by itself, at its goroutine's next
+/// trip into the scheduler (which looks at `exiting`). Sleeping M's are woken. For the others,
+/// until every thread has finished, teardown repeatedly moves P's found in Psyscall to
+/// Pgcstop, so that exitsyscall's fast path (which, as in the seed, reads no end-of-run flag)
+/// fails and its slow path sees the end. A goroutine that never yields nor makes a syscall
+/// keeps its M, and so this, waiting: 2013 cannot preempt it.
 fn teardown(sched: Ptr<Sched>, procs: usize) -> (Totals, Histogram<u64>, Option<Trace>) {
     // `exiting` is set. Every M that goes to sleep from now on sees it under the sched lock
     // first; wake the ones already asleep.
@@ -115,12 +125,16 @@ fn teardown(sched: Ptr<Sched>, procs: usize) -> (Totals, Histogram<u64>, Option<
         }
         sched.wake_sysmon(&mut s);
     }
-    // Join until no thread is left (an M may start another on its way out). A goroutine
-    // that never yields keeps its M, and so this, waiting: 2013 cannot preempt it.
+    // Join until no thread is left (an M may start another on its way out).
     loop {
-        let hs = std::mem::take(&mut *sched.threads.lock());
+        let mut hs = std::mem::take(&mut *sched.threads.lock());
         if hs.is_empty() {
             break;
+        }
+        while hs.iter().any(|h| !h.is_finished()) {
+            kick(&sched);
+            std::thread::sleep(TEARDOWN_KICK_EVERY);
+            hs.append(&mut sched.threads.lock());
         }
         for h in hs {
             let _ = h.join();
@@ -180,4 +194,19 @@ fn teardown(sched: Ptr<Sched>, procs: usize) -> (Totals, Histogram<u64>, Option<
         sched.free();
     }
     (totals, pauses, trace)
+}
+
+/// One round of teardown's push on the M's still running (see `teardown`): a P left in
+/// Psyscall goes to Pgcstop, idle M's and sysmon are woken.
+fn kick(sched: &Sched) {
+    for p in sched.allp.iter().filter_map(|l| l.get()) {
+        let _ = p
+            .status
+            .compare_exchange(PSYSCALL, PGCSTOP, Ordering::SeqCst, Ordering::Relaxed);
+    }
+    let mut s = sched.lock.lock();
+    while let Some(mp) = sched.mget(&mut s) {
+        mp.park.notewakeup();
+    }
+    sched.wake_sysmon(&mut s);
 }

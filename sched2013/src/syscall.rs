@@ -108,9 +108,9 @@ fn entersyscallblock_handoff(m: &M, gp: GRef) {
 pub(crate) fn exitsyscall() {
     let m = getm();
     let gp = m.curg().expect("exitsyscall: no current goroutine");
-    // Try to take back the P we left in Psyscall (unless the run is over: see
-    // exitsyscall_cold).
-    if let (Some(p), false) = (m.p.get(), m.sched().end.exiting()) {
+    // Try to take back the P we left in Psyscall. (At the end of a run teardown moves it to
+    // Pgcstop, so that this fails and exitsyscall_cold sees the end.)
+    if let Some(p) = m.p.get() {
         if p.status.load(Ordering::Relaxed) == PSYSCALL
             && p.status
                 .compare_exchange(PSYSCALL, PRUNNING, Ordering::SeqCst, Ordering::Relaxed)

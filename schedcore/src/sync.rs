@@ -18,3 +18,18 @@ pub use std::sync::atomic::{
 pub use std::sync::{Arc, Mutex};
 #[cfg(not(loom))]
 pub use std::{hint::spin_loop, thread::yield_now};
+
+/// The full barrier of a store-load pair whose store side has just executed an atomic
+/// read-modify-write: a runtime lock's unlock (`xchg`, or `lock cmpxchg` for the July-2011
+/// lock), Go's `atomicstore` (`xchg`), an `xadd`. On x86 such an instruction is itself a full
+/// barrier, which is all the seeds relied on, so only the compiler is kept from moving the
+/// loads above it: one more locked instruction here would be a step no seed has. On weaker
+/// CPUs (and under loom, which models the language's memory model rather than x86's) the
+/// read-modify-write orders less, and a real fence stands here.
+#[inline(always)]
+pub fn barrier_after_rmw() {
+    #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), not(loom)))]
+    std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
+    #[cfg(not(all(any(target_arch = "x86", target_arch = "x86_64"), not(loom))))]
+    std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
+}

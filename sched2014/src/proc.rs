@@ -18,7 +18,8 @@ use schedcore::ptr::Ptr;
 use schedcore::stack::Exhausted;
 use schedcore::{trace_ev, Counter, RawLock, RunError, Switch};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{fence, Ordering};
+use schedcore::sync::barrier_after_rmw;
+use std::sync::atomic::Ordering;
 
 /// What g0 does next after a continuation (Go's continuations end in `schedule()` or
 /// `execute(gp)`, neither of which returns).
@@ -355,26 +356,27 @@ fn findrunnable(m: &M) -> Result<GRef, Exiting> {
 /// Whether a goroutine just put on this M's ring (newproc, ready) needs an M woken for it:
 /// some P is idle and no M spins.
 ///
-/// The fence makes the store-load pair with findrunnable's last look explicit: here the
-/// ring's tail store (a store-release), then the loads of npidle and nmspinning; there
-/// (`runqs_nonempty`) the npidle increment and nmspinning decrement, then the loads of every
-/// ring's head and tail. With a full barrier on both sides, either this sees the idle P or
-/// that M sees the G. Go's atomicstore of the tail was an `xchg` on x86 and fenced on ARM,
-/// so the seed had the barrier; a Rust store-release is a plain `mov`, which x86 may let
-/// pass the later loads: the G would wait on a busy P while one idles.
+/// A store-load pair with findrunnable's last look: here the ring's tail store, then the
+/// loads of npidle and nmspinning; there (`runqs_nonempty`) the npidle increment and
+/// nmspinning decrement, then the loads of every ring's head and tail. With a full barrier on
+/// both sides, either this sees the idle P or that M sees the G. The producer's barrier is
+/// the seed's own: runqput stores the tail with atomicstore (an `xchg` on x86), or the global
+/// queue's G went in under the sched lock, whose unlock is one; no fence of the port's own
+/// (`barrier_after_rmw`: a real fence only on weaker CPUs and under loom).
 /// Unchanged since 2013.
 #[inline(always)]
 pub(crate) fn wakep_needed(sched: &Sched) -> bool {
-    fence(Ordering::SeqCst);
+    barrier_after_rmw();
     sched.npidle() != 0 && sched.nmspinning() == 0
 }
 
 /// findrunnable's last look, after its P went idle: whether any of the first `procs` rings
-/// holds a goroutine. The other half of `wakep_needed`'s store-load pair, hence the fence
-/// between the caller's npidle/nmspinning updates and these loads.
+/// holds a goroutine. The other half of `wakep_needed`'s store-load pair: the caller's
+/// pidleput `xadd` on npidle and the sched lock's unlock stand between its stores and these
+/// loads, as in the seed.
 /// Unchanged since 2013.
 pub(crate) fn runqs_nonempty(sched: &Sched, procs: i32) -> bool {
-    fence(Ordering::SeqCst);
+    barrier_after_rmw();
     (0..procs as usize).any(|i| !sched.allp(i).runq_empty())
 }
 

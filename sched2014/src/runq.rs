@@ -21,7 +21,7 @@ use std::ptr::{self, NonNull};
 
 use schedcore::sync::{
     spin_loop, AtomicPtr, AtomicU32,
-    Ordering::{Acquire, Relaxed, Release},
+    Ordering::{Acquire, Relaxed, Release, SeqCst},
 };
 
 /// Slots in a P's ring. 256 is the seed's size: deep enough that a P which spawns in bursts
@@ -127,9 +127,10 @@ impl<T> RunQueue<T> {
             let t = self.tail.load(Relaxed);
             if t.wrapping_sub(h) < RUNQ_SIZE as u32 {
                 self.slot(t).store(gp.as_ptr(), Relaxed);
-                // Release publishes the slot store to every consumer that loads tail with
-                // Acquire: whoever sees the new tail also sees the G in its slot.
-                self.tail.store(t.wrapping_add(1), Release);
+                // Go 1.4's atomicstore, a sequentially consistent store (an `xchg` on x86):
+                // it publishes the slot store to every consumer that loads tail with Acquire,
+                // and it is the full barrier between this store and wakep_needed's loads.
+                self.tail.store(t.wrapping_add(1), SeqCst);
                 return;
             }
             if self.runqputslow(gp, h, t, global) {
@@ -263,8 +264,8 @@ impl<T> RunQueue<T> {
             self.slot(t).store(g, Relaxed);
             t = t.wrapping_add(1);
         }
-        // Release publishes all n slot stores at once.
-        self.tail.store(t, Release);
+        // Go 1.4's atomicstore (an `xchg` on x86) publishes all n slot stores at once.
+        self.tail.store(t, SeqCst);
         Some(gp)
     }
 }

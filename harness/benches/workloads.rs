@@ -9,8 +9,8 @@
 //! runs `iters` batches and reports the time per call, so criterion's figure is ns/op.
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use harness::measure::runner;
 use harness::registry::{workload_fn, WORKLOADS};
-use harness::runner;
 use harness::schedcore::{Config, Scheduler};
 use harness::workloads::DEFAULT_STARVE_AFTER;
 use std::time::Duration;

@@ -2,24 +2,16 @@
 //! runner that times them as Go's testing.B does, the `floor` peer, the registry that lists
 //! them all, and the pieces of the `lab` command line (plans, tables, run folders, progress).
 
-pub mod bare;
 pub mod benchfmt;
 pub mod chart;
-pub mod checkgo;
-pub mod compare;
 pub mod error;
 pub mod machine;
-pub mod overhead;
+pub mod measure;
 pub mod peers;
 pub mod pool;
-pub mod procs;
-pub mod progress;
-pub mod ramp;
 pub mod registry;
 pub mod results;
 pub mod rundir;
-pub mod runner;
-pub mod stats;
 pub mod summary;
 pub mod table;
 pub mod trace;

@@ -3,8 +3,8 @@
 //! every combination both sides measured: the median of each pool, new over old, and the
 //! table's Mann-Whitney U test on the two pools.
 
+use crate::measure::stats::{mann_whitney_u, Spread, ALPHA};
 use crate::results::Results;
-use crate::stats::{mann_whitney_u, Spread, ALPHA};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 

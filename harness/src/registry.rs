@@ -7,8 +7,8 @@
 //! generate its own code from the same entries. Dispatch by name ends in a function
 //! monomorphized for one scheduler and one workload: no `dyn` inside a timed loop.
 
-use crate::procs::PROCS_LIMIT;
-use crate::runner::{self, Failure, Measurement, Settings};
+use crate::measure::procs::PROCS_LIMIT;
+use crate::measure::runner::{self, Failure, Measurement, Settings};
 use crate::workloads::B;
 use schedcore::Scheduler;
 
@@ -40,7 +40,7 @@ macro_rules! for_each_scheduler {
 /// N that does any work (the ramp goes on to at least that); `hog` says a CPU hog in it can
 /// only be interrupted by preemption, so a generation without it reports the workload starved;
 /// `max_n`, where given, is the largest N the ramp may reach (else
-/// [`MAX_N`](crate::ramp::MAX_N), testing.B's).
+/// [`MAX_N`](crate::measure::ramp::MAX_N), testing.B's).
 ///
 /// To add a workload: write `pub fn my_work<S: Scheduler>(b: &mut B)` in `workloads/` and add
 /// one line here, e.g.
@@ -106,7 +106,7 @@ pub struct WorkloadInfo {
     /// Holds a CPU hog that only preemption interrupts: starved on generations without it.
     pub hog: bool,
     pub about: &'static str,
-    /// The largest N the ramp may reach ([`crate::ramp::MAX_N`] unless the workload says).
+    /// The largest N the ramp may reach ([`crate::measure::ramp::MAX_N`] unless the workload says).
     pub max_n: u64,
 }
 
@@ -186,7 +186,7 @@ for_each_scheduler!(scheduler_tables);
 /// A workload's `max_n`, or testing.B's bound when it gives none.
 macro_rules! max_n_or_default {
     () => {
-        $crate::ramp::MAX_N
+        $crate::measure::ramp::MAX_N
     };
     ($max:literal) => {
         $max

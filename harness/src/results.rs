@@ -4,8 +4,8 @@
 
 use crate::benchfmt;
 use crate::machine::Machine;
-use crate::runner::{Measurement, MemoryFigures};
-use crate::stats::{Percentiles, Spread};
+use crate::measure::runner::{Measurement, MemoryFigures};
+use crate::measure::stats::{Percentiles, Spread};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -54,7 +54,7 @@ pub struct Row {
     pub latency: BTreeMap<String, Percentiles>,
     /// The two-sided Mann-Whitney U test of this row's runs against the baseline column's (the
     /// table's first) at the same workload and procs, as benchstat: below
-    /// [`crate::stats::ALPHA`] the delta is significant, otherwise the table prints `~`.
+    /// [`crate::measure::stats::ALPHA`] the delta is significant, otherwise the table prints `~`.
     /// `None` for the baseline itself and where either row has no figure (and in results.json
     /// files written before the field existed).
     #[serde(default)]
@@ -190,20 +190,20 @@ impl Row {
     }
 
     /// The p-value of this row's runs against `base`'s (two-sided Mann-Whitney U, see
-    /// [`crate::stats::mann_whitney_u`]); `None` when either has no figure.
+    /// [`crate::measure::stats::mann_whitney_u`]); `None` when either has no figure.
     pub fn p_against(&self, base: &Row) -> Option<f64> {
         let measured = |r: &Row| r.ns_per_op.is_some() && !r.starved && !r.runs.is_empty();
         if !measured(self) || !measured(base) {
             return None;
         }
-        crate::stats::mann_whitney_u(&base.runs, &self.runs)
+        crate::measure::stats::mann_whitney_u(&base.runs, &self.runs)
     }
 }
 
-/// Whether a delta with p-value `p` is significant (p below [`crate::stats::ALPHA`]); a delta
+/// Whether a delta with p-value `p` is significant (p below [`crate::measure::stats::ALPHA`]); a delta
 /// without one (results.json from before p-values) is taken as it stands.
 pub fn significant(p: Option<f64>) -> bool {
-    p.map_or(true, |p| p < crate::stats::ALPHA)
+    p.map_or(true, |p| p < crate::measure::stats::ALPHA)
 }
 
 /// Sets `p_value` on every row against the row of `columns[0]` at the same workload and procs.

@@ -38,7 +38,7 @@ pub fn render(res: &Results, machine: &Machine, charts: &[Chart]) -> String {
         "- deltas: `~` in the table and pale bars in the delta charts mark no significant \
          difference: two-sided Mann-Whitney U test on the runs of the two columns, p >= {} \
          (benchstat's test)\n",
-        crate::stats::ALPHA
+        crate::measure::stats::ALPHA
     );
     let _ = writeln!(s, "## ns/op\n\n```text\n{}```\n", table::render(res));
     let lat = table::render_latency(res);

@@ -4,8 +4,8 @@
 //! runs of the two columns do not differ significantly (benchstat's `~`).
 
 use crate::benchfmt::{format_ns, row_name};
+use crate::measure::stats::{mann_whitney_min_p, ALPHA};
 use crate::results::{significant, Results, Row};
-use crate::stats::{mann_whitney_min_p, ALPHA};
 use std::fmt::Write;
 
 /// The footnote under a table with a `~` in it.

@@ -2,7 +2,7 @@
 //! scheduler of the registry (generated with `for_each_scheduler!`) with a small N; and the
 //! subcommand prints a row with a ratio. No timing is asserted (speed is for benchmarks).
 
-use harness::bare::bare_fn;
+use harness::measure::bare::bare_fn;
 use harness::registry::{self, WORKLOADS};
 use harness::schedcore::bounded::with_timeout;
 use harness::schedcore::{Config, Scheduler};

@@ -2,8 +2,8 @@
 //! same list with `for_each_scheduler!`), does the work it says, and returns; and the floor
 //! peer measures every workload it claims.
 
+use harness::measure::runner::{self, Settings, STW_PAUSE};
 use harness::registry::{self, workload_fn, SchedVisitor, WORKLOADS};
-use harness::runner::{self, Settings, STW_PAUSE};
 use harness::schedcore::{Config, Counter, Scheduler};
 use std::time::Duration;
 

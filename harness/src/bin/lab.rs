@@ -8,16 +8,16 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use harness::chart;
-use harness::compare::{Plan, Subject};
 use harness::error::LabError;
 use harness::machine::{self, Machine};
-use harness::procs::{parse_procs, ProcsError};
-use harness::progress::Progress;
-use harness::ramp::Aim;
+use harness::measure::plan::{Plan, Subject};
+use harness::measure::procs::{parse_procs, ProcsError};
+use harness::measure::progress::Progress;
+use harness::measure::ramp::Aim;
+use harness::measure::runner::{Failure, Settings};
 use harness::registry;
 use harness::results::{Results, Row};
 use harness::rundir::{self, RunDir};
-use harness::runner::{Failure, Settings};
 use harness::summary;
 use harness::table;
 use schedcore::{LockKind, StackGuard};
@@ -121,8 +121,11 @@ fn aim_arg(s: &str) -> Result<Aim, String> {
         let n: u64 = times
             .parse()
             .map_err(|e| format!("{e} (expected e.g. 250ms, 1s or 100000x)"))?;
-        if n == 0 || n > harness::ramp::MAX_N {
-            return Err(format!("Nx takes N from 1 to {}", harness::ramp::MAX_N));
+        if n == 0 || n > harness::measure::ramp::MAX_N {
+            return Err(format!(
+                "Nx takes N from 1 to {}",
+                harness::measure::ramp::MAX_N
+            ));
         }
         return Ok(Aim::Times(n));
     }
@@ -222,7 +225,7 @@ struct RunArgs {
     #[arg(long)]
     bench: String,
     /// GOMAXPROCS
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=harness::procs::PROCS_LIMIT as i64))]
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=harness::measure::procs::PROCS_LIMIT as i64))]
     procs: u32,
     /// Aim for a timed round of this length (Go's -benchtime), or with `Nx` time exactly N
     /// iterations after the N = 1 round (the same work every run: e.g. to count instructions
@@ -728,7 +731,7 @@ fn run_report(row: &Row, subject: Subject, settings: &Settings) -> String {
 
 /// `lab run`'s memory lines: the process's resident set (process-wide: the lab's own included,
 /// which the start figure is) and what it comes to per goroutine alive at the peak.
-fn memory_report(m: &harness::runner::MemoryFigures) -> String {
+fn memory_report(m: &harness::measure::runner::MemoryFigures) -> String {
     use schedcore::memory::fmt_bytes;
     let mut s = format!(
         "memory: peak RSS {} ({} at the start, process-wide)",
@@ -753,7 +756,7 @@ fn memory_report(m: &harness::runner::MemoryFigures) -> String {
 
 /// `lab check-go`: the go peer against `go test`, one table.
 fn check_go(args: CheckGoArgs) -> Result<(), LabError> {
-    use harness::checkgo;
+    use harness::measure::checkgo;
     let procs = procs_or_cores(args.procs, machine::cores());
     let version = harness::peers::go::version()
         .ok_or_else(|| LabError::BadValue("check-go needs Go on PATH (see lab list)".into()))?;
@@ -772,7 +775,7 @@ fn check_go(args: CheckGoArgs) -> Result<(), LabError> {
 /// `lab overhead`: the lab's figure against the bare loop's (or, with --trace, against
 /// itself with tracing on), one table.
 fn overhead(args: OverheadArgs) -> Result<(), LabError> {
-    use harness::overhead::{self, Against};
+    use harness::measure::overhead::{self, Against};
     let cores = machine::cores();
     let procs = procs_or_cores(args.select.procs, cores);
     let plan = Plan::new(

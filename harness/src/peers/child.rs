@@ -13,9 +13,9 @@
 //! `"memory":{"rss_start":bytes,"rss_peak":bytes,"peak_goroutines":n}`. A child that fails prints `{"error":"..."}` and
 //! exits 1.
 
-use crate::ramp::{Ramp, Round};
+use crate::measure::ramp::{Ramp, Round};
+use crate::measure::runner::{Failure, Measurement, MemoryFigures, Settings};
 use crate::results::RoundJson;
-use crate::runner::{Failure, Measurement, MemoryFigures, Settings};
 use schedcore::report::latency_histogram;
 use schedcore::RunError;
 use serde::{Deserialize, Serialize};

@@ -8,9 +8,9 @@
 #![allow(clippy::disallowed_names)]
 
 use super::pool::{Job, Pool};
-use crate::ramp::ramp;
+use crate::measure::ramp::ramp;
+use crate::measure::runner::{Failure, Measurement, Settings};
 use crate::registry::WorkloadInfo;
-use crate::runner::{Failure, Measurement, Settings};
 use crate::workloads::syscall::{BLOCK_CALLS_PER_SCHED, CALLS_PER_SCHED, EXCESS};
 use crate::workloads::{blocking_call, local_work, no_work};
 use corosensei::stack::DefaultStack;

@@ -11,8 +11,8 @@
 //! row is "n/a: go not installed".
 
 use super::child;
+use crate::measure::runner::{Failure, Measurement, Settings};
 use crate::registry::WorkloadInfo;
-use crate::runner::{Failure, Measurement, Settings};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;

@@ -10,8 +10,8 @@
 //! preemption does). What does not, and says why: the syscall family (may has no
 //! entersyscall/exitsyscall: a blocking call holds its worker), gc-pause (no collector).
 
+use crate::measure::runner::{Failure, Measurement, Settings};
 use crate::registry::WorkloadInfo;
-use crate::runner::{Failure, Measurement, Settings};
 
 /// The name in tables and in the JSON's `sched`.
 pub const NAME: &str = "may";
@@ -88,8 +88,8 @@ pub use imp::child_measure;
 mod imp {
     use super::super::child::Line;
     use super::NAME;
-    use crate::ramp::ramp_until;
-    use crate::runner::{Measurement, Settings};
+    use crate::measure::ramp::ramp_until;
+    use crate::measure::runner::{Measurement, Settings};
     use crate::workloads::matmult::{Block, Matrices, Product, Split, THRESHOLD};
     use crate::workloads::tokio::{CHAIN, YIELDS, YIELD_TASKS};
     use crate::workloads::Stall;
@@ -163,7 +163,8 @@ mod imp {
         let mut ok = true;
         let mut starved = false;
         // The registry's cap on N, as the other subjects have it (the child gets only names).
-        let max_n = crate::registry::workload(bench).map_or(crate::ramp::MAX_N, |w| w.max_n);
+        let max_n =
+            crate::registry::workload(bench).map_or(crate::measure::ramp::MAX_N, |w| w.max_n);
         let ramp = ramp_until(settings.benchtime, batch, max_n, |n| {
             // The round's main coroutine, on a worker as Go's main goroutine is on a P.
             match spawn(move || work(n, procs, starve_after)).join() {

@@ -4,9 +4,9 @@
 //! of `rayon::spawn`, whose last link releases a latch the measuring thread waits on. What
 //! rayon has no counterpart for (syscalls, channels, a collector, preemption) is n/a.
 
-use crate::ramp::ramp;
+use crate::measure::ramp::ramp;
+use crate::measure::runner::{Failure, Measurement, Settings};
 use crate::registry::WorkloadInfo;
-use crate::runner::{Failure, Measurement, Settings};
 use crate::workloads::matmult::{Block, Matrices, Product, Split, THRESHOLD};
 use crate::workloads::tokio::CHAIN;
 use schedcore::RunError;

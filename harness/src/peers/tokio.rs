@@ -11,8 +11,8 @@
 //! (tokio has no entersyscall/exitsyscall: a blocking call is `block_in_place` or
 //! `spawn_blocking`, a different operation), gc-pause (no collector).
 
+use crate::measure::runner::{Failure, Measurement, Settings};
 use crate::registry::WorkloadInfo;
-use crate::runner::{Failure, Measurement, Settings};
 
 /// The name in tables and in the JSON's `sched`.
 pub const NAME: &str = "tokio";
@@ -64,9 +64,9 @@ pub fn measure(bench: &WorkloadInfo, settings: &Settings) -> Result<Measurement,
 
 #[cfg(feature = "peers")]
 mod imp {
-    use crate::ramp::ramp_until;
+    use crate::measure::ramp::ramp_until;
+    use crate::measure::runner::{Failure, Measurement, Settings};
     use crate::registry::WorkloadInfo;
-    use crate::runner::{Failure, Measurement, Settings};
     use crate::workloads::matmult::{Block, Matrices, Product, Split, THRESHOLD};
     use crate::workloads::tokio::{CHAIN, YIELDS, YIELD_TASKS};
     use crate::workloads::Stall;

@@ -19,8 +19,8 @@ pub mod summary;
 pub mod timeline;
 
 use crate::error::LabError;
+use crate::measure::runner::{self, Measurement, Settings};
 use crate::registry::{self, SchedInfo, SchedVisitor, WorkloadInfo};
-use crate::runner::{self, Measurement, Settings};
 use figures::Figures;
 use lanes::Lanes;
 use schedcore::{RunError, Scheduler};

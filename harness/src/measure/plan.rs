@@ -1,11 +1,12 @@
-//! `lab compare`: resolve the names against the registry, check every combination before the
-//! first measurement, then measure each one `count` times and fold the runs into rows.
+//! The plan of a comparison (what `lab compare`, `lab run` and `lab overhead` measure): the
+//! names resolved against the registry, every combination checked before the first
+//! measurement, then each one measured `count` times and its runs folded into rows.
 
 use crate::error::LabError;
-use crate::progress::Progress;
+use crate::measure::progress::Progress;
+use crate::measure::runner::{Failure, Measurement, Settings};
 use crate::registry::{self, PeerInfo, SchedInfo, WorkloadInfo};
 use crate::results::Row;
-use crate::runner::{Failure, Measurement, Settings};
 use schedcore::{LockKind, StackGuard};
 use std::time::Duration;
 
@@ -136,7 +137,7 @@ impl Plan {
             }
         }
         if procs.is_empty() {
-            return Err(crate::procs::ProcsError::Empty.into());
+            return Err(crate::measure::procs::ProcsError::Empty.into());
         }
         for s in &subjects {
             if let Some(&p) = procs.iter().find(|&&p| p > s.max_procs()) {

@@ -1,18 +1,18 @@
 //! `lab overhead`: what the harness itself costs. For each core workload, the lab's figure
 //! (`runner::measure`: ramp, `B`, the workload's own histograms and watchdog) beside the same
-//! loop written by hand on the scheduler ([`crate::bare`]) and timed around the call, with the
+//! loop written by hand on the scheduler ([`crate::measure::bare`]) and timed around the call, with the
 //! same N, in one run, interleaved (lab run k, then bare run k), with the ratio of the medians.
 //!
 //! `lab overhead --trace` asks the same of the execution tracer: the lab's figure with tracing
 //! on (`Config::trace`) beside the lab's figure with it off, interleaved, each run its own ramp.
 
-use crate::bare::bare_fn;
-use crate::compare::{Plan, Subject};
 use crate::error::LabError;
 use crate::machine::Machine;
+use crate::measure::bare::bare_fn;
+use crate::measure::plan::{Plan, Subject};
+use crate::measure::runner::{self, Settings};
+use crate::measure::stats::Spread;
 use crate::registry::{self, SchedVisitor, WorkloadInfo};
-use crate::runner::{self, Settings};
-use crate::stats::Spread;
 use schedcore::{Config, Counter, Report, RunError, Scheduler};
 use std::time::{Duration, Instant};
 
@@ -22,7 +22,7 @@ pub const TARGET: f64 = 0.02;
 /// What the lab's figure is held against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Against {
-    /// The loop written by hand ([`crate::bare`]): the harness's cost.
+    /// The loop written by hand ([`crate::measure::bare`]): the harness's cost.
     Bare,
     /// The lab's own figure with the execution tracer on, keeping `events` per M: tracing's
     /// cost. In [`Outcome::Measured`], `lab` is then the traced runs and `bare` the untraced.
@@ -183,7 +183,7 @@ impl<F: FnMut(String)> SchedVisitor for Combination<'_, F> {
             n,
             lab: Spread::of(&labs).expect("count is at least 1"),
             bare: Spread::of(&bares).expect("count is at least 1"),
-            p_value: crate::stats::mann_whitney_u(&labs, &bares),
+            p_value: crate::measure::stats::mann_whitney_u(&labs, &bares),
             words_per_gc,
         })
     }
@@ -220,7 +220,7 @@ fn traced<S: Scheduler>(
         n,
         lab: Spread::of(&on).expect("count is at least 1"),
         bare: Spread::of(&off).expect("count is at least 1"),
-        p_value: crate::stats::mann_whitney_u(&on, &off),
+        p_value: crate::measure::stats::mann_whitney_u(&on, &off),
         words_per_gc: None,
     })
 }

@@ -4,10 +4,10 @@
 //! the ratio of the medians. ping-pong has no benchmark in Go's runtime: its reference is the
 //! plain `testing.B` loop kept beside the go peer (`peers/go/pingpong_test.go`).
 
+use crate::measure::runner::{Failure, Settings};
+use crate::measure::stats::Spread;
 use crate::peers::go;
 use crate::registry::{self, WorkloadInfo};
-use crate::runner::{Failure, Settings};
-use crate::stats::Spread;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -212,7 +212,7 @@ pub fn check(
                 procs: p,
                 go_test: Spread::of(&gt).expect("count is at least 1"),
                 peer: Spread::of(&peer).expect("count is at least 1"),
-                p_value: crate::stats::mann_whitney_u(&gt, &peer),
+                p_value: crate::measure::stats::mann_whitney_u(&gt, &peer),
             });
         }
     }

@@ -20,7 +20,7 @@ const BENCH_MAX_GROUP: u64 = 10_000;
 
 /// The procs every workload is measured at.
 fn procs() -> Vec<usize> {
-    let cores = harness::machine::cores();
+    let cores = harness::output::machine::cores();
     let mut p = vec![1, 2];
     if cores > 2 {
         p.push(cores);

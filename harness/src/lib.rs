@@ -2,18 +2,11 @@
 //! runner that times them as Go's testing.B does, the `floor` peer, the registry that lists
 //! them all, and the pieces of the `lab` command line (plans, tables, run folders, progress).
 
-pub mod benchfmt;
-pub mod chart;
 pub mod error;
-pub mod machine;
 pub mod measure;
+pub mod output;
 pub mod peers;
-pub mod pool;
 pub mod registry;
-pub mod results;
-pub mod rundir;
-pub mod summary;
-pub mod table;
 pub mod trace;
 pub mod workloads;
 

@@ -1,7 +1,7 @@
 //! The `lab` binary: bad input is one line on stderr and exit code 2; a short comparison writes
 //! a whole run folder (and nothing half-written beside it).
 
-use harness::benchfmt::parse_line;
+use harness::output::benchfmt::parse_line;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -307,7 +307,7 @@ fn compare_table_on_stdout() {
         t.contains("with 1 runs against 1 the test cannot reach"),
         "{t}"
     );
-    if harness::machine::cores() < 4 {
+    if harness::output::machine::cores() < 4 {
         assert!(t.contains("BenchmarkSyscallWork-4 *") && t.contains("oversubscribed"));
     }
     assert!(t.contains("results in "), "{t}");
@@ -389,7 +389,7 @@ fn run_measures_the_peer_it_names() {
 }
 
 /// `lab run --format json` of one combination, which must succeed: its row.
-fn run_json(sched: &str, bench: &str, benchtime: &str) -> harness::results::Row {
+fn run_json(sched: &str, bench: &str, benchtime: &str) -> harness::output::results::Row {
     let o = lab(&[
         "run",
         "--sched",
@@ -664,8 +664,8 @@ fn compare_draws_charts_and_plot_redraws_them() {
 
 /// A results fixture: columns `old` and `new` on ping-pong at procs 1 and 2; at procs 1 the
 /// runs are apart (p = 0.008), at procs 2 they overlap (p >= 0.05).
-fn delta_fixture() -> harness::results::Results {
-    let row = |sched: &str, procs: usize, runs: Vec<f64>| harness::results::Row {
+fn delta_fixture() -> harness::output::results::Results {
+    let row = |sched: &str, procs: usize, runs: Vec<f64>| harness::output::results::Row {
         sched: sched.into(),
         peer: false,
         bench: "ping-pong".into(),
@@ -688,7 +688,7 @@ fn delta_fixture() -> harness::results::Results {
         p_value: None,
         memory: None,
     };
-    let mut res = harness::results::Results {
+    let mut res = harness::output::results::Results {
         started: "2026-01-01T00:00:00Z".into(),
         label: "t".into(),
         command: "lab compare".into(),
@@ -698,7 +698,7 @@ fn delta_fixture() -> harness::results::Results {
         columns: vec!["old".into(), "new".into()],
         locks: Default::default(),
         work: harness::workloads::LOCAL_WORK,
-        machine: harness::machine::Machine {
+        machine: harness::output::machine::Machine {
             cpu_model: "cpu".into(),
             cores: 2,
             os: "os".into(),
@@ -716,7 +716,7 @@ fn delta_fixture() -> harness::results::Results {
         ],
     };
     let columns = res.columns.clone();
-    harness::results::set_p_values(&mut res.rows, &columns);
+    harness::output::results::set_p_values(&mut res.rows, &columns);
     res
 }
 
@@ -725,7 +725,7 @@ fn delta_chart_draws_non_significant_bars_pale() {
     let res = delta_fixture();
     assert!(res.rows[1].p_value.unwrap() < 0.05 && res.rows[3].p_value.unwrap() >= 0.05);
     let dir = tempfile::tempdir().unwrap();
-    let charts = harness::chart::draw_all(&res, &res.machine, dir.path()).unwrap();
+    let charts = harness::output::chart::draw_all(&res, &res.machine, dir.path()).unwrap();
     assert!(charts.iter().any(|c| c.svg() == "ping-pong-delta.svg"));
     let svg = std::fs::read_to_string(dir.path().join("ping-pong-delta.svg")).unwrap();
     // The significant bar solid, in the pair's color; the other pale, labelled `~`, and a
@@ -741,13 +741,13 @@ fn delta_chart_draws_non_significant_bars_pale() {
     let mut res = res;
     res.rows.truncate(2);
     let dir = tempfile::tempdir().unwrap();
-    harness::chart::draw_all(&res, &res.machine, dir.path()).unwrap();
+    harness::output::chart::draw_all(&res, &res.machine, dir.path()).unwrap();
     let svg = std::fs::read_to_string(dir.path().join("ping-pong-delta.svg")).unwrap();
     assert!(!svg.contains("#FFD9B7") && !svg.contains("no significant difference"));
 
     // The summary: the table's `~` and its footnote, and the note on pale bars.
     let res = delta_fixture();
-    let s = harness::summary::render(&res, &res.machine, &charts);
+    let s = harness::output::summary::render(&res, &res.machine, &charts);
     assert!(s.contains("~ (p=") && s.contains("-29.41%"), "{s}");
     assert!(
         s.contains("no significant difference") && s.contains("pale bars"),

@@ -2,8 +2,6 @@
 //! of runs, the Mann-Whitney U test, bench.txt lines, the table's deltas and their `~`, the
 //! JSON's p-values, and run folders.
 
-use harness::benchfmt::{bench_name, format_ns, line, parse_line, row_name};
-use harness::machine::Machine;
 use harness::measure::procs::{parse_procs, ProcsError, PROCS_LIMIT};
 use harness::measure::ramp::{
     predict_n, ramp, ramp_until, round_down10, round_up, Aim, Round, MAX_N,
@@ -11,9 +9,11 @@ use harness::measure::ramp::{
 use harness::measure::stats::{
     mann_whitney_exact, mann_whitney_min_p, mann_whitney_normal, mann_whitney_u, Spread,
 };
-use harness::results::{set_p_values, Results, Row};
-use harness::rundir::{timestamp, valid_label, RunDir};
-use harness::table;
+use harness::output::benchfmt::{bench_name, format_ns, line, parse_line, row_name};
+use harness::output::machine::Machine;
+use harness::output::results::{set_p_values, Results, Row};
+use harness::output::rundir::{timestamp, valid_label, RunDir};
+use harness::output::table;
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
@@ -600,8 +600,8 @@ fn table_marks_deltas_that_are_not_significant() {
     );
     assert!(!t.contains("cannot reach"), "{t}");
     // The summary shows the same table, footnote included, and says what `~` means.
-    let charts: [harness::chart::Chart; 0] = [];
-    let s = harness::summary::render(&res, &res.machine, &charts);
+    let charts: [harness::output::chart::Chart; 0] = [];
+    let s = harness::output::summary::render(&res, &res.machine, &charts);
     assert!(s.contains(&format!("~ (p={p:.3})")) && s.contains(table::NOT_SIGNIFICANT));
     assert!(s.contains("Mann-Whitney"), "{s}");
 

@@ -7,19 +7,19 @@
 //! exit code 2.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use harness::chart;
 use harness::error::LabError;
-use harness::machine::{self, Machine};
 use harness::measure::plan::{Plan, Subject};
 use harness::measure::procs::{parse_procs, ProcsError};
 use harness::measure::progress::Progress;
 use harness::measure::ramp::Aim;
 use harness::measure::runner::{Failure, Settings};
+use harness::output::chart;
+use harness::output::machine::{self, Machine};
+use harness::output::results::{Results, Row};
+use harness::output::rundir::{self, RunDir};
+use harness::output::summary;
+use harness::output::table;
 use harness::registry;
-use harness::results::{Results, Row};
-use harness::rundir::{self, RunDir};
-use harness::summary;
-use harness::table;
 use schedcore::{LockKind, StackGuard};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -661,7 +661,7 @@ fn run(args: RunArgs) -> Result<(), LabError> {
 
 /// The text `lab run` prints for one row.
 fn run_report(row: &Row, subject: Subject, settings: &Settings) -> String {
-    use harness::benchfmt::{format_ns, row_name};
+    use harness::output::benchfmt::{format_ns, row_name};
     let lock = subject
         .lock(settings.lock)
         .map(|k| format!(", runtime lock {k}"))
@@ -934,7 +934,10 @@ fn pool(dir: &Path) -> Result<(), LabError> {
             "no old.*.json and new.*.json here (harness/profile/ab.sh writes them)".into(),
         ));
     }
-    print!("{}", harness::pool::table(&harness::pool::pool(&old, &new)));
+    print!(
+        "{}",
+        harness::output::pool::table(&harness::output::pool::pool(&old, &new))
+    );
     Ok(())
 }
 

@@ -221,7 +221,7 @@ pub fn check(
 
 /// The table: workload, procs, `go test`'s and the peer's medians, their ratio, within 10%.
 pub fn render(checks: &[Check], go_version: &str) -> String {
-    use crate::benchfmt::{format_ns, row_name};
+    use crate::output::benchfmt::{format_ns, row_name};
     let spread = |x: &Spread| format!("±{:.0}%", x.rel_spread() * 100.0);
     let mut s = format!(
         "{:<34} {:>14} {:>6} {:>14} {:>6} {:>8}  {:<10}  {}\n",

@@ -7,11 +7,11 @@
 //! on (`Config::trace`) beside the lab's figure with it off, interleaved, each run its own ramp.
 
 use crate::error::LabError;
-use crate::machine::Machine;
 use crate::measure::bare::bare_fn;
 use crate::measure::plan::{Plan, Subject};
 use crate::measure::runner::{self, Settings};
 use crate::measure::stats::Spread;
+use crate::output::machine::Machine;
 use crate::registry::{self, SchedVisitor, WorkloadInfo};
 use schedcore::{Config, Counter, Report, RunError, Scheduler};
 use std::time::{Duration, Instant};
@@ -305,7 +305,7 @@ pub fn render(
     benchtime: Duration,
     machine: &Machine,
 ) -> String {
-    use crate::benchfmt::format_ns;
+    use crate::output::benchfmt::format_ns;
     let traced = matches!(against, Against::Traced { .. });
     let pct = |s: &Spread| format!("±{:.1}%", 100.0 * s.rel_spread());
     let (a, b) = if traced {

@@ -5,8 +5,8 @@
 use crate::error::LabError;
 use crate::measure::progress::Progress;
 use crate::measure::runner::{Failure, Measurement, Settings};
+use crate::output::results::Row;
 use crate::registry::{self, PeerInfo, SchedInfo, WorkloadInfo};
-use crate::results::Row;
 use schedcore::{LockKind, StackGuard};
 use std::time::Duration;
 
@@ -252,7 +252,7 @@ impl Plan {
                 }
             }
         }
-        crate::results::set_p_values(&mut rows, &self.columns());
+        crate::output::results::set_p_values(&mut rows, &self.columns());
         Ok(rows)
     }
 }

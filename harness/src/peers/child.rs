@@ -15,7 +15,7 @@
 
 use crate::measure::ramp::{Ramp, Round};
 use crate::measure::runner::{Failure, Measurement, MemoryFigures, Settings};
-use crate::results::RoundJson;
+use crate::output::results::RoundJson;
 use schedcore::report::latency_histogram;
 use schedcore::RunError;
 use serde::{Deserialize, Serialize};

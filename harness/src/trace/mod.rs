@@ -364,7 +364,7 @@ pub fn run(
         .map_err(io_err)?;
         let ns = |x: Option<f64>| {
             x.map_or("starved".to_string(), |v| {
-                format!("{} ns/op", crate::benchfmt::format_ns(v))
+                format!("{} ns/op", crate::output::benchfmt::format_ns(v))
             })
         };
         let panel = Panel::new(

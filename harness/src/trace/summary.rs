@@ -4,7 +4,7 @@
 
 use super::figures::{cause, Split};
 use super::SchedTrace;
-use crate::benchfmt::format_ns;
+use crate::output::benchfmt::format_ns;
 use std::fmt::Write;
 
 /// What the summary says of the run as a whole.

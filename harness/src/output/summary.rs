@@ -1,13 +1,13 @@
 //! `summary.md`: a run folder's front page on a code host: what ran where, the tables, and
 //! the charts embedded, workload by workload.
 
-use crate::chart::{machine_line, Chart, Kind};
-use crate::machine::Machine;
-use crate::results::Results;
-use crate::table;
+use crate::output::chart::{machine_line, Chart, Kind};
+use crate::output::machine::Machine;
+use crate::output::results::Results;
+use crate::output::table;
 use std::fmt::Write;
 
-/// The summary of a run, with `charts` (as [`crate::chart::draw_all`] returned them).
+/// The summary of a run, with `charts` (as [`crate::output::chart::draw_all`] returned them).
 pub fn render(res: &Results, machine: &Machine, charts: &[Chart]) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# Run {} ({})\n", res.started, res.label);

@@ -2,10 +2,10 @@
 //! median and spread of its runs and the counters of the median run; as JSON, CSV and
 //! bench.txt.
 
-use crate::benchfmt;
-use crate::machine::Machine;
 use crate::measure::runner::{Measurement, MemoryFigures};
 use crate::measure::stats::{Percentiles, Spread};
+use crate::output::benchfmt;
+use crate::output::machine::Machine;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 

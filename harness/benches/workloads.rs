@@ -10,8 +10,8 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use harness::measure::runner;
-use harness::registry::{workload_fn, WORKLOADS};
 use harness::schedcore::{Config, Scheduler};
+use harness::subjects::registry::{workload_fn, WORKLOADS};
 use harness::workloads::DEFAULT_STARVE_AFTER;
 use std::time::Duration;
 

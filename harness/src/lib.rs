@@ -5,8 +5,7 @@
 pub mod error;
 pub mod measure;
 pub mod output;
-pub mod peers;
-pub mod registry;
+pub mod subjects;
 pub mod trace;
 pub mod workloads;
 

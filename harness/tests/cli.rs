@@ -138,10 +138,16 @@ fn list_names_everything() {
     let out = lab(&["list"]);
     assert!(out.status.success());
     let s = String::from_utf8_lossy(&out.stdout);
-    for name in harness::registry::SCHEDULERS.iter().map(|s| s.name) {
+    for name in harness::subjects::registry::SCHEDULERS
+        .iter()
+        .map(|s| s.name)
+    {
         assert!(s.contains(name), "{s}");
     }
-    for name in harness::registry::WORKLOADS.iter().map(|w| w.name) {
+    for name in harness::subjects::registry::WORKLOADS
+        .iter()
+        .map(|w| w.name)
+    {
         assert!(s.contains(name), "{s}");
     }
     assert!(s.contains("floor"), "{s}");
@@ -177,7 +183,7 @@ fn only_run_folder(out: &Path) -> std::path::PathBuf {
 #[test]
 fn compare_end_to_end() {
     let out = tempfile::tempdir().unwrap();
-    let scheds: Vec<&str> = harness::registry::SCHEDULERS
+    let scheds: Vec<&str> = harness::subjects::registry::SCHEDULERS
         .iter()
         .map(|s| s.name)
         .filter(|n| *n == "2011" || *n == "2011-lock")
@@ -280,7 +286,7 @@ fn compare_table_on_stdout() {
         "--peers",
         "floor",
         "--sched",
-        harness::registry::SCHEDULERS[0].name,
+        harness::subjects::registry::SCHEDULERS[0].name,
         "--bench",
         "syscall-work",
         "--procs",
@@ -359,7 +365,7 @@ fn run_prints_counters_and_percentiles() {
     let o = lab(&[
         "run",
         "--sched",
-        harness::registry::SCHEDULERS[0].name,
+        harness::subjects::registry::SCHEDULERS[0].name,
         "--bench",
         "ping-pong",
         "--procs",
@@ -574,7 +580,7 @@ fn compare_draws_charts_and_plot_redraws_them() {
             assert!(p["p50"].as_u64() <= p["max"].as_u64());
         }
         if bench == "ping-pong-hog" && sched != "rayon" {
-            let info = harness::registry::scheduler(sched).unwrap();
+            let info = harness::subjects::registry::scheduler(sched).unwrap();
             assert_eq!(r["starved"], !info.preemptive, "{r}");
             assert_eq!(r["ns_per_op"].is_null(), !info.preemptive, "{r}");
             if info.preemptive {

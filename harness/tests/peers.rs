@@ -5,8 +5,8 @@
 
 use harness::measure::ramp::{predict_n, round_up, Round};
 use harness::measure::runner::{Failure, Measurement, Settings};
-use harness::peers::{child, go, may, tokio};
-use harness::registry::{self, WorkloadInfo, WORKLOADS};
+use harness::subjects::peers::{child, go, may, tokio};
+use harness::subjects::registry::{self, WorkloadInfo, WORKLOADS};
 use std::time::Duration;
 
 /// A tiny benchtime: the ramp still runs its rounds, each short.

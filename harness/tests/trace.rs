@@ -6,10 +6,10 @@
 //! cause when no ring wrapped, each M's time adds up).
 
 use harness::measure::runner::{self, Settings};
-use harness::registry::{self, SchedVisitor};
 use harness::schedcore::bounded::with_timeout;
 use harness::schedcore::trace::Trace;
 use harness::schedcore::Scheduler;
+use harness::subjects::registry::{self, SchedVisitor};
 use harness::trace::{figures, lanes::Lanes, starts};
 use serde_json::Value;
 use std::collections::HashMap;

@@ -162,7 +162,7 @@ fn ramp_stops_at_a_workloads_cap() {
 /// keep testing.B's bound.
 #[test]
 fn registry_caps_on_n() {
-    let w = |name| harness::registry::workload(name).unwrap();
+    let w = |name| harness::subjects::registry::workload(name).unwrap();
     assert_eq!(
         w("create-goroutines-single").max_n,
         harness::workloads::MAX_ALIVE

@@ -3,8 +3,8 @@
 //! peer measures every workload it claims.
 
 use harness::measure::runner::{self, Settings, STW_PAUSE};
-use harness::registry::{self, workload_fn, SchedVisitor, WORKLOADS};
 use harness::schedcore::{Config, Counter, Scheduler};
+use harness::subjects::registry::{self, workload_fn, SchedVisitor, WORKLOADS};
 use std::time::Duration;
 
 /// A CPU hog in a test gives up after this long without progress of the others.

@@ -19,7 +19,7 @@ use harness::output::results::{Results, Row};
 use harness::output::rundir::{self, RunDir};
 use harness::output::summary;
 use harness::output::table;
-use harness::registry;
+use harness::subjects::registry;
 use schedcore::{LockKind, StackGuard};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -347,7 +347,7 @@ struct PoolArgs {
 
 fn main() -> ExitCode {
     // A peer's child process (the may peer runs one per measurement), not the command line.
-    if let Some(code) = harness::peers::child::main_if_child() {
+    if let Some(code) = harness::subjects::peers::child::main_if_child() {
         return code;
     }
     install_panic_hook();
@@ -521,7 +521,7 @@ fn compare(args: CompareArgs) -> Result<(), LabError> {
     let dir = RunDir::create(&args.out, started, &args.label).map_err(io_err)?;
     let mut machine = Machine::detect();
     // Builds the go peer (or says once how to install Go) before the progress bar starts.
-    machine.peers = harness::peers::versions(&args.peers);
+    machine.peers = harness::subjects::peers::versions(&args.peers);
     let command = command_line();
 
     let progress = Progress::new(plan.measurements() as u64, args.quiet);
@@ -758,7 +758,7 @@ fn memory_report(m: &harness::measure::runner::MemoryFigures) -> String {
 fn check_go(args: CheckGoArgs) -> Result<(), LabError> {
     use harness::measure::checkgo;
     let procs = procs_or_cores(args.procs, machine::cores());
-    let version = harness::peers::go::version()
+    let version = harness::subjects::peers::go::version()
         .ok_or_else(|| LabError::BadValue("check-go needs Go on PATH (see lab list)".into()))?;
     let total = checkgo::PAIRS.len() * procs.len() * args.count as usize;
     let progress = Progress::new(total as u64, args.quiet);

@@ -6,8 +6,8 @@
 
 use crate::measure::runner::{Failure, Settings};
 use crate::measure::stats::Spread;
-use crate::peers::go;
-use crate::registry::{self, WorkloadInfo};
+use crate::subjects::peers::go;
+use crate::subjects::registry::{self, WorkloadInfo};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;

@@ -12,7 +12,7 @@ use crate::measure::plan::{Plan, Subject};
 use crate::measure::runner::{self, Settings};
 use crate::measure::stats::Spread;
 use crate::output::machine::Machine;
-use crate::registry::{self, SchedVisitor, WorkloadInfo};
+use crate::subjects::registry::{self, SchedVisitor, WorkloadInfo};
 use schedcore::{Config, Counter, Report, RunError, Scheduler};
 use std::time::{Duration, Instant};
 

@@ -6,7 +6,7 @@ use crate::error::LabError;
 use crate::measure::progress::Progress;
 use crate::measure::runner::{Failure, Measurement, Settings};
 use crate::output::results::Row;
-use crate::registry::{self, PeerInfo, SchedInfo, WorkloadInfo};
+use crate::subjects::registry::{self, PeerInfo, SchedInfo, WorkloadInfo};
 use schedcore::{LockKind, StackGuard};
 use std::time::Duration;
 

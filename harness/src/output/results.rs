@@ -71,7 +71,7 @@ impl Row {
     pub fn measured(
         sched: &str,
         peer: bool,
-        bench: &crate::registry::WorkloadInfo,
+        bench: &crate::subjects::registry::WorkloadInfo,
         procs: usize,
         cores: usize,
         runs: &[Measurement],
@@ -125,7 +125,7 @@ impl Row {
     pub fn starved(
         sched: &str,
         peer: bool,
-        bench: &crate::registry::WorkloadInfo,
+        bench: &crate::subjects::registry::WorkloadInfo,
         procs: usize,
         cores: usize,
         run: &Measurement,
@@ -159,7 +159,7 @@ impl Row {
     pub fn not_applicable(
         sched: &str,
         peer: bool,
-        bench: &crate::registry::WorkloadInfo,
+        bench: &crate::subjects::registry::WorkloadInfo,
         procs: usize,
         cores: usize,
         why: &str,

@@ -65,7 +65,7 @@ pub fn render(res: &Results, machine: &Machine, charts: &[Chart]) -> String {
             .iter()
             .find(|r| r.bench == bench)
             .map_or(bench, |r| r.go_name.as_str());
-        let about = crate::registry::workload(bench).map_or("", |w| w.about);
+        let about = crate::subjects::registry::workload(bench).map_or("", |w| w.about);
         let _ = writeln!(s, "## {go} (`{bench}`)\n\n{about}\n");
         for c in charts.iter().filter(|c| c.bench == bench) {
             let what = match &c.kind {

@@ -20,7 +20,7 @@ pub mod timeline;
 
 use crate::error::LabError;
 use crate::measure::runner::{self, Measurement, Settings};
-use crate::registry::{self, SchedInfo, SchedVisitor, WorkloadInfo};
+use crate::subjects::registry::{self, SchedInfo, SchedVisitor, WorkloadInfo};
 use figures::Figures;
 use lanes::Lanes;
 use schedcore::{RunError, Scheduler};

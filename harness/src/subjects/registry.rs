@@ -123,34 +123,34 @@ pub struct PeerInfo {
 /// Every peer. To add one: a module in `peers/` with a `measure` function, and one entry here.
 pub const PEERS: &[PeerInfo] = &[
     PeerInfo {
-        name: crate::peers::floor::NAME,
+        name: crate::subjects::peers::floor::NAME,
         about: "the same loops on plain threads: two uncontended CAS per syscall, a coroutine on a cached stack per spawn",
         max_procs: PROCS_LIMIT,
-        measure: crate::peers::floor::measure,
+        measure: crate::subjects::peers::floor::measure,
     },
     PeerInfo {
-        name: crate::peers::rayon::NAME,
+        name: crate::subjects::peers::rayon::NAME,
         about: "a rayon pool of procs threads: matmult with join, the spawn chains with rayon::spawn and a latch",
         max_procs: PROCS_LIMIT,
-        measure: crate::peers::rayon::measure,
+        measure: crate::subjects::peers::rayon::measure,
     },
     PeerInfo {
-        name: crate::peers::go::NAME,
+        name: crate::subjects::peers::go::NAME,
         about: "the real Go runtime (the `go` on PATH), GOMAXPROCS = procs, a process per run; syscalls through the runtime's own entersyscall/exitsyscall",
         max_procs: PROCS_LIMIT,
-        measure: crate::peers::go::measure,
+        measure: crate::subjects::peers::go::measure,
     },
     PeerInfo {
-        name: crate::peers::may::NAME,
-        about: crate::peers::may::ABOUT,
+        name: crate::subjects::peers::may::NAME,
+        about: crate::subjects::peers::may::ABOUT,
         max_procs: PROCS_LIMIT,
-        measure: crate::peers::may::measure,
+        measure: crate::subjects::peers::may::measure,
     },
     PeerInfo {
-        name: crate::peers::tokio::NAME,
-        about: crate::peers::tokio::ABOUT,
+        name: crate::subjects::peers::tokio::NAME,
+        about: crate::subjects::peers::tokio::ABOUT,
         max_procs: PROCS_LIMIT,
-        measure: crate::peers::tokio::measure,
+        measure: crate::subjects::peers::tokio::measure,
     },
 ];
 

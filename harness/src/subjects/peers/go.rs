@@ -12,7 +12,7 @@
 
 use super::child;
 use crate::measure::runner::{Failure, Measurement, Settings};
-use crate::registry::WorkloadInfo;
+use crate::subjects::registry::WorkloadInfo;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -45,17 +45,20 @@ pub const WORKLOADS: &[&str] = &[
 /// The program's sources, embedded so a lab binary builds exactly the program it was built
 /// with (name, contents).
 const SOURCES: &[(&str, &str)] = &[
-    ("go.mod", include_str!("../../peers/go/go.mod")),
-    ("empty.s", include_str!("../../peers/go/empty.s")),
-    ("main.go", include_str!("../../peers/go/main.go")),
-    ("ramp.go", include_str!("../../peers/go/ramp.go")),
-    ("alive.go", include_str!("../../peers/go/alive.go")),
-    ("syscall.go", include_str!("../../peers/go/syscall.go")),
-    ("workloads.go", include_str!("../../peers/go/workloads.go")),
+    ("go.mod", include_str!("../../../peers/go/go.mod")),
+    ("empty.s", include_str!("../../../peers/go/empty.s")),
+    ("main.go", include_str!("../../../peers/go/main.go")),
+    ("ramp.go", include_str!("../../../peers/go/ramp.go")),
+    ("alive.go", include_str!("../../../peers/go/alive.go")),
+    ("syscall.go", include_str!("../../../peers/go/syscall.go")),
+    (
+        "workloads.go",
+        include_str!("../../../peers/go/workloads.go"),
+    ),
     // Not part of the program (`go build` leaves tests out): `lab check-go`'s reference loop.
     (
         "pingpong_test.go",
-        include_str!("../../peers/go/pingpong_test.go"),
+        include_str!("../../../peers/go/pingpong_test.go"),
     ),
 ];
 

@@ -12,7 +12,7 @@
 //! `spawn_blocking`, a different operation), gc-pause (no collector).
 
 use crate::measure::runner::{Failure, Measurement, Settings};
-use crate::registry::WorkloadInfo;
+use crate::subjects::registry::WorkloadInfo;
 
 /// The name in tables and in the JSON's `sched`.
 pub const NAME: &str = "tokio";
@@ -66,7 +66,7 @@ pub fn measure(bench: &WorkloadInfo, settings: &Settings) -> Result<Measurement,
 mod imp {
     use crate::measure::ramp::ramp_until;
     use crate::measure::runner::{Failure, Measurement, Settings};
-    use crate::registry::WorkloadInfo;
+    use crate::subjects::registry::WorkloadInfo;
     use crate::workloads::matmult::{Block, Matrices, Product, Split, THRESHOLD};
     use crate::workloads::tokio::{CHAIN, YIELDS, YIELD_TASKS};
     use crate::workloads::Stall;

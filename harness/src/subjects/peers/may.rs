@@ -11,7 +11,7 @@
 //! entersyscall/exitsyscall: a blocking call holds its worker), gc-pause (no collector).
 
 use crate::measure::runner::{Failure, Measurement, Settings};
-use crate::registry::WorkloadInfo;
+use crate::subjects::registry::WorkloadInfo;
 
 /// The name in tables and in the JSON's `sched`.
 pub const NAME: &str = "may";
@@ -163,8 +163,8 @@ mod imp {
         let mut ok = true;
         let mut starved = false;
         // The registry's cap on N, as the other subjects have it (the child gets only names).
-        let max_n =
-            crate::registry::workload(bench).map_or(crate::measure::ramp::MAX_N, |w| w.max_n);
+        let max_n = crate::subjects::registry::workload(bench)
+            .map_or(crate::measure::ramp::MAX_N, |w| w.max_n);
         let ramp = ramp_until(settings.benchtime, batch, max_n, |n| {
             // The round's main coroutine, on a worker as Go's main goroutine is on a P.
             match spawn(move || work(n, procs, starve_after)).join() {

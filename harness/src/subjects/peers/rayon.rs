@@ -6,7 +6,7 @@
 
 use crate::measure::ramp::ramp;
 use crate::measure::runner::{Failure, Measurement, Settings};
-use crate::registry::WorkloadInfo;
+use crate::subjects::registry::WorkloadInfo;
 use crate::workloads::matmult::{Block, Matrices, Product, Split, THRESHOLD};
 use crate::workloads::tokio::CHAIN;
 use schedcore::RunError;

@@ -10,7 +10,7 @@
 use super::pool::{Job, Pool};
 use crate::measure::ramp::ramp;
 use crate::measure::runner::{Failure, Measurement, Settings};
-use crate::registry::WorkloadInfo;
+use crate::subjects::registry::WorkloadInfo;
 use crate::workloads::syscall::{BLOCK_CALLS_PER_SCHED, CALLS_PER_SCHED, EXCESS};
 use crate::workloads::{blocking_call, local_work, no_work};
 use corosensei::stack::DefaultStack;

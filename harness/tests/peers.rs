@@ -4,9 +4,11 @@
 //! watchdog.
 
 use harness::measure::ramp::{predict_n, round_up, Round};
-use harness::measure::runner::{Failure, Measurement, Settings};
+use harness::measure::runner::{Measurement, Settings};
 use harness::subjects::peers::{child, go, may, tokio};
-use harness::subjects::registry::{self, WorkloadInfo, WORKLOADS};
+use harness::subjects::registry::{self, WORKLOADS};
+use harness::subjects::Failure;
+use harness::workloads::WorkloadInfo;
 use std::time::Duration;
 
 /// A tiny benchtime: the ramp still runs its rounds, each short.

@@ -8,18 +8,19 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use harness::error::LabError;
-use harness::measure::plan::{Plan, Subject};
+use harness::measure::plan::Plan;
 use harness::measure::procs::{parse_procs, ProcsError};
 use harness::measure::progress::Progress;
 use harness::measure::ramp::Aim;
-use harness::measure::runner::{Failure, Settings};
+use harness::measure::runner::Settings;
 use harness::output::chart;
 use harness::output::machine::{self, Machine};
 use harness::output::results::{Results, Row};
 use harness::output::rundir::{self, RunDir};
 use harness::output::summary;
 use harness::output::table;
-use harness::subjects::registry;
+use harness::subjects::registry::{self, Subject};
+use harness::subjects::Failure;
 use schedcore::{LockKind, StackGuard};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -347,7 +348,7 @@ struct PoolArgs {
 
 fn main() -> ExitCode {
     // A peer's child process (the may peer runs one per measurement), not the command line.
-    if let Some(code) = harness::subjects::peers::child::main_if_child() {
+    if let Some(code) = harness::subjects::peers::child::main_if_child(registry::workload) {
         return code;
     }
     install_panic_hook();

@@ -4,10 +4,12 @@
 //! the ratio of the medians. ping-pong has no benchmark in Go's runtime: its reference is the
 //! plain `testing.B` loop kept beside the go peer (`peers/go/pingpong_test.go`).
 
-use crate::measure::runner::{Failure, Settings};
+use crate::measure::runner::Settings;
 use crate::measure::stats::Spread;
-use crate::subjects::peers::go;
-use crate::subjects::registry::{self, WorkloadInfo};
+use crate::subjects::peers::go::{self, Go};
+use crate::subjects::registry;
+use crate::subjects::{Failure, Peer};
+use crate::workloads::WorkloadInfo;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -178,7 +180,7 @@ pub fn parse_ns_per_op(output: &str, name: &str) -> Option<f64> {
 
 /// One measurement of the go peer (the lab's own runner for it).
 pub fn peer_run(bench: &WorkloadInfo, procs: usize, benchtime: Duration) -> Result<f64, String> {
-    match go::measure(bench, &Settings::new(procs, benchtime)) {
+    match Go::measure(bench, &Settings::new(procs, benchtime)) {
         Ok(m) => Ok(m.ns_per_op()),
         Err(Failure::NotApplicable(why)) => Err(format!("go peer on {}: {why}", bench.name)),
         Err(Failure::Run(e)) => Err(format!("go peer on {}: {e}", bench.name)),

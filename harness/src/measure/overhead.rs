@@ -8,11 +8,12 @@
 
 use crate::error::LabError;
 use crate::measure::bare::bare_fn;
-use crate::measure::plan::{Plan, Subject};
+use crate::measure::plan::Plan;
 use crate::measure::runner::{self, Settings};
 use crate::measure::stats::Spread;
 use crate::output::machine::Machine;
-use crate::subjects::registry::{self, SchedVisitor, WorkloadInfo};
+use crate::subjects::registry::{self, SchedVisitor, Subject};
+use crate::workloads::WorkloadInfo;
 use schedcore::{Config, Counter, Report, RunError, Scheduler};
 use std::time::{Duration, Instant};
 

@@ -8,7 +8,6 @@ use schedcore::trace::Trace;
 use schedcore::{Config, Counter, LockKind, RunError, Scheduler, StackGuard};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::fmt;
 use std::time::{Duration, Instant};
 
 /// How to measure: the knobs of one measurement, the same for every subject of a comparison.
@@ -135,24 +134,6 @@ impl Measurement {
     /// The last round's N, as Go prints it.
     pub fn iterations(&self) -> u64 {
         self.ramp.last().n
-    }
-}
-
-/// Why a combination has no figure.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Failure {
-    /// The peer cannot express the workload; the reason is shown instead of a figure.
-    NotApplicable(&'static str),
-    /// The runtime failed (deadlock, panic, bad configuration).
-    Run(RunError),
-}
-
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Failure::NotApplicable(why) => write!(f, "n/a: {why}"),
-            Failure::Run(e) => e.fmt(f),
-        }
     }
 }
 

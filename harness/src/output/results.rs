@@ -2,10 +2,12 @@
 //! median and spread of its runs and the counters of the median run; as JSON, CSV and
 //! bench.txt.
 
+use crate::measure::ramp::RoundJson;
 use crate::measure::runner::{Measurement, MemoryFigures};
 use crate::measure::stats::{Percentiles, Spread};
 use crate::output::benchfmt;
 use crate::output::machine::Machine;
+use crate::workloads::WorkloadInfo;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -71,7 +73,7 @@ impl Row {
     pub fn measured(
         sched: &str,
         peer: bool,
-        bench: &crate::subjects::registry::WorkloadInfo,
+        bench: &WorkloadInfo,
         procs: usize,
         cores: usize,
         runs: &[Measurement],
@@ -125,7 +127,7 @@ impl Row {
     pub fn starved(
         sched: &str,
         peer: bool,
-        bench: &crate::subjects::registry::WorkloadInfo,
+        bench: &WorkloadInfo,
         procs: usize,
         cores: usize,
         run: &Measurement,
@@ -159,7 +161,7 @@ impl Row {
     pub fn not_applicable(
         sched: &str,
         peer: bool,
-        bench: &crate::subjects::registry::WorkloadInfo,
+        bench: &WorkloadInfo,
         procs: usize,
         cores: usize,
         why: &str,
@@ -226,13 +228,6 @@ fn percentiles(m: &Measurement) -> BTreeMap<String, Percentiles> {
         .iter()
         .filter_map(|(k, h)| Some((k.clone(), Percentiles::of(h)?)))
         .collect()
-}
-
-/// One round of a ramp, as the JSON shows it.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct RoundJson {
-    pub n: u64,
-    pub ns: u64,
 }
 
 /// Everything a comparison produced: what `results.json` holds and `--format json` prints.

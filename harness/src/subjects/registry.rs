@@ -1,5 +1,9 @@
 //! The one list of schedulers, workloads and peers that `lab list`, `lab compare`, the benches
-//! and the conformance tests all read. Adding a scheduler, a workload or a peer is one entry.
+//! and the conformance tests all read, and the [`Subject`], one of its schedulers or peers.
+//! Adding a scheduler, a workload or a peer is one entry.
+//!
+//! The schedulers are listed through `schedcore::Scheduler`, the peers through their [`Peer`]
+//! implementations ([`PeerInfo::of`]); the peers never name this file.
 //!
 //! Schedulers and workloads are types and generic functions, so the lists are macros that hand
 //! their entries to a callback macro ([`for_each_scheduler!`], [`for_each_workload!`]); the
@@ -7,10 +11,11 @@
 //! generate its own code from the same entries. Dispatch by name ends in a function
 //! monomorphized for one scheduler and one workload: no `dyn` inside a timed loop.
 
-use crate::measure::procs::PROCS_LIMIT;
-use crate::measure::runner::{self, Failure, Measurement, Settings};
-use crate::workloads::B;
-use schedcore::Scheduler;
+use super::peers::{floor::Floor, go::Go, may::May, rayon::Rayon, tokio::Tokio};
+use super::{Failure, Peer};
+use crate::measure::runner::{self, Measurement, Settings};
+use crate::workloads::{WorkloadInfo, B};
+use schedcore::{LockKind, Scheduler};
 
 /// Calls `$callback! { $(ident: Type, "about";)* }` with every scheduler of the lab, oldest
 /// first (the first is the baseline of the deltas). The ident names the scheduler in generated
@@ -90,24 +95,7 @@ pub struct SchedInfo {
     /// Whether the generation preempts (`Scheduler::PREEMPTIVE`).
     pub preemptive: bool,
     /// The runtime lock of the generation's era (`Scheduler::ERA_LOCK`).
-    pub era_lock: schedcore::LockKind,
-}
-
-/// A workload of the registry.
-#[derive(Debug)]
-pub struct WorkloadInfo {
-    pub name: &'static str,
-    /// The Go benchmark's name, used for table rows and bench.txt.
-    pub go_name: &'static str,
-    /// In the default set of `lab compare`.
-    pub core: bool,
-    /// The smallest N that does any work: the ramp goes on until N reaches it.
-    pub batch: u64,
-    /// Holds a CPU hog that only preemption interrupts: starved on generations without it.
-    pub hog: bool,
-    pub about: &'static str,
-    /// The largest N the ramp may reach ([`crate::measure::ramp::MAX_N`] unless the workload says).
-    pub max_n: u64,
+    pub era_lock: LockKind,
 }
 
 /// A peer of the registry: measured in place of a scheduler, added with `--peers`.
@@ -120,38 +108,26 @@ pub struct PeerInfo {
     pub measure: fn(&WorkloadInfo, &Settings) -> Result<Measurement, Failure>,
 }
 
-/// Every peer. To add one: a module in `peers/` with a `measure` function, and one entry here.
+impl PeerInfo {
+    /// The entry of the peer `P`, from its [`Peer`] implementation.
+    pub const fn of<P: Peer>() -> PeerInfo {
+        PeerInfo {
+            name: P::NAME,
+            about: P::ABOUT,
+            max_procs: P::MAX_PROCS,
+            measure: P::measure,
+        }
+    }
+}
+
+/// Every peer. To add one: a module in `peers/` with a type that implements [`Peer`], and one
+/// entry here.
 pub const PEERS: &[PeerInfo] = &[
-    PeerInfo {
-        name: crate::subjects::peers::floor::NAME,
-        about: "the same loops on plain threads: two uncontended CAS per syscall, a coroutine on a cached stack per spawn",
-        max_procs: PROCS_LIMIT,
-        measure: crate::subjects::peers::floor::measure,
-    },
-    PeerInfo {
-        name: crate::subjects::peers::rayon::NAME,
-        about: "a rayon pool of procs threads: matmult with join, the spawn chains with rayon::spawn and a latch",
-        max_procs: PROCS_LIMIT,
-        measure: crate::subjects::peers::rayon::measure,
-    },
-    PeerInfo {
-        name: crate::subjects::peers::go::NAME,
-        about: "the real Go runtime (the `go` on PATH), GOMAXPROCS = procs, a process per run; syscalls through the runtime's own entersyscall/exitsyscall",
-        max_procs: PROCS_LIMIT,
-        measure: crate::subjects::peers::go::measure,
-    },
-    PeerInfo {
-        name: crate::subjects::peers::may::NAME,
-        about: crate::subjects::peers::may::ABOUT,
-        max_procs: PROCS_LIMIT,
-        measure: crate::subjects::peers::may::measure,
-    },
-    PeerInfo {
-        name: crate::subjects::peers::tokio::NAME,
-        about: crate::subjects::peers::tokio::ABOUT,
-        max_procs: PROCS_LIMIT,
-        measure: crate::subjects::peers::tokio::measure,
-    },
+    PeerInfo::of::<Floor>(),
+    PeerInfo::of::<Rayon>(),
+    PeerInfo::of::<Go>(),
+    PeerInfo::of::<May>(),
+    PeerInfo::of::<Tokio>(),
 ];
 
 /// Visits a scheduler type chosen at run time: `visit::<S>` is monomorphized for each one.
@@ -246,4 +222,55 @@ pub fn workload(name: &str) -> Option<&'static WorkloadInfo> {
 
 pub fn peer(name: &str) -> Option<&'static PeerInfo> {
     PEERS.iter().find(|p| p.name == name)
+}
+
+/// A column of the table: a scheduler generation or a peer.
+#[derive(Clone, Copy, Debug)]
+pub enum Subject {
+    Sched(&'static SchedInfo),
+    Peer(&'static PeerInfo),
+}
+
+impl Subject {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Subject::Sched(s) => s.name,
+            Subject::Peer(p) => p.name,
+        }
+    }
+
+    pub fn is_peer(&self) -> bool {
+        matches!(self, Subject::Peer(_))
+    }
+
+    pub fn max_procs(&self) -> usize {
+        match self {
+            Subject::Sched(s) => s.max_procs,
+            Subject::Peer(p) => p.max_procs,
+        }
+    }
+
+    /// The runtime lock this subject runs on when the plan asks for `lock` (`None`: each
+    /// generation's era lock); `None` for a peer, which has locks of its own.
+    pub fn lock(&self, lock: Option<LockKind>) -> Option<LockKind> {
+        match self {
+            Subject::Sched(s) => Some(lock.unwrap_or(s.era_lock)),
+            Subject::Peer(_) => None,
+        }
+    }
+
+    /// One measurement (one fresh runtime, or one peer run).
+    pub fn measure(
+        &self,
+        bench: &WorkloadInfo,
+        settings: &Settings,
+    ) -> Result<Measurement, Failure> {
+        match self {
+            Subject::Sched(s) => s
+                .measure(bench, settings)
+                .expect("every registry workload exists for every scheduler")
+                .map_err(Failure::Run),
+            Subject::Peer(p) => (p.measure)(bench, settings),
+        }
+    }
 }

@@ -20,7 +20,8 @@ pub mod timeline;
 
 use crate::error::LabError;
 use crate::measure::runner::{self, Measurement, Settings};
-use crate::subjects::registry::{self, SchedInfo, SchedVisitor, WorkloadInfo};
+use crate::subjects::registry::{self, SchedInfo, SchedVisitor};
+use crate::workloads::WorkloadInfo;
 use figures::Figures;
 use lanes::Lanes;
 use schedcore::{RunError, Scheduler};

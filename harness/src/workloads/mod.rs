@@ -30,6 +30,25 @@ pub const MAX_ALIVE: u64 = alive::ALIVE_1M;
 /// gives up and marks the round starved, when nothing else is said (`lab --starve-after`).
 pub const DEFAULT_STARVE_AFTER: Duration = Duration::from_secs(1);
 
+/// What the registry says of a workload (its entry in `for_each_workload!`): what every
+/// subject is asked to run, by name, and how its ramp goes.
+#[derive(Debug)]
+pub struct WorkloadInfo {
+    pub name: &'static str,
+    /// The Go benchmark's name, used for table rows and bench.txt.
+    pub go_name: &'static str,
+    /// In the default set of `lab compare`.
+    pub core: bool,
+    /// The smallest N that does any work: the ramp goes on until N reaches it.
+    pub batch: u64,
+    /// Holds a CPU hog that only preemption interrupts: starved on generations without it.
+    pub hog: bool,
+    pub about: &'static str,
+    /// The largest N the ramp may reach ([`crate::measure::ramp::MAX_N`] unless the workload
+    /// says).
+    pub max_n: u64,
+}
+
 /// One round of a workload, as Go's `*testing.B` is: N, the timer, and what the round
 /// recorded besides its time (latency histograms, whether a hog starved the others).
 pub struct B {

@@ -5,10 +5,11 @@
 //! rayon has no counterpart for (syscalls, channels, a collector, preemption) is n/a.
 
 use crate::measure::ramp::ramp;
-use crate::measure::runner::{Failure, Measurement, Settings};
-use crate::subjects::registry::WorkloadInfo;
+use crate::measure::runner::{Measurement, Settings};
+use crate::subjects::{Failure, Peer};
 use crate::workloads::matmult::{Block, Matrices, Product, Split, THRESHOLD};
 use crate::workloads::tokio::CHAIN;
+use crate::workloads::WorkloadInfo;
 use schedcore::RunError;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,72 +20,80 @@ use std::time::Instant;
 /// The name in tables and in the JSON's `sched`.
 pub const NAME: &str = "rayon";
 
-/// Measures `bench` on a fresh pool of `procs` threads (built before the first round).
-pub fn measure(bench: &WorkloadInfo, settings: &Settings) -> Result<Measurement, Failure> {
-    let job: fn(&rayon::ThreadPool, u64) -> Result<(), String> = match bench.name {
-        "matmult" => matmult,
-        "create-goroutines" => |pool, n| {
-            chains(pool, n, 1);
-            Ok(())
-        },
-        "create-goroutines-parallel" => |pool, n| {
-            chains(pool, n, pool.current_num_threads());
-            Ok(())
-        },
-        "create-goroutines-single" => |pool, n| {
-            let left = AtomicU64::new(n);
-            pool.scope(|s| {
-                for _ in 0..n {
-                    s.spawn(|_| {
-                        left.fetch_sub(1, Ordering::Relaxed);
-                    });
+/// The `rayon` peer (see the head of this file).
+pub struct Rayon;
+
+impl Peer for Rayon {
+    const NAME: &'static str = NAME;
+    const ABOUT: &'static str = "a rayon pool of procs threads: matmult with join, the spawn chains with rayon::spawn and a latch";
+
+    /// Measures `bench` on a fresh pool of `procs` threads (built before the first round).
+    fn measure(bench: &WorkloadInfo, settings: &Settings) -> Result<Measurement, Failure> {
+        let job: fn(&rayon::ThreadPool, u64) -> Result<(), String> = match bench.name {
+            "matmult" => matmult,
+            "create-goroutines" => |pool, n| {
+                chains(pool, n, 1);
+                Ok(())
+            },
+            "create-goroutines-parallel" => |pool, n| {
+                chains(pool, n, pool.current_num_threads());
+                Ok(())
+            },
+            "create-goroutines-single" => |pool, n| {
+                let left = AtomicU64::new(n);
+                pool.scope(|s| {
+                    for _ in 0..n {
+                        s.spawn(|_| {
+                            left.fetch_sub(1, Ordering::Relaxed);
+                        });
+                    }
+                });
+                match left.load(Ordering::Relaxed) {
+                    0 => Ok(()),
+                    l => Err(format!("{l} spawns did not run")),
                 }
-            });
-            match left.load(Ordering::Relaxed) {
-                0 => Ok(()),
-                l => Err(format!("{l} spawns did not run")),
+            },
+            "chain-spawn" => |pool, n| {
+                for _ in 0..n {
+                    chains(pool, CHAIN, 1);
+                }
+                Ok(())
+            },
+            "yield-many" => return Err(Failure::NotApplicable(
+                "rayon's yield_now runs another job nested on the same stack, not a yield to the queue",
+            )),
+            _ => {
+                return Err(Failure::NotApplicable(
+                    "rayon has no syscalls, channels, collector or preemption to express this",
+                ))
             }
-        },
-        "chain-spawn" => |pool, n| {
-            for _ in 0..n {
-                chains(pool, CHAIN, 1);
+        };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(settings.procs)
+            .thread_name(|i| format!("rayon-{i}"))
+            .build()
+            .map_err(|e| Failure::Run(RunError::InvalidConfig(e.to_string())))?;
+        let mut failed = None;
+        let ramp = ramp(settings.aim(), bench.batch, bench.max_n, |n| {
+            let t = Instant::now();
+            let r = job(&pool, n);
+            let elapsed = t.elapsed();
+            if let Err(e) = r {
+                failed.get_or_insert(e);
             }
-            Ok(())
-        },
-        "yield-many" => return Err(Failure::NotApplicable(
-            "rayon's yield_now runs another job nested on the same stack, not a yield to the queue",
-        )),
-        _ => {
-            return Err(Failure::NotApplicable(
-                "rayon has no syscalls, channels, collector or preemption to express this",
-            ))
+            elapsed
+        });
+        if let Some(e) = failed {
+            return Err(Failure::Run(RunError::Panic(format!("rayon: {e}"))));
         }
-    };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(settings.procs)
-        .thread_name(|i| format!("rayon-{i}"))
-        .build()
-        .map_err(|e| Failure::Run(RunError::InvalidConfig(e.to_string())))?;
-    let mut failed = None;
-    let ramp = ramp(settings.aim(), bench.batch, bench.max_n, |n| {
-        let t = Instant::now();
-        let r = job(&pool, n);
-        let elapsed = t.elapsed();
-        if let Err(e) = r {
-            failed.get_or_insert(e);
-        }
-        elapsed
-    });
-    if let Some(e) = failed {
-        return Err(Failure::Run(RunError::Panic(format!("rayon: {e}"))));
+        Ok(Measurement {
+            ramp,
+            counters: BTreeMap::new(),
+            latencies: BTreeMap::new(),
+            starved: false,
+            memory: None,
+        })
     }
-    Ok(Measurement {
-        ramp,
-        counters: BTreeMap::new(),
-        latencies: BTreeMap::new(),
-        starved: false,
-        memory: None,
-    })
 }
 
 /// Go's matmult with `rayon::join` for the parallel halves.

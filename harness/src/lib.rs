@@ -2,6 +2,7 @@
 //! runner that times them as Go's testing.B does, the `floor` peer, the registry that lists
 //! them all, and the pieces of the `lab` command line (plans, tables, run folders, progress).
 
+pub mod cli;
 pub mod error;
 pub mod measure;
 pub mod output;

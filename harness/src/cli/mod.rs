@@ -1,4 +1,4 @@
-//! The `lab` command line, one module per subcommand ([`args`] holds the arguments several
+//! The `lab` command line, one module per subcommand (`args` holds the arguments several
 //! share); `bin/lab.rs` calls [`main`].
 //!
 //! `lab list` prints what the registry holds; `lab compare` measures every combination, prints

@@ -1,8 +1,9 @@
-//! `lab check-go`: does the go peer measure what `go test` measures? For every lab workload
-//! that Go's own runtime tests have as a benchmark, the go peer's figure beside `go test`'s on
-//! the same Go, in the same run, interleaved (run k of one, then run k of the other), with
-//! the ratio of the medians. ping-pong has no benchmark in Go's runtime: its reference is the
-//! plain `testing.B` loop kept beside the go peer (`peers/go/pingpong_test.go`).
+//! What `lab check-go` measures: does the go peer measure what `go test` measures? For every
+//! lab workload that Go's own runtime tests have as a benchmark, the go peer's figure beside
+//! `go test`'s on the same Go, in the same run, interleaved (run k of one, then run k of the
+//! other), with the ratio of the medians. ping-pong has no benchmark in Go's runtime: its
+//! reference is the plain `testing.B` loop kept beside the go peer
+//! (`peers/go/pingpong_test.go`).
 
 use crate::measure::runner::Settings;
 use crate::measure::stats::Spread;

@@ -1,7 +1,8 @@
-//! `lab overhead`: what the harness itself costs. For each core workload, the lab's figure
-//! (`runner::measure`: ramp, `B`, the workload's own histograms and watchdog) beside the same
-//! loop written by hand on the scheduler ([`crate::measure::bare`]) and timed around the call, with the
-//! same N, in one run, interleaved (lab run k, then bare run k), with the ratio of the medians.
+//! What `lab overhead` measures: what the harness itself costs. For each core workload, the
+//! lab's figure (`runner::measure`: ramp, `B`, the workload's own histograms and watchdog)
+//! beside the same loop written by hand on the scheduler ([`crate::measure::bare`]) and timed
+//! around the call, with the same N, in one run, interleaved (lab run k, then bare run k),
+//! with the ratio of the medians.
 //!
 //! `lab overhead --trace` asks the same of the execution tracer: the lab's figure with tracing
 //! on (`Config::trace`) beside the lab's figure with it off, interleaved, each run its own ramp.

@@ -151,9 +151,9 @@ pub fn round(work: fn(&mut B), n: u64, starve_after: Duration, steps: u64) -> B 
 /// One measurement of `work` on a fresh `S` runtime: `S::run` boots it with the settings'
 /// procs (threads are created before the first round), the main goroutine ramps N toward
 /// `benchtime`, and each round times `work` alone; `min_n` is the workload's batch and `max_n`
-/// its largest N (see [`crate::measure::ramp::ramp`]). A starved round ends the ramp. The allocator's
-/// free memory goes back to the kernel first, so that the run's resident set does not start
-/// with what an earlier run of this process left.
+/// its largest N (see [`crate::measure::ramp::ramp`]). A starved round ends the ramp. The
+/// allocator's free memory goes back to the kernel first, so that the run's resident set does
+/// not start with what an earlier run of this process left.
 pub fn measure<S: Scheduler>(
     work: fn(&mut B),
     min_n: u64,

@@ -202,8 +202,8 @@ impl Row {
     }
 }
 
-/// Whether a delta with p-value `p` is significant (p below [`crate::measure::stats::ALPHA`]); a delta
-/// without one (results.json from before p-values) is taken as it stands.
+/// Whether a delta with p-value `p` is significant (p below [`crate::measure::stats::ALPHA`]);
+/// a delta without one (results.json from before p-values) is taken as it stands.
 pub fn significant(p: Option<f64>) -> bool {
     p.map_or(true, |p| p < crate::measure::stats::ALPHA)
 }

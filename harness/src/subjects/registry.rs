@@ -6,10 +6,11 @@
 //! implementations ([`PeerInfo::of`]); the peers never name this file.
 //!
 //! Schedulers and workloads are types and generic functions, so the lists are macros that hand
-//! their entries to a callback macro ([`for_each_scheduler!`], [`for_each_workload!`]); the
-//! tables and the dispatch below are generated from them, and a test or bench file can
-//! generate its own code from the same entries. Dispatch by name ends in a function
-//! monomorphized for one scheduler and one workload: no `dyn` inside a timed loop.
+//! their entries to a callback macro ([`for_each_scheduler!`](crate::for_each_scheduler),
+//! [`for_each_workload!`](crate::for_each_workload)); the tables and the dispatch below are
+//! generated from them, and a test or bench file can generate its own code from the same
+//! entries. Dispatch by name ends in a function monomorphized for one scheduler and one
+//! workload: no `dyn` inside a timed loop.
 
 use super::peers::{floor::Floor, go::Go, may::May, rayon::Rayon, tokio::Tokio};
 use super::{Failure, Peer};

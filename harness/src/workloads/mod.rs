@@ -1,6 +1,7 @@
 //! The workloads, written once and generic over `S: Scheduler`: each is a function of a [`B`]
 //! (Go's `*testing.B`) that runs inside a main goroutine and does `b.n` operations. Only the
 //! time between the timer's start and stop is counted (by default, the whole body).
+//! [`WorkloadInfo`] is what the registry says of one: its names, batch and largest N.
 
 // `foo` is BenchmarkSyscallWork's own name for its variable; kept so the port reads alike.
 #![allow(clippy::disallowed_names)]

@@ -17,7 +17,7 @@
 //! read the ratios of these medians, taken in one run.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use harness::peers::floor;
+use harness::subjects::peers::floor;
 use sched2011::word::SchedWord;
 use schedcore::CachePadded;
 use std::hint::black_box;

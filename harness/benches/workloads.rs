@@ -9,9 +9,9 @@
 //! runs `iters` batches and reports the time per call, so criterion's figure is ns/op.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use harness::registry::{workload_fn, WORKLOADS};
-use harness::runner;
+use harness::measure::runner;
 use harness::schedcore::{Config, Scheduler};
+use harness::subjects::registry::{workload_fn, WORKLOADS};
 use harness::workloads::DEFAULT_STARVE_AFTER;
 use std::time::Duration;
 
@@ -20,7 +20,7 @@ const BENCH_MAX_GROUP: u64 = 10_000;
 
 /// The procs every workload is measured at.
 fn procs() -> Vec<usize> {
-    let cores = harness::machine::cores();
+    let cores = harness::output::machine::cores();
     let mut p = vec![1, 2];
     if cores > 2 {
         p.push(cores);

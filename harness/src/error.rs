@@ -1,6 +1,6 @@
 //! The lab's errors: each one is printed by the CLI as one line, with exit code 2.
 
-use crate::procs::ProcsError;
+use crate::measure::procs::ProcsError;
 use schedcore::RunError;
 use std::fmt;
 use std::path::PathBuf;

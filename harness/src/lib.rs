@@ -1,27 +1,27 @@
-//! The lab's harness: workloads written once and generic over the `Scheduler` trait, the
-//! runner that times them as Go's testing.B does, the `floor` peer, the registry that lists
-//! them all, and the pieces of the `lab` command line (plans, tables, run folders, progress).
+//! The lab's harness, in folders by role:
+//!
+//! - [`workloads`]: the workloads, written once and generic over the `Scheduler` trait;
+//! - [`measure`]: measuring them: Go's ramp, the runner that times one run inside a runtime,
+//!   the bare loops, the statistics of a set of runs, and the comparisons built from them (the
+//!   plan of `lab compare`, the harness's overhead, the go peer against `go test`);
+//! - [`subjects`]: what is measured: the registry of the scheduler generations, workloads and
+//!   peers, and the peers, each behind the [`subjects::Peer`] trait;
+//! - [`output`]: what a run leaves: results.json and .csv, bench.txt, the table, the charts,
+//!   summary.md, the machine record, the run folder;
+//! - [`trace`]: `lab trace`: execution traces, the figures they give and their pictures;
+//! - [`cli`]: the `lab` command line, one module per subcommand; [`error`], what it prints.
+//!
+//! What each may touch, bottom up: `workloads/` nothing of the lab; `measure/`'s ramp,
+//! runner, stats, procs, progress and bare loops only `workloads/`; `subjects/` those;
+//! `output/` those and the registry; [`error`] the procs error; the comparisons of
+//! `measure/` (plan, overhead, checkgo), `trace/` and `cli/` anything below them. No module
+//! imports one above it.
 
-pub mod bare;
-pub mod benchfmt;
-pub mod chart;
-pub mod checkgo;
-pub mod compare;
+pub mod cli;
 pub mod error;
-pub mod machine;
-pub mod overhead;
-pub mod peers;
-pub mod pool;
-pub mod procs;
-pub mod progress;
-pub mod ramp;
-pub mod registry;
-pub mod results;
-pub mod rundir;
-pub mod runner;
-pub mod stats;
-pub mod summary;
-pub mod table;
+pub mod measure;
+pub mod output;
+pub mod subjects;
 pub mod trace;
 pub mod workloads;
 

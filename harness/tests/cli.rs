@@ -1,7 +1,7 @@
 //! The `lab` binary: bad input is one line on stderr and exit code 2; a short comparison writes
 //! a whole run folder (and nothing half-written beside it).
 
-use harness::benchfmt::parse_line;
+use harness::output::benchfmt::parse_line;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -138,10 +138,16 @@ fn list_names_everything() {
     let out = lab(&["list"]);
     assert!(out.status.success());
     let s = String::from_utf8_lossy(&out.stdout);
-    for name in harness::registry::SCHEDULERS.iter().map(|s| s.name) {
+    for name in harness::subjects::registry::SCHEDULERS
+        .iter()
+        .map(|s| s.name)
+    {
         assert!(s.contains(name), "{s}");
     }
-    for name in harness::registry::WORKLOADS.iter().map(|w| w.name) {
+    for name in harness::subjects::registry::WORKLOADS
+        .iter()
+        .map(|w| w.name)
+    {
         assert!(s.contains(name), "{s}");
     }
     assert!(s.contains("floor"), "{s}");
@@ -177,7 +183,7 @@ fn only_run_folder(out: &Path) -> std::path::PathBuf {
 #[test]
 fn compare_end_to_end() {
     let out = tempfile::tempdir().unwrap();
-    let scheds: Vec<&str> = harness::registry::SCHEDULERS
+    let scheds: Vec<&str> = harness::subjects::registry::SCHEDULERS
         .iter()
         .map(|s| s.name)
         .filter(|n| *n == "2011" || *n == "2011-lock")
@@ -280,7 +286,7 @@ fn compare_table_on_stdout() {
         "--peers",
         "floor",
         "--sched",
-        harness::registry::SCHEDULERS[0].name,
+        harness::subjects::registry::SCHEDULERS[0].name,
         "--bench",
         "syscall-work",
         "--procs",
@@ -307,7 +313,7 @@ fn compare_table_on_stdout() {
         t.contains("with 1 runs against 1 the test cannot reach"),
         "{t}"
     );
-    if harness::machine::cores() < 4 {
+    if harness::output::machine::cores() < 4 {
         assert!(t.contains("BenchmarkSyscallWork-4 *") && t.contains("oversubscribed"));
     }
     assert!(t.contains("results in "), "{t}");
@@ -359,7 +365,7 @@ fn run_prints_counters_and_percentiles() {
     let o = lab(&[
         "run",
         "--sched",
-        harness::registry::SCHEDULERS[0].name,
+        harness::subjects::registry::SCHEDULERS[0].name,
         "--bench",
         "ping-pong",
         "--procs",
@@ -389,7 +395,7 @@ fn run_measures_the_peer_it_names() {
 }
 
 /// `lab run --format json` of one combination, which must succeed: its row.
-fn run_json(sched: &str, bench: &str, benchtime: &str) -> harness::results::Row {
+fn run_json(sched: &str, bench: &str, benchtime: &str) -> harness::output::results::Row {
     let o = lab(&[
         "run",
         "--sched",
@@ -574,7 +580,7 @@ fn compare_draws_charts_and_plot_redraws_them() {
             assert!(p["p50"].as_u64() <= p["max"].as_u64());
         }
         if bench == "ping-pong-hog" && sched != "rayon" {
-            let info = harness::registry::scheduler(sched).unwrap();
+            let info = harness::subjects::registry::scheduler(sched).unwrap();
             assert_eq!(r["starved"], !info.preemptive, "{r}");
             assert_eq!(r["ns_per_op"].is_null(), !info.preemptive, "{r}");
             if info.preemptive {
@@ -664,8 +670,8 @@ fn compare_draws_charts_and_plot_redraws_them() {
 
 /// A results fixture: columns `old` and `new` on ping-pong at procs 1 and 2; at procs 1 the
 /// runs are apart (p = 0.008), at procs 2 they overlap (p >= 0.05).
-fn delta_fixture() -> harness::results::Results {
-    let row = |sched: &str, procs: usize, runs: Vec<f64>| harness::results::Row {
+fn delta_fixture() -> harness::output::results::Results {
+    let row = |sched: &str, procs: usize, runs: Vec<f64>| harness::output::results::Row {
         sched: sched.into(),
         peer: false,
         bench: "ping-pong".into(),
@@ -688,7 +694,7 @@ fn delta_fixture() -> harness::results::Results {
         p_value: None,
         memory: None,
     };
-    let mut res = harness::results::Results {
+    let mut res = harness::output::results::Results {
         started: "2026-01-01T00:00:00Z".into(),
         label: "t".into(),
         command: "lab compare".into(),
@@ -698,7 +704,7 @@ fn delta_fixture() -> harness::results::Results {
         columns: vec!["old".into(), "new".into()],
         locks: Default::default(),
         work: harness::workloads::LOCAL_WORK,
-        machine: harness::machine::Machine {
+        machine: harness::output::machine::Machine {
             cpu_model: "cpu".into(),
             cores: 2,
             os: "os".into(),
@@ -716,7 +722,7 @@ fn delta_fixture() -> harness::results::Results {
         ],
     };
     let columns = res.columns.clone();
-    harness::results::set_p_values(&mut res.rows, &columns);
+    harness::output::results::set_p_values(&mut res.rows, &columns);
     res
 }
 
@@ -725,7 +731,7 @@ fn delta_chart_draws_non_significant_bars_pale() {
     let res = delta_fixture();
     assert!(res.rows[1].p_value.unwrap() < 0.05 && res.rows[3].p_value.unwrap() >= 0.05);
     let dir = tempfile::tempdir().unwrap();
-    let charts = harness::chart::draw_all(&res, &res.machine, dir.path()).unwrap();
+    let charts = harness::output::chart::draw_all(&res, &res.machine, dir.path()).unwrap();
     assert!(charts.iter().any(|c| c.svg() == "ping-pong-delta.svg"));
     let svg = std::fs::read_to_string(dir.path().join("ping-pong-delta.svg")).unwrap();
     // The significant bar solid, in the pair's color; the other pale, labelled `~`, and a
@@ -741,13 +747,13 @@ fn delta_chart_draws_non_significant_bars_pale() {
     let mut res = res;
     res.rows.truncate(2);
     let dir = tempfile::tempdir().unwrap();
-    harness::chart::draw_all(&res, &res.machine, dir.path()).unwrap();
+    harness::output::chart::draw_all(&res, &res.machine, dir.path()).unwrap();
     let svg = std::fs::read_to_string(dir.path().join("ping-pong-delta.svg")).unwrap();
     assert!(!svg.contains("#FFD9B7") && !svg.contains("no significant difference"));
 
     // The summary: the table's `~` and its footnote, and the note on pale bars.
     let res = delta_fixture();
-    let s = harness::summary::render(&res, &res.machine, &charts);
+    let s = harness::output::summary::render(&res, &res.machine, &charts);
     assert!(s.contains("~ (p=") && s.contains("-29.41%"), "{s}");
     assert!(
         s.contains("no significant difference") && s.contains("pale bars"),

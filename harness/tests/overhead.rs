@@ -2,10 +2,10 @@
 //! scheduler of the registry (generated with `for_each_scheduler!`) with a small N; and the
 //! subcommand prints a row with a ratio. No timing is asserted (speed is for benchmarks).
 
-use harness::bare::bare_fn;
-use harness::registry::{self, WORKLOADS};
+use harness::measure::bare::bare_fn;
 use harness::schedcore::bounded::with_timeout;
 use harness::schedcore::{Config, Scheduler};
+use harness::subjects::registry::{self, WORKLOADS};
 use std::process::Command;
 
 /// N for a quick check of a bare loop: a few batches.

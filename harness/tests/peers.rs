@@ -3,10 +3,12 @@
 //! workload they claim at procs 1 and 2. Every measurement runs at a tiny benchtime and under a
 //! watchdog.
 
-use harness::peers::{child, go, may, tokio};
-use harness::ramp::{predict_n, round_up, Round};
-use harness::registry::{self, WorkloadInfo, WORKLOADS};
-use harness::runner::{Failure, Measurement, Settings};
+use harness::measure::ramp::{predict_n, round_up, Round};
+use harness::measure::runner::{Measurement, Settings};
+use harness::subjects::peers::{child, go, may, tokio};
+use harness::subjects::registry::{self, WORKLOADS};
+use harness::subjects::Failure;
+use harness::workloads::WorkloadInfo;
 use std::time::Duration;
 
 /// A tiny benchtime: the ramp still runs its rounds, each short.
@@ -107,7 +109,7 @@ fn child_line_parses() {
 #[test]
 fn child_line_round_trips() {
     let m = Measurement {
-        ramp: harness::ramp::Ramp {
+        ramp: harness::measure::ramp::Ramp {
             rounds: vec![Round {
                 n: 7,
                 elapsed: Duration::from_nanos(70),

@@ -5,11 +5,11 @@
 //! and summary.md. In process, the figures of a real trace hold together (every start has its
 //! cause when no ring wrapped, each M's time adds up).
 
-use harness::registry::{self, SchedVisitor};
-use harness::runner::{self, Settings};
+use harness::measure::runner::{self, Settings};
 use harness::schedcore::bounded::with_timeout;
 use harness::schedcore::trace::Trace;
 use harness::schedcore::Scheduler;
+use harness::subjects::registry::{self, SchedVisitor};
 use harness::trace::{figures, lanes::Lanes, starts};
 use serde_json::Value;
 use std::collections::HashMap;

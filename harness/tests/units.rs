@@ -2,16 +2,18 @@
 //! of runs, the Mann-Whitney U test, bench.txt lines, the table's deltas and their `~`, the
 //! JSON's p-values, and run folders.
 
-use harness::benchfmt::{bench_name, format_ns, line, parse_line, row_name};
-use harness::machine::Machine;
-use harness::procs::{parse_procs, ProcsError, PROCS_LIMIT};
-use harness::ramp::{predict_n, ramp, ramp_until, round_down10, round_up, Aim, Round, MAX_N};
-use harness::results::{set_p_values, Results, Row};
-use harness::rundir::{timestamp, valid_label, RunDir};
-use harness::stats::{
+use harness::measure::procs::{parse_procs, ProcsError, PROCS_LIMIT};
+use harness::measure::ramp::{
+    predict_n, ramp, ramp_until, round_down10, round_up, Aim, Round, MAX_N,
+};
+use harness::measure::stats::{
     mann_whitney_exact, mann_whitney_min_p, mann_whitney_normal, mann_whitney_u, Spread,
 };
-use harness::table;
+use harness::output::benchfmt::{bench_name, format_ns, line, parse_line, row_name};
+use harness::output::machine::Machine;
+use harness::output::results::{set_p_values, Results, Row};
+use harness::output::rundir::{timestamp, valid_label, RunDir};
+use harness::output::table;
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
@@ -160,7 +162,7 @@ fn ramp_stops_at_a_workloads_cap() {
 /// keep testing.B's bound.
 #[test]
 fn registry_caps_on_n() {
-    let w = |name| harness::registry::workload(name).unwrap();
+    let w = |name| harness::subjects::registry::workload(name).unwrap();
     assert_eq!(
         w("create-goroutines-single").max_n,
         harness::workloads::MAX_ALIVE
@@ -453,8 +455,8 @@ fn mann_whitney_known_p_values() {
     assert!(close(mann_whitney_min_p(3, 3), 0.1));
     assert_eq!(mann_whitney_min_p(1, 1), 1.0);
     // 3 against 3 can never reach 0.05; 4 against 4 can.
-    assert!(mann_whitney_min_p(3, 3) >= harness::stats::ALPHA);
-    assert!(mann_whitney_min_p(4, 4) < harness::stats::ALPHA);
+    assert!(mann_whitney_min_p(3, 3) >= harness::measure::stats::ALPHA);
+    assert!(mann_whitney_min_p(4, 4) < harness::measure::stats::ALPHA);
     // One swapped pair: U = 1, P(U <= 1) = 2/252 on each side.
     let c = [1.0, 2.0, 3.0, 4.0, 6.0];
     let d = [5.0, 7.0, 8.0, 9.0, 10.0];
@@ -598,8 +600,8 @@ fn table_marks_deltas_that_are_not_significant() {
     );
     assert!(!t.contains("cannot reach"), "{t}");
     // The summary shows the same table, footnote included, and says what `~` means.
-    let charts: [harness::chart::Chart; 0] = [];
-    let s = harness::summary::render(&res, &res.machine, &charts);
+    let charts: [harness::output::chart::Chart; 0] = [];
+    let s = harness::output::summary::render(&res, &res.machine, &charts);
     assert!(s.contains(&format!("~ (p={p:.3})")) && s.contains(table::NOT_SIGNIFICANT));
     assert!(s.contains("Mann-Whitney"), "{s}");
 

@@ -2,9 +2,10 @@
 //! same list with `for_each_scheduler!`), does the work it says, and returns; and the floor
 //! peer measures every workload it claims.
 
-use harness::registry::{self, workload_fn, SchedVisitor, WORKLOADS};
-use harness::runner::{self, Settings, STW_PAUSE};
+use harness::measure::runner::{self, Settings, STW_PAUSE};
 use harness::schedcore::{Config, Counter, Scheduler};
+use harness::subjects::registry::{self, workload_fn, SchedVisitor, WORKLOADS};
+use harness::subjects::Failure;
 use std::time::Duration;
 
 /// A CPU hog in a test gives up after this long without progress of the others.
@@ -210,7 +211,7 @@ fn floor_measures_every_workload() {
                     assert!(m.iterations() >= w.batch, "{}: {:?}", w.name, m.ramp);
                     assert!(m.ns_per_op() > 0.0);
                 }
-                Err(runner::Failure::NotApplicable(_))
+                Err(Failure::NotApplicable(_))
                     if !w.name.starts_with("syscall") && !w.name.starts_with("create") => {}
                 Err(e) => panic!("floor on {} at procs {procs}: {e}", w.name),
             }
@@ -239,7 +240,7 @@ fn rayon_measures_fork_join() {
                     assert!(maps, "rayon measured {}", w.name);
                     assert!(m.ns_per_op() > 0.0);
                 }
-                Err(runner::Failure::NotApplicable(why)) => {
+                Err(Failure::NotApplicable(why)) => {
                     assert!(!maps && !why.is_empty(), "{}: {why}", w.name)
                 }
                 Err(e) => panic!("rayon on {} at procs {procs}: {e}", w.name),

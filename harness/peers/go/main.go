@@ -6,7 +6,8 @@
 //
 // GOMAXPROCS is the row's procs (the lab also sets it in the environment, so the runtime
 // boots with that many P's). The main goroutine ramps N as testing.B does (ramp.go) and times
-// only the workload's loop; stdout gets one JSON line that harness/src/peers/child.rs parses:
+// only the workload's loop; stdout gets one JSON line that harness/src/subjects/peers/child.rs
+// parses:
 //
 //	{"peer":"go","version":"go1.19.8","bench":"syscall","procs":2,"rounds":[{"n":1,"ns":812},...],"counters":{"gc":0,"threads":4},"memory":{"rss_start":..,"rss_peak":..}}
 //
@@ -31,7 +32,8 @@ import (
 // A workload does n operations and reports whether its check held.
 type workload func(n int64) bool
 
-// workloads by their lab name (harness/src/registry.rs): a round is the wall time of the call.
+// workloads by their lab name (harness/src/subjects/registry.rs): a round is the wall time of
+// the call.
 var workloads = map[string]workload{
 	"syscall":                    benchSyscall,
 	"syscall-work":               benchSyscallWork,

@@ -1,6 +1,6 @@
-// How many iterations to time: a port of harness/src/ramp.rs, itself testing.B's launch loop
-// (run N=1, predict N toward the benchtime from the last round, grow at most 100x and at least
-// by one, round up), with the lab's two additions: the ramp goes on while N is below the
+// How many iterations to time: a port of harness/src/measure/ramp.rs, itself testing.B's launch
+// loop (run N=1, predict N toward the benchtime from the last round, grow at most 100x and at
+// least by one, round up), with the lab's two additions: the ramp goes on while N is below the
 // workload's batch, and stops at the workload's cap on N.
 
 package main

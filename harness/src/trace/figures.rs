@@ -8,7 +8,7 @@
 
 use super::lanes::{Activity, Lanes};
 use super::starts::Start;
-use crate::stats::Percentiles;
+use crate::measure::stats::Percentiles;
 use schedcore::trace::{Ev, Trace};
 use serde::Serialize;
 use std::collections::BTreeMap;

@@ -19,8 +19,9 @@ pub mod summary;
 pub mod timeline;
 
 use crate::error::LabError;
-use crate::registry::{self, SchedInfo, SchedVisitor, WorkloadInfo};
-use crate::runner::{self, Measurement, Settings};
+use crate::measure::runner::{self, Measurement, Settings};
+use crate::subjects::registry::{self, SchedInfo, SchedVisitor};
+use crate::workloads::WorkloadInfo;
 use figures::Figures;
 use lanes::Lanes;
 use schedcore::{RunError, Scheduler};
@@ -364,7 +365,7 @@ pub fn run(
         .map_err(io_err)?;
         let ns = |x: Option<f64>| {
             x.map_or("starved".to_string(), |v| {
-                format!("{} ns/op", crate::benchfmt::format_ns(v))
+                format!("{} ns/op", crate::output::benchfmt::format_ns(v))
             })
         };
         let panel = Panel::new(

@@ -4,7 +4,7 @@
 
 use super::figures::{cause, Split};
 use super::SchedTrace;
-use crate::benchfmt::format_ns;
+use crate::output::benchfmt::format_ns;
 use std::fmt::Write;
 
 /// What the summary says of the run as a whole.
@@ -69,7 +69,7 @@ pub fn table(runs: &[SchedTrace]) -> String {
             (Some(on), Some(off)) if off > 0.0 => format!("{:.2}", on / off),
             _ => "-".into(),
         };
-        let lat = |p: fn(&crate::stats::Percentiles) -> u64| {
+        let lat = |p: fn(&crate::measure::stats::Percentiles) -> u64| {
             f.latency.as_ref().map_or("-".into(), |l| p(l).to_string())
         };
         let t = &f.total;
@@ -138,7 +138,7 @@ fn latency_table(r: &SchedTrace) -> String {
     let mut s = String::from(
         "| runnable by | starts | p50 | p90 | p99 | max |\n| --- | ---: | ---: | ---: | ---: | ---: |\n",
     );
-    let mut row = |what: &str, p: &crate::stats::Percentiles| {
+    let mut row = |what: &str, p: &crate::measure::stats::Percentiles| {
         let _ = writeln!(
             s,
             "| {what} | {} | {} | {} | {} | {} |",

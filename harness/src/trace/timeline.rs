@@ -5,7 +5,7 @@
 //! PNG (the PNG's text in the embedded DejaVu font, as the charts').
 
 use super::lanes::{Activity, Lanes, Seg};
-use crate::chart::COLORS;
+use crate::output::chart::COLORS;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -136,7 +136,7 @@ pub fn size(panels: &[Panel]) -> (u32, u32) {
 
 /// Draws the panels into `<dir>/<stem>.svg` and `<stem>.png`, with `foot` as the footnote.
 pub fn draw(dir: &Path, stem: &str, panels: &[Panel], foot: &str) -> Result<(), String> {
-    crate::chart::register_font();
+    crate::output::chart::register_font();
     let size = size(panels);
     let svg = dir.join(format!("{stem}.svg"));
     let root = SVGBackend::new(&svg, size).into_drawing_area();

@@ -1,6 +1,7 @@
 //! The workloads, written once and generic over `S: Scheduler`: each is a function of a [`B`]
 //! (Go's `*testing.B`) that runs inside a main goroutine and does `b.n` operations. Only the
 //! time between the timer's start and stop is counted (by default, the whole body).
+//! [`WorkloadInfo`] is what the registry says of one: its names, batch and largest N.
 
 // `foo` is BenchmarkSyscallWork's own name for its variable; kept so the port reads alike.
 #![allow(clippy::disallowed_names)]
@@ -29,6 +30,25 @@ pub const MAX_ALIVE: u64 = alive::ALIVE_1M;
 /// How long a CPU hog goes on while the goroutines it competes with make no progress, before it
 /// gives up and marks the round starved, when nothing else is said (`lab --starve-after`).
 pub const DEFAULT_STARVE_AFTER: Duration = Duration::from_secs(1);
+
+/// What the registry says of a workload (its entry in `for_each_workload!`): what every
+/// subject is asked to run, by name, and how its ramp goes.
+#[derive(Debug)]
+pub struct WorkloadInfo {
+    pub name: &'static str,
+    /// The Go benchmark's name, used for table rows and bench.txt.
+    pub go_name: &'static str,
+    /// In the default set of `lab compare`.
+    pub core: bool,
+    /// The smallest N that does any work: the ramp goes on until N reaches it.
+    pub batch: u64,
+    /// Holds a CPU hog that only preemption interrupts: starved on generations without it.
+    pub hog: bool,
+    pub about: &'static str,
+    /// The largest N the ramp may reach ([`crate::measure::ramp::MAX_N`] unless the workload
+    /// says).
+    pub max_n: u64,
+}
 
 /// One round of a workload, as Go's `*testing.B` is: N, the timer, and what the round
 /// recorded besides its time (latency histograms, whether a hog starved the others).

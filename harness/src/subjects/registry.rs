@@ -1,16 +1,22 @@
 //! The one list of schedulers, workloads and peers that `lab list`, `lab compare`, the benches
-//! and the conformance tests all read. Adding a scheduler, a workload or a peer is one entry.
+//! and the conformance tests all read, and the [`Subject`], one of its schedulers or peers.
+//! Adding a scheduler, a workload or a peer is one entry.
+//!
+//! The schedulers are listed through `schedcore::Scheduler`, the peers through their [`Peer`]
+//! implementations ([`PeerInfo::of`]); the peers never name this file.
 //!
 //! Schedulers and workloads are types and generic functions, so the lists are macros that hand
-//! their entries to a callback macro ([`for_each_scheduler!`], [`for_each_workload!`]); the
-//! tables and the dispatch below are generated from them, and a test or bench file can
-//! generate its own code from the same entries. Dispatch by name ends in a function
-//! monomorphized for one scheduler and one workload: no `dyn` inside a timed loop.
+//! their entries to a callback macro ([`for_each_scheduler!`](crate::for_each_scheduler),
+//! [`for_each_workload!`](crate::for_each_workload)); the tables and the dispatch below are
+//! generated from them, and a test or bench file can generate its own code from the same
+//! entries. Dispatch by name ends in a function monomorphized for one scheduler and one
+//! workload: no `dyn` inside a timed loop.
 
-use crate::procs::PROCS_LIMIT;
-use crate::runner::{self, Failure, Measurement, Settings};
-use crate::workloads::B;
-use schedcore::Scheduler;
+use super::peers::{floor::Floor, go::Go, may::May, rayon::Rayon, tokio::Tokio};
+use super::{Failure, Peer};
+use crate::measure::runner::{self, Measurement, Settings};
+use crate::workloads::{WorkloadInfo, B};
+use schedcore::{LockKind, Scheduler};
 
 /// Calls `$callback! { $(ident: Type, "about";)* }` with every scheduler of the lab, oldest
 /// first (the first is the baseline of the deltas). The ident names the scheduler in generated
@@ -40,7 +46,7 @@ macro_rules! for_each_scheduler {
 /// N that does any work (the ramp goes on to at least that); `hog` says a CPU hog in it can
 /// only be interrupted by preemption, so a generation without it reports the workload starved;
 /// `max_n`, where given, is the largest N the ramp may reach (else
-/// [`MAX_N`](crate::ramp::MAX_N), testing.B's).
+/// [`MAX_N`](crate::measure::ramp::MAX_N), testing.B's).
 ///
 /// To add a workload: write `pub fn my_work<S: Scheduler>(b: &mut B)` in `workloads/` and add
 /// one line here, e.g.
@@ -90,24 +96,7 @@ pub struct SchedInfo {
     /// Whether the generation preempts (`Scheduler::PREEMPTIVE`).
     pub preemptive: bool,
     /// The runtime lock of the generation's era (`Scheduler::ERA_LOCK`).
-    pub era_lock: schedcore::LockKind,
-}
-
-/// A workload of the registry.
-#[derive(Debug)]
-pub struct WorkloadInfo {
-    pub name: &'static str,
-    /// The Go benchmark's name, used for table rows and bench.txt.
-    pub go_name: &'static str,
-    /// In the default set of `lab compare`.
-    pub core: bool,
-    /// The smallest N that does any work: the ramp goes on until N reaches it.
-    pub batch: u64,
-    /// Holds a CPU hog that only preemption interrupts: starved on generations without it.
-    pub hog: bool,
-    pub about: &'static str,
-    /// The largest N the ramp may reach ([`crate::ramp::MAX_N`] unless the workload says).
-    pub max_n: u64,
+    pub era_lock: LockKind,
 }
 
 /// A peer of the registry: measured in place of a scheduler, added with `--peers`.
@@ -120,38 +109,26 @@ pub struct PeerInfo {
     pub measure: fn(&WorkloadInfo, &Settings) -> Result<Measurement, Failure>,
 }
 
-/// Every peer. To add one: a module in `peers/` with a `measure` function, and one entry here.
+impl PeerInfo {
+    /// The entry of the peer `P`, from its [`Peer`] implementation.
+    pub const fn of<P: Peer>() -> PeerInfo {
+        PeerInfo {
+            name: P::NAME,
+            about: P::ABOUT,
+            max_procs: P::MAX_PROCS,
+            measure: P::measure,
+        }
+    }
+}
+
+/// Every peer. To add one: a module in `peers/` with a type that implements [`Peer`], and one
+/// entry here.
 pub const PEERS: &[PeerInfo] = &[
-    PeerInfo {
-        name: crate::peers::floor::NAME,
-        about: "the same loops on plain threads: two uncontended CAS per syscall, a coroutine on a cached stack per spawn",
-        max_procs: PROCS_LIMIT,
-        measure: crate::peers::floor::measure,
-    },
-    PeerInfo {
-        name: crate::peers::rayon::NAME,
-        about: "a rayon pool of procs threads: matmult with join, the spawn chains with rayon::spawn and a latch",
-        max_procs: PROCS_LIMIT,
-        measure: crate::peers::rayon::measure,
-    },
-    PeerInfo {
-        name: crate::peers::go::NAME,
-        about: "the real Go runtime (the `go` on PATH), GOMAXPROCS = procs, a process per run; syscalls through the runtime's own entersyscall/exitsyscall",
-        max_procs: PROCS_LIMIT,
-        measure: crate::peers::go::measure,
-    },
-    PeerInfo {
-        name: crate::peers::may::NAME,
-        about: crate::peers::may::ABOUT,
-        max_procs: PROCS_LIMIT,
-        measure: crate::peers::may::measure,
-    },
-    PeerInfo {
-        name: crate::peers::tokio::NAME,
-        about: crate::peers::tokio::ABOUT,
-        max_procs: PROCS_LIMIT,
-        measure: crate::peers::tokio::measure,
-    },
+    PeerInfo::of::<Floor>(),
+    PeerInfo::of::<Rayon>(),
+    PeerInfo::of::<Go>(),
+    PeerInfo::of::<May>(),
+    PeerInfo::of::<Tokio>(),
 ];
 
 /// Visits a scheduler type chosen at run time: `visit::<S>` is monomorphized for each one.
@@ -186,7 +163,7 @@ for_each_scheduler!(scheduler_tables);
 /// A workload's `max_n`, or testing.B's bound when it gives none.
 macro_rules! max_n_or_default {
     () => {
-        $crate::ramp::MAX_N
+        $crate::measure::ramp::MAX_N
     };
     ($max:literal) => {
         $max
@@ -246,4 +223,55 @@ pub fn workload(name: &str) -> Option<&'static WorkloadInfo> {
 
 pub fn peer(name: &str) -> Option<&'static PeerInfo> {
     PEERS.iter().find(|p| p.name == name)
+}
+
+/// A column of the table: a scheduler generation or a peer.
+#[derive(Clone, Copy, Debug)]
+pub enum Subject {
+    Sched(&'static SchedInfo),
+    Peer(&'static PeerInfo),
+}
+
+impl Subject {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Subject::Sched(s) => s.name,
+            Subject::Peer(p) => p.name,
+        }
+    }
+
+    pub fn is_peer(&self) -> bool {
+        matches!(self, Subject::Peer(_))
+    }
+
+    pub fn max_procs(&self) -> usize {
+        match self {
+            Subject::Sched(s) => s.max_procs,
+            Subject::Peer(p) => p.max_procs,
+        }
+    }
+
+    /// The runtime lock this subject runs on when the plan asks for `lock` (`None`: each
+    /// generation's era lock); `None` for a peer, which has locks of its own.
+    pub fn lock(&self, lock: Option<LockKind>) -> Option<LockKind> {
+        match self {
+            Subject::Sched(s) => Some(lock.unwrap_or(s.era_lock)),
+            Subject::Peer(_) => None,
+        }
+    }
+
+    /// One measurement (one fresh runtime, or one peer run).
+    pub fn measure(
+        &self,
+        bench: &WorkloadInfo,
+        settings: &Settings,
+    ) -> Result<Measurement, Failure> {
+        match self {
+            Subject::Sched(s) => s
+                .measure(bench, settings)
+                .expect("every registry workload exists for every scheduler")
+                .map_err(Failure::Run),
+            Subject::Peer(p) => (p.measure)(bench, settings),
+        }
+    }
 }

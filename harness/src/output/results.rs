@@ -2,10 +2,12 @@
 //! median and spread of its runs and the counters of the median run; as JSON, CSV and
 //! bench.txt.
 
-use crate::benchfmt;
-use crate::machine::Machine;
-use crate::runner::{Measurement, MemoryFigures};
-use crate::stats::{Percentiles, Spread};
+use crate::measure::ramp::RoundJson;
+use crate::measure::runner::{Measurement, MemoryFigures};
+use crate::measure::stats::{Percentiles, Spread};
+use crate::output::benchfmt;
+use crate::output::machine::Machine;
+use crate::workloads::WorkloadInfo;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -54,7 +56,7 @@ pub struct Row {
     pub latency: BTreeMap<String, Percentiles>,
     /// The two-sided Mann-Whitney U test of this row's runs against the baseline column's (the
     /// table's first) at the same workload and procs, as benchstat: below
-    /// [`crate::stats::ALPHA`] the delta is significant, otherwise the table prints `~`.
+    /// [`crate::measure::stats::ALPHA`] the delta is significant, otherwise the table prints `~`.
     /// `None` for the baseline itself and where either row has no figure (and in results.json
     /// files written before the field existed).
     #[serde(default)]
@@ -71,7 +73,7 @@ impl Row {
     pub fn measured(
         sched: &str,
         peer: bool,
-        bench: &crate::registry::WorkloadInfo,
+        bench: &WorkloadInfo,
         procs: usize,
         cores: usize,
         runs: &[Measurement],
@@ -125,7 +127,7 @@ impl Row {
     pub fn starved(
         sched: &str,
         peer: bool,
-        bench: &crate::registry::WorkloadInfo,
+        bench: &WorkloadInfo,
         procs: usize,
         cores: usize,
         run: &Measurement,
@@ -159,7 +161,7 @@ impl Row {
     pub fn not_applicable(
         sched: &str,
         peer: bool,
-        bench: &crate::registry::WorkloadInfo,
+        bench: &WorkloadInfo,
         procs: usize,
         cores: usize,
         why: &str,
@@ -190,20 +192,20 @@ impl Row {
     }
 
     /// The p-value of this row's runs against `base`'s (two-sided Mann-Whitney U, see
-    /// [`crate::stats::mann_whitney_u`]); `None` when either has no figure.
+    /// [`crate::measure::stats::mann_whitney_u`]); `None` when either has no figure.
     pub fn p_against(&self, base: &Row) -> Option<f64> {
         let measured = |r: &Row| r.ns_per_op.is_some() && !r.starved && !r.runs.is_empty();
         if !measured(self) || !measured(base) {
             return None;
         }
-        crate::stats::mann_whitney_u(&base.runs, &self.runs)
+        crate::measure::stats::mann_whitney_u(&base.runs, &self.runs)
     }
 }
 
-/// Whether a delta with p-value `p` is significant (p below [`crate::stats::ALPHA`]); a delta
-/// without one (results.json from before p-values) is taken as it stands.
+/// Whether a delta with p-value `p` is significant (p below [`crate::measure::stats::ALPHA`]);
+/// a delta without one (results.json from before p-values) is taken as it stands.
 pub fn significant(p: Option<f64>) -> bool {
-    p.map_or(true, |p| p < crate::stats::ALPHA)
+    p.map_or(true, |p| p < crate::measure::stats::ALPHA)
 }
 
 /// Sets `p_value` on every row against the row of `columns[0]` at the same workload and procs.
@@ -226,13 +228,6 @@ fn percentiles(m: &Measurement) -> BTreeMap<String, Percentiles> {
         .iter()
         .filter_map(|(k, h)| Some((k.clone(), Percentiles::of(h)?)))
         .collect()
-}
-
-/// One round of a ramp, as the JSON shows it.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct RoundJson {
-    pub n: u64,
-    pub ns: u64,
 }
 
 /// Everything a comparison produced: what `results.json` holds and `--format json` prints.

@@ -1,18 +1,20 @@
-//! `lab overhead`: what the harness itself costs. For each core workload, the lab's figure
-//! (`runner::measure`: ramp, `B`, the workload's own histograms and watchdog) beside the same
-//! loop written by hand on the scheduler ([`crate::bare`]) and timed around the call, with the
-//! same N, in one run, interleaved (lab run k, then bare run k), with the ratio of the medians.
+//! What `lab overhead` measures: what the harness itself costs. For each core workload, the
+//! lab's figure (`runner::measure`: ramp, `B`, the workload's own histograms and watchdog)
+//! beside the same loop written by hand on the scheduler ([`crate::measure::bare`]) and timed
+//! around the call, with the same N, in one run, interleaved (lab run k, then bare run k),
+//! with the ratio of the medians.
 //!
 //! `lab overhead --trace` asks the same of the execution tracer: the lab's figure with tracing
 //! on (`Config::trace`) beside the lab's figure with it off, interleaved, each run its own ramp.
 
-use crate::bare::bare_fn;
-use crate::compare::{Plan, Subject};
 use crate::error::LabError;
-use crate::machine::Machine;
-use crate::registry::{self, SchedVisitor, WorkloadInfo};
-use crate::runner::{self, Settings};
-use crate::stats::Spread;
+use crate::measure::bare::bare_fn;
+use crate::measure::plan::Plan;
+use crate::measure::runner::{self, Settings};
+use crate::measure::stats::Spread;
+use crate::output::machine::Machine;
+use crate::subjects::registry::{self, SchedVisitor, Subject};
+use crate::workloads::WorkloadInfo;
 use schedcore::{Config, Counter, Report, RunError, Scheduler};
 use std::time::{Duration, Instant};
 
@@ -22,7 +24,7 @@ pub const TARGET: f64 = 0.02;
 /// What the lab's figure is held against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Against {
-    /// The loop written by hand ([`crate::bare`]): the harness's cost.
+    /// The loop written by hand ([`crate::measure::bare`]): the harness's cost.
     Bare,
     /// The lab's own figure with the execution tracer on, keeping `events` per M: tracing's
     /// cost. In [`Outcome::Measured`], `lab` is then the traced runs and `bare` the untraced.
@@ -183,7 +185,7 @@ impl<F: FnMut(String)> SchedVisitor for Combination<'_, F> {
             n,
             lab: Spread::of(&labs).expect("count is at least 1"),
             bare: Spread::of(&bares).expect("count is at least 1"),
-            p_value: crate::stats::mann_whitney_u(&labs, &bares),
+            p_value: crate::measure::stats::mann_whitney_u(&labs, &bares),
             words_per_gc,
         })
     }
@@ -220,7 +222,7 @@ fn traced<S: Scheduler>(
         n,
         lab: Spread::of(&on).expect("count is at least 1"),
         bare: Spread::of(&off).expect("count is at least 1"),
-        p_value: crate::stats::mann_whitney_u(&on, &off),
+        p_value: crate::measure::stats::mann_whitney_u(&on, &off),
         words_per_gc: None,
     })
 }
@@ -305,7 +307,7 @@ pub fn render(
     benchtime: Duration,
     machine: &Machine,
 ) -> String {
-    use crate::benchfmt::format_ns;
+    use crate::output::benchfmt::format_ns;
     let traced = matches!(against, Against::Traced { .. });
     let pct = |s: &Spread| format!("±{:.1}%", 100.0 * s.rel_spread());
     let (a, b) = if traced {

@@ -3,8 +3,8 @@
 //! every combination both sides measured: the median of each pool, new over old, and the
 //! table's Mann-Whitney U test on the two pools.
 
-use crate::results::Results;
-use crate::stats::{mann_whitney_u, Spread, ALPHA};
+use crate::measure::stats::{mann_whitney_u, Spread, ALPHA};
+use crate::output::results::Results;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -71,8 +71,8 @@ pub fn table(rows: &[Pooled]) -> String {
         let _ = writeln!(
             s,
             "{name:40} {:>10} {:>10} {:>8.2} {p:>6.3}  {}/{}{}",
-            crate::benchfmt::format_ns(mo),
-            crate::benchfmt::format_ns(mn),
+            crate::output::benchfmt::format_ns(mo),
+            crate::output::benchfmt::format_ns(mn),
             mn / mo,
             r.old.len(),
             r.new.len(),

@@ -13,9 +13,10 @@
 //! `"memory":{"rss_start":bytes,"rss_peak":bytes,"peak_goroutines":n}`. A child that fails prints `{"error":"..."}` and
 //! exits 1.
 
-use crate::ramp::{Ramp, Round};
-use crate::results::RoundJson;
-use crate::runner::{Failure, Measurement, MemoryFigures, Settings};
+use crate::measure::ramp::{Ramp, Round, RoundJson, MAX_N};
+use crate::measure::runner::{Measurement, MemoryFigures, Settings};
+use crate::subjects::Failure;
+use crate::workloads::WorkloadInfo;
 use schedcore::report::latency_histogram;
 use schedcore::RunError;
 use serde::{Deserialize, Serialize};
@@ -277,13 +278,14 @@ pub fn child_args(peer: &str, bench: &str, batch: u64, settings: &Settings) -> V
 
 /// Called first thing by `lab`'s `main`: with [`CHILD_ARG`] as its first argument, measures
 /// what the rest says, prints the [`Line`] (or the error line) and returns the exit code;
-/// otherwise `None`, and `lab` goes on as the command line.
-pub fn main_if_child() -> Option<ExitCode> {
+/// otherwise `None`, and `lab` goes on as the command line. `workload` looks a workload up by
+/// name (the registry's: `lab` hands it over, so that the peers need not name the registry).
+pub fn main_if_child(workload: fn(&str) -> Option<&'static WorkloadInfo>) -> Option<ExitCode> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) != Some(CHILD_ARG) {
         return None;
     }
-    let result = child_main(&args[1..]);
+    let result = child_main(&args[1..], workload);
     Some(match result {
         Ok(line) => {
             println!("{}", line.to_json());
@@ -297,7 +299,10 @@ pub fn main_if_child() -> Option<ExitCode> {
     })
 }
 
-fn child_main(args: &[String]) -> Result<Line, String> {
+fn child_main(
+    args: &[String],
+    workload: fn(&str) -> Option<&'static WorkloadInfo>,
+) -> Result<Line, String> {
     let [peer, bench, procs, benchtime, batch, starve_after] = args else {
         return Err(format!(
             "expected: {CHILD_ARG} PEER BENCH PROCS BENCHTIME_NS BATCH STARVE_AFTER_NS, got {args:?}"
@@ -317,8 +322,10 @@ fn child_main(args: &[String]) -> Result<Line, String> {
         starve_after: Duration::from_nanos(num("starve_after", starve_after)?),
         ..Settings::new(procs, benchtime)
     };
+    // The registry's cap on N, as the other subjects have it (the child gets only names).
+    let max_n = workload(bench).map_or(MAX_N, |w| w.max_n);
     match peer.as_str() {
-        super::may::NAME => super::may::child_measure(bench, batch, &settings),
+        super::may::NAME => super::may::child_measure(bench, batch, max_n, &settings),
         other => Err(format!("no peer {other:?} runs as a child")),
     }
 }

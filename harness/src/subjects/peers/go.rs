@@ -11,8 +11,9 @@
 //! row is "n/a: go not installed".
 
 use super::child;
-use crate::registry::WorkloadInfo;
-use crate::runner::{Failure, Measurement, Settings};
+use crate::measure::runner::{Measurement, Settings};
+use crate::subjects::{Failure, Peer};
+use crate::workloads::WorkloadInfo;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -45,17 +46,20 @@ pub const WORKLOADS: &[&str] = &[
 /// The program's sources, embedded so a lab binary builds exactly the program it was built
 /// with (name, contents).
 const SOURCES: &[(&str, &str)] = &[
-    ("go.mod", include_str!("../../peers/go/go.mod")),
-    ("empty.s", include_str!("../../peers/go/empty.s")),
-    ("main.go", include_str!("../../peers/go/main.go")),
-    ("ramp.go", include_str!("../../peers/go/ramp.go")),
-    ("alive.go", include_str!("../../peers/go/alive.go")),
-    ("syscall.go", include_str!("../../peers/go/syscall.go")),
-    ("workloads.go", include_str!("../../peers/go/workloads.go")),
+    ("go.mod", include_str!("../../../peers/go/go.mod")),
+    ("empty.s", include_str!("../../../peers/go/empty.s")),
+    ("main.go", include_str!("../../../peers/go/main.go")),
+    ("ramp.go", include_str!("../../../peers/go/ramp.go")),
+    ("alive.go", include_str!("../../../peers/go/alive.go")),
+    ("syscall.go", include_str!("../../../peers/go/syscall.go")),
+    (
+        "workloads.go",
+        include_str!("../../../peers/go/workloads.go"),
+    ),
     // Not part of the program (`go build` leaves tests out): `lab check-go`'s reference loop.
     (
         "pingpong_test.go",
-        include_str!("../../peers/go/pingpong_test.go"),
+        include_str!("../../../peers/go/pingpong_test.go"),
     ),
 ];
 
@@ -66,30 +70,38 @@ pub const INSTALL_HINT: &str = "no `go` on PATH: the go peer's rows are n/a (ins
 const NOT_INSTALLED: &str = "go not installed";
 const BUILD_FAILED: &str = "the go peer did not build (the error is on stderr)";
 
-/// Measures `bench` at the settings' procs in a fresh Go process (GOMAXPROCS = procs).
-pub fn measure(bench: &WorkloadInfo, settings: &Settings) -> Result<Measurement, Failure> {
-    let (procs, benchtime) = (settings.procs, settings.benchtime);
-    if settings.iterations.is_some() {
-        return Err(Failure::NotApplicable(super::child::NO_FIXED_N));
+/// The `go` peer (see the head of this file).
+pub struct Go;
+
+impl Peer for Go {
+    const NAME: &'static str = NAME;
+    const ABOUT: &'static str = "the real Go runtime (the `go` on PATH), GOMAXPROCS = procs, a process per run; syscalls through the runtime's own entersyscall/exitsyscall";
+
+    /// Measures `bench` at the settings' procs in a fresh Go process (GOMAXPROCS = procs).
+    fn measure(bench: &WorkloadInfo, settings: &Settings) -> Result<Measurement, Failure> {
+        let (procs, benchtime) = (settings.procs, settings.benchtime);
+        if settings.iterations.is_some() {
+            return Err(Failure::NotApplicable(super::child::NO_FIXED_N));
+        }
+        if !WORKLOADS.contains(&bench.name) {
+            return Err(Failure::NotApplicable(
+                "the go peer has no version of this workload",
+            ));
+        }
+        let bin = program().map_err(Failure::NotApplicable)?;
+        let mut cmd = Command::new(&bin.path);
+        cmd.env("GOMAXPROCS", procs.to_string())
+            // The lab's figures are for the scheduler: no GC tracing or debug settings from the
+            // caller's environment.
+            .env_remove("GODEBUG")
+            .env_remove("GOGC")
+            .args(["-bench", bench.name, "-procs", &procs.to_string()])
+            .args(["-benchtime", &format!("{}ns", benchtime.as_nanos())])
+            .args(["-batch", &bench.batch.to_string()])
+            .args(["-maxn", &bench.max_n.to_string()])
+            .args(["-work", &settings.work.to_string()]);
+        child::run(NAME, cmd, bench.name, procs, child::deadline(benchtime))
     }
-    if !WORKLOADS.contains(&bench.name) {
-        return Err(Failure::NotApplicable(
-            "the go peer has no version of this workload",
-        ));
-    }
-    let bin = program().map_err(Failure::NotApplicable)?;
-    let mut cmd = Command::new(&bin.path);
-    cmd.env("GOMAXPROCS", procs.to_string())
-        // The lab's figures are for the scheduler: no GC tracing or debug settings from the
-        // caller's environment.
-        .env_remove("GODEBUG")
-        .env_remove("GOGC")
-        .args(["-bench", bench.name, "-procs", &procs.to_string()])
-        .args(["-benchtime", &format!("{}ns", benchtime.as_nanos())])
-        .args(["-batch", &bench.batch.to_string()])
-        .args(["-maxn", &bench.max_n.to_string()])
-        .args(["-work", &settings.work.to_string()]);
-    child::run(NAME, cmd, bench.name, procs, child::deadline(benchtime))
 }
 
 /// `go version` of the Go the peer is built with, for the run's machine record; `None` (and

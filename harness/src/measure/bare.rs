@@ -1,7 +1,7 @@
 //! The core workloads written by hand, directly on the scheduler: Go's loop for `n` ops with
 //! plain [`Chan`]s and atomics, and nothing around it (no ramp, no `B`, no histograms, no
 //! stall watchdog, no counters of the harness). `lab overhead` times them against the lab's
-//! figure for the same workload (see [`crate::overhead`]).
+//! figure for the same workload (see [`crate::measure::overhead`]).
 //!
 //! Each function is what a reader would write from Go's benchmark alone, independently of
 //! `workloads/`: only matmult reuses the matrix types and the leaf product, which are the work

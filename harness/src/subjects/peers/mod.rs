@@ -1,6 +1,7 @@
 //! Peers: the same workloads on something that is not a Go scheduler generation, measured in
 //! the same run so that every figure has a reference beside it. A peer that cannot express a
-//! workload says so ("n/a" with a reason) instead of inventing a figure.
+//! workload says so ("n/a" with a reason) instead of inventing a figure. Each implements
+//! [`Peer`](super::Peer), through which the registry lists it; none names the registry.
 
 pub mod child;
 pub mod floor;

@@ -7,9 +7,9 @@
 //! Text in SVG is left to the viewer; in PNG it is drawn with ab_glyph from the DejaVu Sans
 //! font embedded in the binary (the `dejavu` crate), so nothing is asked of the system.
 
-use crate::benchfmt::{format_ns, row_name};
-use crate::machine::Machine;
-use crate::results::{significant, Results, Row};
+use crate::output::benchfmt::{format_ns, row_name};
+use crate::output::machine::Machine;
+use crate::output::results::{significant, Results, Row};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};

@@ -1,64 +1,16 @@
-//! `lab compare`: resolve the names against the registry, check every combination before the
-//! first measurement, then measure each one `count` times and fold the runs into rows.
+//! The plan of a comparison (what `lab compare`, `lab run` and `lab overhead` measure): the
+//! names resolved against the registry, every combination checked before the first
+//! measurement, then each one measured `count` times and its runs folded into rows.
 
 use crate::error::LabError;
-use crate::progress::Progress;
-use crate::registry::{self, PeerInfo, SchedInfo, WorkloadInfo};
-use crate::results::Row;
-use crate::runner::{Failure, Measurement, Settings};
+use crate::measure::progress::Progress;
+use crate::measure::runner::{Measurement, Settings};
+use crate::output::results::Row;
+use crate::subjects::registry::{self, Subject};
+use crate::subjects::Failure;
+use crate::workloads::WorkloadInfo;
 use schedcore::{LockKind, StackGuard};
 use std::time::Duration;
-
-/// A column of the table: a scheduler generation or a peer.
-#[derive(Clone, Copy, Debug)]
-pub enum Subject {
-    Sched(&'static SchedInfo),
-    Peer(&'static PeerInfo),
-}
-
-impl Subject {
-    pub fn name(&self) -> &'static str {
-        match self {
-            Subject::Sched(s) => s.name,
-            Subject::Peer(p) => p.name,
-        }
-    }
-
-    pub fn is_peer(&self) -> bool {
-        matches!(self, Subject::Peer(_))
-    }
-
-    pub fn max_procs(&self) -> usize {
-        match self {
-            Subject::Sched(s) => s.max_procs,
-            Subject::Peer(p) => p.max_procs,
-        }
-    }
-
-    /// The runtime lock this subject runs on when the plan asks for `lock` (`None`: each
-    /// generation's era lock); `None` for a peer, which has locks of its own.
-    pub fn lock(&self, lock: Option<LockKind>) -> Option<LockKind> {
-        match self {
-            Subject::Sched(s) => Some(lock.unwrap_or(s.era_lock)),
-            Subject::Peer(_) => None,
-        }
-    }
-
-    /// One measurement (one fresh runtime, or one peer run).
-    pub fn measure(
-        &self,
-        bench: &WorkloadInfo,
-        settings: &Settings,
-    ) -> Result<Measurement, Failure> {
-        match self {
-            Subject::Sched(s) => s
-                .measure(bench, settings)
-                .expect("every registry workload exists for every scheduler")
-                .map_err(Failure::Run),
-            Subject::Peer(p) => (p.measure)(bench, settings),
-        }
-    }
-}
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -136,7 +88,7 @@ impl Plan {
             }
         }
         if procs.is_empty() {
-            return Err(crate::procs::ProcsError::Empty.into());
+            return Err(crate::measure::procs::ProcsError::Empty.into());
         }
         for s in &subjects {
             if let Some(&p) = procs.iter().find(|&&p| p > s.max_procs()) {
@@ -251,7 +203,7 @@ impl Plan {
                 }
             }
         }
-        crate::results::set_p_values(&mut rows, &self.columns());
+        crate::output::results::set_p_values(&mut rows, &self.columns());
         Ok(rows)
     }
 }

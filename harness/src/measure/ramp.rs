@@ -1,6 +1,7 @@
 //! How many iterations to time: Go's `testing.B` ramp (run N=1, predict N toward the
 //! benchtime from the last round, grow at most 100x and at least by one, round up).
 
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// Go's testing.B stops growing N here (`n < 1e9`): past it a round would take minutes on any
@@ -12,6 +13,13 @@ pub const MAX_N: u64 = 1_000_000_000;
 pub struct Round {
     pub n: u64,
     pub elapsed: Duration,
+}
+
+/// One round of a ramp, as the JSON shows it (results.json, a peer child's line).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RoundJson {
+    pub n: u64,
+    pub ns: u64,
 }
 
 /// Every round of one ramp, the last being the one that counts.

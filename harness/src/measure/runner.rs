@@ -1,14 +1,13 @@
 //! One measurement: boot a runtime, ramp N inside its main goroutine timing only the workload's
 //! loop, and keep the last round's figure and latencies with the runtime's counters.
 
-use crate::ramp::{ramp_until, Aim, Ramp};
+use crate::measure::ramp::{ramp_until, Aim, Ramp};
 use crate::workloads::{B, DEFAULT_STARVE_AFTER};
 use hdrhistogram::Histogram;
 use schedcore::trace::Trace;
 use schedcore::{Config, Counter, LockKind, RunError, Scheduler, StackGuard};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::fmt;
 use std::time::{Duration, Instant};
 
 /// How to measure: the knobs of one measurement, the same for every subject of a comparison.
@@ -138,24 +137,6 @@ impl Measurement {
     }
 }
 
-/// Why a combination has no figure.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Failure {
-    /// The peer cannot express the workload; the reason is shown instead of a figure.
-    NotApplicable(&'static str),
-    /// The runtime failed (deadlock, panic, bad configuration).
-    Run(RunError),
-}
-
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Failure::NotApplicable(why) => write!(f, "n/a: {why}"),
-            Failure::Run(e) => e.fmt(f),
-        }
-    }
-}
-
 /// One timed round of `work` with `n` operations, inside a goroutine of a running runtime:
 /// the timer runs from the call to its return unless the workload stops it earlier.
 pub fn round(work: fn(&mut B), n: u64, starve_after: Duration, steps: u64) -> B {
@@ -170,9 +151,9 @@ pub fn round(work: fn(&mut B), n: u64, starve_after: Duration, steps: u64) -> B 
 /// One measurement of `work` on a fresh `S` runtime: `S::run` boots it with the settings'
 /// procs (threads are created before the first round), the main goroutine ramps N toward
 /// `benchtime`, and each round times `work` alone; `min_n` is the workload's batch and `max_n`
-/// its largest N (see [`crate::ramp::ramp`]). A starved round ends the ramp. The allocator's
-/// free memory goes back to the kernel first, so that the run's resident set does not start
-/// with what an earlier run of this process left.
+/// its largest N (see [`crate::measure::ramp::ramp`]). A starved round ends the ramp. The
+/// allocator's free memory goes back to the kernel first, so that the run's resident set does
+/// not start with what an earlier run of this process left.
 pub fn measure<S: Scheduler>(
     work: fn(&mut B),
     min_n: u64,

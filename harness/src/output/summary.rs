@@ -1,13 +1,13 @@
 //! `summary.md`: a run folder's front page on a code host: what ran where, the tables, and
 //! the charts embedded, workload by workload.
 
-use crate::chart::{machine_line, Chart, Kind};
-use crate::machine::Machine;
-use crate::results::Results;
-use crate::table;
+use crate::output::chart::{machine_line, Chart, Kind};
+use crate::output::machine::Machine;
+use crate::output::results::Results;
+use crate::output::table;
 use std::fmt::Write;
 
-/// The summary of a run, with `charts` (as [`crate::chart::draw_all`] returned them).
+/// The summary of a run, with `charts` (as [`crate::output::chart::draw_all`] returned them).
 pub fn render(res: &Results, machine: &Machine, charts: &[Chart]) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# Run {} ({})\n", res.started, res.label);
@@ -38,7 +38,7 @@ pub fn render(res: &Results, machine: &Machine, charts: &[Chart]) -> String {
         "- deltas: `~` in the table and pale bars in the delta charts mark no significant \
          difference: two-sided Mann-Whitney U test on the runs of the two columns, p >= {} \
          (benchstat's test)\n",
-        crate::stats::ALPHA
+        crate::measure::stats::ALPHA
     );
     let _ = writeln!(s, "## ns/op\n\n```text\n{}```\n", table::render(res));
     let lat = table::render_latency(res);
@@ -65,7 +65,7 @@ pub fn render(res: &Results, machine: &Machine, charts: &[Chart]) -> String {
             .iter()
             .find(|r| r.bench == bench)
             .map_or(bench, |r| r.go_name.as_str());
-        let about = crate::registry::workload(bench).map_or("", |w| w.about);
+        let about = crate::subjects::registry::workload(bench).map_or("", |w| w.about);
         let _ = writeln!(s, "## {go} (`{bench}`)\n\n{about}\n");
         for c in charts.iter().filter(|c| c.bench == bench) {
             let what = match &c.kind {

@@ -11,17 +11,12 @@
 //! (tokio has no entersyscall/exitsyscall: a blocking call is `block_in_place` or
 //! `spawn_blocking`, a different operation), gc-pause (no collector).
 
-use crate::registry::WorkloadInfo;
-use crate::runner::{Failure, Measurement, Settings};
+use crate::measure::runner::{Measurement, Settings};
+use crate::subjects::{Failure, Peer};
+use crate::workloads::WorkloadInfo;
 
 /// The name in tables and in the JSON's `sched`.
 pub const NAME: &str = "tokio";
-
-#[cfg(feature = "peers")]
-pub const ABOUT: &str =
-    "tokio's multi-thread runtime (work stealing, LIFO slot); worker threads = procs";
-#[cfg(not(feature = "peers"))]
-pub const ABOUT: &str = "tokio: not built (the harness was built without its `peers` feature)";
 
 /// The n/a reason for a workload tokio has no version of (`None`: it has one).
 pub fn not_applicable(bench: &str) -> Option<&'static str> {
@@ -46,30 +41,43 @@ pub fn not_applicable(bench: &str) -> Option<&'static str> {
     })
 }
 
-/// Measures `bench` on a fresh tokio runtime with the settings' procs as workers.
-pub fn measure(bench: &WorkloadInfo, settings: &Settings) -> Result<Measurement, Failure> {
-    if let Some(why) = not_applicable(bench.name) {
-        return Err(Failure::NotApplicable(why));
-    }
+/// The `tokio` peer (see the head of this file).
+pub struct Tokio;
+
+impl Peer for Tokio {
+    const NAME: &'static str = NAME;
     #[cfg(feature = "peers")]
-    {
-        imp::measure(bench, settings)
-    }
+    const ABOUT: &'static str =
+        "tokio's multi-thread runtime (work stealing, LIFO slot); worker threads = procs";
     #[cfg(not(feature = "peers"))]
-    {
-        let _ = settings;
-        unreachable!("not_applicable says so without the feature")
+    const ABOUT: &'static str =
+        "tokio: not built (the harness was built without its `peers` feature)";
+
+    /// Measures `bench` on a fresh tokio runtime with the settings' procs as workers.
+    fn measure(bench: &WorkloadInfo, settings: &Settings) -> Result<Measurement, Failure> {
+        if let Some(why) = not_applicable(bench.name) {
+            return Err(Failure::NotApplicable(why));
+        }
+        #[cfg(feature = "peers")]
+        {
+            imp::measure(bench, settings)
+        }
+        #[cfg(not(feature = "peers"))]
+        {
+            let _ = settings;
+            unreachable!("not_applicable says so without the feature")
+        }
     }
 }
 
 #[cfg(feature = "peers")]
 mod imp {
-    use crate::ramp::ramp_until;
-    use crate::registry::WorkloadInfo;
-    use crate::runner::{Failure, Measurement, Settings};
+    use crate::measure::ramp::ramp_until;
+    use crate::measure::runner::{Measurement, Settings};
+    use crate::subjects::Failure;
     use crate::workloads::matmult::{Block, Matrices, Product, Split, THRESHOLD};
     use crate::workloads::tokio::{CHAIN, YIELDS, YIELD_TASKS};
-    use crate::workloads::Stall;
+    use crate::workloads::{Stall, WorkloadInfo};
     use schedcore::RunError;
     use std::collections::BTreeMap;
     use std::future::Future;

@@ -10,17 +10,12 @@
 //! preemption does). What does not, and says why: the syscall family (may has no
 //! entersyscall/exitsyscall: a blocking call holds its worker), gc-pause (no collector).
 
-use crate::registry::WorkloadInfo;
-use crate::runner::{Failure, Measurement, Settings};
+use crate::measure::runner::{Measurement, Settings};
+use crate::subjects::{Failure, Peer};
+use crate::workloads::WorkloadInfo;
 
 /// The name in tables and in the JSON's `sched`.
 pub const NAME: &str = "may";
-
-#[cfg(feature = "peers")]
-pub const ABOUT: &str =
-    "may: stackful coroutines, Go-style, work stealing; workers = procs, a child process per run";
-#[cfg(not(feature = "peers"))]
-pub const ABOUT: &str = "may: not built (the harness was built without its `peers` feature)";
 
 /// The n/a reason for a workload may has no version of (`None`: it has one).
 pub fn not_applicable(bench: &str) -> Option<&'static str> {
@@ -45,35 +40,50 @@ pub fn not_applicable(bench: &str) -> Option<&'static str> {
     })
 }
 
-/// Measures `bench` with the settings' procs as workers, in a child `lab` process.
-pub fn measure(bench: &WorkloadInfo, settings: &Settings) -> Result<Measurement, Failure> {
-    if let Some(why) = not_applicable(bench.name) {
-        return Err(Failure::NotApplicable(why));
-    }
-    if settings.iterations.is_some() {
-        return Err(Failure::NotApplicable(super::child::NO_FIXED_N));
-    }
-    let Some(lab) = super::child::lab_binary() else {
-        return Err(Failure::NotApplicable(
-            "may runs in a child `lab` process, and no `lab` binary was found (set LAB_BIN)",
+/// The `may` peer (see the head of this file).
+pub struct May;
+
+impl Peer for May {
+    const NAME: &'static str = NAME;
+    #[cfg(feature = "peers")]
+    const ABOUT: &'static str =
+        "may: stackful coroutines, Go-style, work stealing; workers = procs, a child process per run";
+    #[cfg(not(feature = "peers"))]
+    const ABOUT: &'static str =
+        "may: not built (the harness was built without its `peers` feature)";
+
+    /// Measures `bench` with the settings' procs as workers, in a child `lab` process.
+    fn measure(bench: &WorkloadInfo, settings: &Settings) -> Result<Measurement, Failure> {
+        if let Some(why) = not_applicable(bench.name) {
+            return Err(Failure::NotApplicable(why));
+        }
+        if settings.iterations.is_some() {
+            return Err(Failure::NotApplicable(super::child::NO_FIXED_N));
+        }
+        let Some(lab) = super::child::lab_binary() else {
+            return Err(Failure::NotApplicable(
+                "may runs in a child `lab` process, and no `lab` binary was found (set LAB_BIN)",
+            ));
+        };
+        let mut cmd = std::process::Command::new(lab);
+        cmd.args(super::child::child_args(
+            NAME,
+            bench.name,
+            bench.batch,
+            settings,
         ));
-    };
-    let mut cmd = std::process::Command::new(lab);
-    cmd.args(super::child::child_args(
-        NAME,
-        bench.name,
-        bench.batch,
-        settings,
-    ));
-    let limit = super::child::deadline(settings.benchtime) + settings.starve_after * 2;
-    super::child::run(NAME, cmd, bench.name, settings.procs, limit)
+        let limit = super::child::deadline(settings.benchtime) + settings.starve_after * 2;
+        super::child::run(NAME, cmd, bench.name, settings.procs, limit)
+    }
 }
 
-/// In the child: one measurement of `bench` on may with the settings' procs as workers.
+/// In the child: one measurement of `bench` on may with the settings' procs as workers, its
+/// ramp from `batch` up to at most `max_n`.
 #[cfg(not(feature = "peers"))]
 pub fn child_measure(
     bench: &str,
     _batch: u64,
+    _max_n: u64,
     _settings: &Settings,
 ) -> Result<super::child::Line, String> {
     Err(format!(
@@ -88,8 +98,8 @@ pub use imp::child_measure;
 mod imp {
     use super::super::child::Line;
     use super::NAME;
-    use crate::ramp::ramp_until;
-    use crate::runner::{Measurement, Settings};
+    use crate::measure::ramp::ramp_until;
+    use crate::measure::runner::{Measurement, Settings};
     use crate::workloads::matmult::{Block, Matrices, Product, Split, THRESHOLD};
     use crate::workloads::tokio::{CHAIN, YIELDS, YIELD_TASKS};
     use crate::workloads::Stall;
@@ -150,7 +160,12 @@ mod imp {
         })
     }
 
-    pub fn child_measure(bench: &str, batch: u64, settings: &Settings) -> Result<Line, String> {
+    pub fn child_measure(
+        bench: &str,
+        batch: u64,
+        max_n: u64,
+        settings: &Settings,
+    ) -> Result<Line, String> {
         let work = work(bench).ok_or_else(|| format!("the may peer has no {bench}"))?;
         let procs = settings.procs;
         // As Go's BenchmarkPingPongHog (and the lab's) runs at GOMAXPROCS 1 whatever the row.
@@ -162,8 +177,6 @@ mod imp {
         let starve_after = settings.starve_after;
         let mut ok = true;
         let mut starved = false;
-        // The registry's cap on N, as the other subjects have it (the child gets only names).
-        let max_n = crate::registry::workload(bench).map_or(crate::ramp::MAX_N, |w| w.max_n);
         let ramp = ramp_until(settings.benchtime, batch, max_n, |n| {
             // The round's main coroutine, on a worker as Go's main goroutine is on a P.
             match spawn(move || work(n, procs, starve_after)).join() {

@@ -3,9 +3,9 @@
 //! scheduler but the first its delta against the first (`-56.63%`), or `~ (p=0.310)` where the
 //! runs of the two columns do not differ significantly (benchstat's `~`).
 
-use crate::benchfmt::{format_ns, row_name};
-use crate::results::{significant, Results, Row};
-use crate::stats::{mann_whitney_min_p, ALPHA};
+use crate::measure::stats::{mann_whitney_min_p, ALPHA};
+use crate::output::benchfmt::{format_ns, row_name};
+use crate::output::results::{significant, Results, Row};
 use std::fmt::Write;
 
 /// The footnote under a table with a `~` in it.

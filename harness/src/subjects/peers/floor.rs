@@ -8,11 +8,11 @@
 #![allow(clippy::disallowed_names)]
 
 use super::pool::{Job, Pool};
-use crate::ramp::ramp;
-use crate::registry::WorkloadInfo;
-use crate::runner::{Failure, Measurement, Settings};
+use crate::measure::ramp::ramp;
+use crate::measure::runner::{Measurement, Settings};
+use crate::subjects::{Failure, Peer};
 use crate::workloads::syscall::{BLOCK_CALLS_PER_SCHED, CALLS_PER_SCHED, EXCESS};
-use crate::workloads::{blocking_call, local_work, no_work};
+use crate::workloads::{blocking_call, local_work, no_work, WorkloadInfo};
 use corosensei::stack::DefaultStack;
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 use schedcore::scheduler::DEFAULT_STACK_SIZE;
@@ -26,49 +26,59 @@ use std::time::Instant;
 /// The name in tables and in the JSON's `sched`.
 pub const NAME: &str = "floor";
 
-/// Measures `bench` on `procs` plain threads with a ramp toward the settings' aim.
-pub fn measure(bench: &WorkloadInfo, settings: &Settings) -> Result<Measurement, Failure> {
-    let procs = settings.procs;
-    let steps = settings.work;
-    let work = move |foo: &mut i64| local_work(foo, steps);
-    let job: Box<dyn Fn(u64) -> Job> = match bench.name {
-        "syscall" => Box::new(|n| batches(n, 1, CALLS_PER_SCHED, no_work)),
-        "syscall-work" => Box::new(move |n| batches(n, 1, CALLS_PER_SCHED, work)),
-        "syscall-excess" => Box::new(|n| batches(n, EXCESS, CALLS_PER_SCHED, no_work)),
-        "syscall-excess-work" => Box::new(move |n| batches(n, EXCESS, CALLS_PER_SCHED, work)),
-        "syscall-block" => Box::new(|n| batches(n, 1, BLOCK_CALLS_PER_SCHED, blocking_call)),
-        "create-goroutines" => Box::new(|n| Arc::new(move |i, _| i != 0 || chain(n))),
-        "create-goroutines-parallel" => {
-            Box::new(|n| Arc::new(move |_, procs| chain(n / procs as u64)))
+/// The `floor` peer (see the head of this file).
+pub struct Floor;
+
+impl Peer for Floor {
+    const NAME: &'static str = NAME;
+    const ABOUT: &'static str = "the same loops on plain threads: two uncontended CAS per syscall, a coroutine on a cached stack per spawn";
+
+    /// Measures `bench` on `procs` plain threads with a ramp toward the settings' aim.
+    fn measure(bench: &WorkloadInfo, settings: &Settings) -> Result<Measurement, Failure> {
+        let procs = settings.procs;
+        let steps = settings.work;
+        let work = move |foo: &mut i64| local_work(foo, steps);
+        let job: Box<dyn Fn(u64) -> Job> = match bench.name {
+            "syscall" => Box::new(|n| batches(n, 1, CALLS_PER_SCHED, no_work)),
+            "syscall-work" => Box::new(move |n| batches(n, 1, CALLS_PER_SCHED, work)),
+            "syscall-excess" => Box::new(|n| batches(n, EXCESS, CALLS_PER_SCHED, no_work)),
+            "syscall-excess-work" => Box::new(move |n| batches(n, EXCESS, CALLS_PER_SCHED, work)),
+            "syscall-block" => Box::new(|n| batches(n, 1, BLOCK_CALLS_PER_SCHED, blocking_call)),
+            "create-goroutines" => Box::new(|n| Arc::new(move |i, _| i != 0 || chain(n))),
+            "create-goroutines-parallel" => {
+                Box::new(|n| Arc::new(move |_, procs| chain(n / procs as u64)))
+            }
+            "create-goroutines-single" => {
+                Box::new(|n| Arc::new(move |i, _| i != 0 || spawn_many(n)))
+            }
+            _ => {
+                return Err(Failure::NotApplicable(
+                    "the floor peer has no version of this workload",
+                ))
+            }
+        };
+        let pool = Pool::new(procs);
+        let mut ok = true;
+        let ramp = ramp(settings.aim(), bench.batch, bench.max_n, |n| {
+            let job = job(n);
+            let t = Instant::now();
+            ok &= pool.run(&job);
+            t.elapsed()
+        });
+        if !ok {
+            return Err(Failure::Run(RunError::Panic(format!(
+                "floor: {} failed its check",
+                bench.name
+            ))));
         }
-        "create-goroutines-single" => Box::new(|n| Arc::new(move |i, _| i != 0 || spawn_many(n))),
-        _ => {
-            return Err(Failure::NotApplicable(
-                "the floor peer has no version of this workload",
-            ))
-        }
-    };
-    let pool = Pool::new(procs);
-    let mut ok = true;
-    let ramp = ramp(settings.aim(), bench.batch, bench.max_n, |n| {
-        let job = job(n);
-        let t = Instant::now();
-        ok &= pool.run(&job);
-        t.elapsed()
-    });
-    if !ok {
-        return Err(Failure::Run(RunError::Panic(format!(
-            "floor: {} failed its check",
-            bench.name
-        ))));
+        Ok(Measurement {
+            ramp,
+            counters: BTreeMap::new(),
+            latencies: BTreeMap::new(),
+            starved: false,
+            memory: None,
+        })
     }
-    Ok(Measurement {
-        ramp,
-        counters: BTreeMap::new(),
-        latencies: BTreeMap::new(),
-        starved: false,
-        memory: None,
-    })
 }
 
 thread_local! {

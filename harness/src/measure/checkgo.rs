@@ -1,13 +1,16 @@
-//! `lab check-go`: does the go peer measure what `go test` measures? For every lab workload
-//! that Go's own runtime tests have as a benchmark, the go peer's figure beside `go test`'s on
-//! the same Go, in the same run, interleaved (run k of one, then run k of the other), with
-//! the ratio of the medians. ping-pong has no benchmark in Go's runtime: its reference is the
-//! plain `testing.B` loop kept beside the go peer (`peers/go/pingpong_test.go`).
+//! What `lab check-go` measures: does the go peer measure what `go test` measures? For every
+//! lab workload that Go's own runtime tests have as a benchmark, the go peer's figure beside
+//! `go test`'s on the same Go, in the same run, interleaved (run k of one, then run k of the
+//! other), with the ratio of the medians. ping-pong has no benchmark in Go's runtime: its
+//! reference is the plain `testing.B` loop kept beside the go peer
+//! (`peers/go/pingpong_test.go`).
 
-use crate::peers::go;
-use crate::registry::{self, WorkloadInfo};
-use crate::runner::{Failure, Settings};
-use crate::stats::Spread;
+use crate::measure::runner::Settings;
+use crate::measure::stats::Spread;
+use crate::subjects::peers::go::{self, Go};
+use crate::subjects::registry;
+use crate::subjects::{Failure, Peer};
+use crate::workloads::WorkloadInfo;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -178,7 +181,7 @@ pub fn parse_ns_per_op(output: &str, name: &str) -> Option<f64> {
 
 /// One measurement of the go peer (the lab's own runner for it).
 pub fn peer_run(bench: &WorkloadInfo, procs: usize, benchtime: Duration) -> Result<f64, String> {
-    match go::measure(bench, &Settings::new(procs, benchtime)) {
+    match Go::measure(bench, &Settings::new(procs, benchtime)) {
         Ok(m) => Ok(m.ns_per_op()),
         Err(Failure::NotApplicable(why)) => Err(format!("go peer on {}: {why}", bench.name)),
         Err(Failure::Run(e)) => Err(format!("go peer on {}: {e}", bench.name)),
@@ -212,7 +215,7 @@ pub fn check(
                 procs: p,
                 go_test: Spread::of(&gt).expect("count is at least 1"),
                 peer: Spread::of(&peer).expect("count is at least 1"),
-                p_value: crate::stats::mann_whitney_u(&gt, &peer),
+                p_value: crate::measure::stats::mann_whitney_u(&gt, &peer),
             });
         }
     }
@@ -221,7 +224,7 @@ pub fn check(
 
 /// The table: workload, procs, `go test`'s and the peer's medians, their ratio, within 10%.
 pub fn render(checks: &[Check], go_version: &str) -> String {
-    use crate::benchfmt::{format_ns, row_name};
+    use crate::output::benchfmt::{format_ns, row_name};
     let spread = |x: &Spread| format!("±{:.0}%", x.rel_spread() * 100.0);
     let mut s = format!(
         "{:<34} {:>14} {:>6} {:>14} {:>6} {:>8}  {:<10}  {}\n",

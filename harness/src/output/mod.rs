@@ -1,0 +1,16 @@
+//! The outputs of a run: its rows ([`results`]: results.json and results.csv), Go's benchmark
+//! text ([`benchfmt`]: bench.txt), the terminal table ([`table`]), the charts ([`chart`]),
+//! summary.md ([`summary`]), the machine it ran on ([`machine`]), the run folder they are
+//! written into ([`rundir`]), and two builds' runs pooled ([`pool`]).
+//!
+//! They read what `measure/` made and what the registry says of a workload; nothing here
+//! measures.
+
+pub mod benchfmt;
+pub mod chart;
+pub mod machine;
+pub mod pool;
+pub mod results;
+pub mod rundir;
+pub mod summary;
+pub mod table;

@@ -127,7 +127,6 @@ pub fn schedule_mcpu(s: &mut Synced) {
 pub fn entersyscall() {
     let m = getm();
     let gp = m.curg();
-    gp.ctx.save_syscall_sp();
     m.counters.inc(Counter::SyscallEnterSlow);
     let rt = m.rt();
     let mut s = rt.schedlock();
@@ -148,6 +147,14 @@ pub fn entersyscall() {
     if m.trace.on() && handed {
         m.trace.ev(Ev::GoSysBlock, gp.goid.load(Relaxed), 0);
     }
+    // Leave the stack pointer for the collector, and check it, still under the schedlock
+    // (the old code's gosave, its gcsp/gcstack/gcguard stores and range check all came
+    // before schedunlock, so that a collection never saw Gsyscall with a stale stack).
+    gp.ctx.save_syscall_sp();
+    if gp.ctx.live_stack().is_none() {
+        crate::syscall::entersyscall_inconsistent();
+    }
+    drop(s);
 }
 
 /// Port of exitsyscall before CL 4723042 (seed 002, - lines).

@@ -14,9 +14,13 @@ use std::sync::atomic::Ordering::Relaxed;
 pub fn entersyscall() {
     let m = getm();
     let gp = m.curg();
-    // Leave the stack pointer for the collector before anyone can see Gsyscall.
+    // Leave the stack pointer for the collector before anyone can see Gsyscall, and check it
+    // (the seed's gcsp range check).
     gp.ctx.save_syscall_sp();
     gp.set_status(GSYSCALL);
+    if gp.ctx.live_stack().is_none() {
+        entersyscall_inconsistent();
+    }
     let rt = m.rt();
     // Fast path: when the locked path below would do nothing but mcpu--, do that in one CAS.
     if rt.word.entersyscall_fast() {
@@ -79,4 +83,12 @@ fn exitsyscall_slow(rt: &Runtime, m: &M) {
     // GoSysExit (arg 0) is recorded on g0, after the switch (the M loop's stop_event).
     gosched();
     // Back on a CPU, possibly on another M: `m` is stale from here on.
+}
+
+/// The seed's throw("entersyscall"): the stack pointer saved for the collector is outside the
+/// goroutine's stack.
+#[cold]
+#[inline(never)]
+pub(crate) fn entersyscall_inconsistent() -> ! {
+    panic!("entersyscall inconsistent: the saved stack pointer is outside the goroutine's stack")
 }

@@ -23,9 +23,11 @@
 #   --keep   keep the callgrind files of the N2 runs here (callgrind_annotate reads them)
 #   --verbose  after the tables, the source sites of the locked instructions, per op, the
 #            busiest first, for each workload and scheduler (and locked.py's bias check)
-#   --check FILE  then hold the figures to FILE (harness/profile/expected.txt, which .ci/run
-#            uses): each line `workload sched locked max-instructions`; the locked count must
-#            match within 0.1 and the instructions stay within the budget; exits 1 otherwise
+#   --check FILE  then hold the figures to FILE (harness/profile/steps.txt, which .ci/run
+#            uses): per workload and scheduler, every locked instruction an op executes as the
+#            named step of its seed, and an instruction budget; each site's locked count must
+#            match its steps within 0.1 and the instructions stay within the budget
+#            (check_steps.py); exits 1 otherwise, naming the site and its steps
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -100,8 +102,8 @@ count() {
 # Locked instructions per op from the two runs' out files (locked.py caches the binary's
 # disassembly in $tmp); with --verbose, its bias check and busiest sites go to $tmp/sites.$w.$s.
 locked() {
-    local w=$1 s=$2 counts la lb opts=(--cache "$tmp" --n1 "$n1" --n2 "$n2")
-    [ -z "$verbose" ] || opts+=(-v --top 12)
+    local w=$1 s=$2 counts la lb opts=(--cache "$tmp" --n1 "$n1" --n2 "$n2" --top 64)
+    [ -z "$verbose" ] || opts+=(-v)
     counts=$(python3 harness/profile/locked.py "${opts[@]}" "$lab" "$tmp/a.out" "$tmp/b.out") \
         || return 1
     sed 1d <<<"$counts" >"$tmp/sites.$w.$s"
@@ -171,27 +173,14 @@ fi
 
 if [ -n "$check" ]; then
     echo
-    echo "held to $check (locked within 0.1, instructions within the budget):"
-    bad=0
-    while read -r w s lk budget; do
-        case "$w" in ''|'#'*) continue ;; esac
-        [[ ",$benches," == *",$w,"* && ",$scheds," == *",$s,"* ]] || continue
-        got_i=${IV[$w/$s]:-} got_l=${LV[$w/$s]:-}
-        if [ -z "$got_i" ] || [ -z "$got_l" ]; then
-            echo "  FAIL $w on $s: no figure"
-            bad=1
-            continue
-        fi
-        verdict=$(awk -v l="$got_l" -v e="$lk" -v i="$got_i" -v m="$budget" \
-            'BEGIN { d = l - e; if (d < 0) d = -d; print (d <= 0.1 && i <= m) ? 1 : 0 }')
-        line=$(printf '%s on %s: locked %.2f (expected %s), instructions %.1f (budget %s)' \
-            "$w" "$s" "$got_l" "$lk" "$got_i" "$budget")
-        if [ "$verdict" = 1 ]; then
-            echo "  ok   $line"
-        else
-            echo "  FAIL $line"
-            bad=1
-        fi
-    done <"$check"
-    exit "$bad"
+    echo "held to $check (each site's locked instructions against its seed steps within 0.1, instructions within the budget):"
+    : >"$tmp/measured"
+    for w in "${W[@]}"; do
+        for s in "${S[@]}"; do
+            [ "${L[$w/$s]// /}" != "n/a" ] || continue
+            printf '%s\t%s\t%s\t%s\t%s\n' "$w" "$s" "${IV[$w/$s]:-}" "${LV[$w/$s]:-}" \
+                "$tmp/sites.$w.$s" >>"$tmp/measured"
+        done
+    done
+    python3 harness/profile/check_steps.py "$check" "$tmp/measured"
 fi

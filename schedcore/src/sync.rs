@@ -30,6 +30,8 @@ pub use std::{hint::spin_loop, thread::yield_now};
 pub fn barrier_after_rmw() {
     #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), not(loom)))]
     std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
-    #[cfg(not(all(any(target_arch = "x86", target_arch = "x86_64"), not(loom))))]
-    std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
+    #[cfg(loom)]
+    loom::sync::atomic::fence(Ordering::SeqCst);
+    #[cfg(all(not(loom), not(any(target_arch = "x86", target_arch = "x86_64"))))]
+    std::sync::atomic::fence(Ordering::SeqCst);
 }

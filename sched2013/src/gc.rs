@@ -265,8 +265,10 @@ fn record_pause(m: &M, t0: Instant) {
 }
 
 /// Scans every goroutine's stack with the world stopped: the caller's from its current
-/// stack pointer, the others' from the stack pointer saved when they switched out or
-/// entered a syscall.
+/// stack pointer, a switched-out one's from the stack pointer saved at its switch, and one in
+/// a syscall from the frame pointer of the function that called entersyscall (see
+/// `GoContext::save_syscall_sp`), so that only the frames that stay still during the call are
+/// read.
 fn scan_stacks(m: &M) -> ScanResult {
     let sched = m.sched();
     let me: Option<GRef> = m.curg.get().map(GRef);
@@ -290,9 +292,14 @@ fn scan_stacks(m: &M) -> ScanResult {
         if let Some((lo, hi)) = range {
             // SAFETY: G's and their stacks are never freed before teardown, so the range is
             // mapped and readable. Goroutines other than the caller are switched out, except
-            // those in a syscall, which keep running outside the scheduler and may write
-            // their frames while we read them: Go 1.1 scanned such stacks from gcsp the same
-            // way. The scan reads whole words with volatile loads, so a word that changes
+            // those in a syscall, which keep running while we read. Their range starts at the
+            // frame of the function that called entersyscall: the syscall's code writes only
+            // below it, and the frames above stay still until that function returns, which it
+            // may only do after exitsyscall, and exitsyscall finds no P while the world is
+            // stopped (a panic unwinding out of the call is the exception: its destructors
+            // may write those frames). Built without frame pointers the range starts at the
+            // stack pointer instead, and that function's own locals are read while they may
+            // change. The scan reads whole words with volatile loads, so a word that changes
             // under it is only a miscounted word.
             found += unsafe { set.scan(lo, hi) };
         }

@@ -3,6 +3,7 @@
 //! the collector claims it by; its `stackguard0` is what the prologue check (`preempt_point`)
 //! compares against, and what preemption poisons.
 
+use crate::globrunq::SchedLink;
 use crate::gstatus::{gstatus_name, GStatus};
 use crate::m::M;
 use schedcore::ptr::{Link, Ptr};
@@ -64,7 +65,9 @@ pub struct G {
     pub(crate) m: Link<M>,
     /// The M it is locked to (LockOSThread), if any.
     pub(crate) lockedm: Link<M>,
-    /// Next G on a gfree list (guarded by the list's owner).
+    /// Next G on the global run queue (sched lock; runqputslow links its claimed batch
+    /// before taking it) or on a gfree list (the list's owner). A G is on one of them at most:
+    /// runnable G's go on the run queue, dead ones on gfree lists.
     pub(crate) schedlink: Link<G>,
     /// A preemption was asked for (kept while m.locks defers it).
     pub(crate) preempt: AtomicBool,
@@ -125,6 +128,13 @@ impl G {
             self.stack_lo.load(Ordering::Relaxed),
             self.stack_hi.load(Ordering::Relaxed),
         )
+    }
+}
+
+impl SchedLink for G {
+    #[inline(always)]
+    fn schedlink(&self) -> &Link<G> {
+        &self.schedlink
     }
 }
 

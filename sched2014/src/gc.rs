@@ -136,7 +136,10 @@ pub(crate) fn stoptheworld(m: &M) -> Result<(), Exiting> {
 /// Port of starttheworld (seed 001): applies a pending GOMAXPROCS change (procresize), then
 /// starts an M for every P that has work, and wakes sysmon. The seed also starts a GC helper
 /// M here; this lab's collection runs on one M.
-/// Unchanged since 2013.
+/// Changed since 2013 (seed 003) in two steps: it runs with `m.locks` raised, so that it is
+/// not preempted while it holds P's in locals (the release re-arms a request that came
+/// meanwhile), and it wakes the idle M's it hands P's to after dropping the sched lock, where
+/// 2013 woke each one under it.
 pub(crate) fn starttheworld(m: &M) {
     let sched = m.sched();
     m.acquire_locks();

@@ -1,24 +1,46 @@
-//! The global run queue (the seed's `sched.runqhead/runqtail/runqsize`) and the batch rule of
-//! globrunqget. Every method needs the sched lock: the scheduler keeps a `GlobRunq` inside the
-//! state that lock guards.
+//! The global run queue (the seed's `sched.runqhead/runqtail/runqsize`): a list of runnable G's
+//! linked through their own `schedlink`, and the batch rule of globrunqget. Every method needs
+//! the sched lock: the scheduler keeps a `GlobRunq` inside the state that lock guards.
+//!
+//! The list is intrusive, as in the seed: putting a G, a batch or a whole chain is a few pointer
+//! stores and never allocates, so nothing under the sched lock waits on the allocator. The
+//! price is that the queue follows the links of the G's it holds, so every pointer given to it
+//! must point to a live object for as long as it is queued (for G's that is the promise of
+//! [`schedcore::ptr::Ptr`]: they live until teardown), and a G may be on one schedlink list at
+//! a time. A G is either runnable (on this queue, or on its way onto it through runqputslow's
+//! chain) or dead (on a gfree list), never both, so sharing the one link with the gfree lists
+//! is safe, as it was in Go.
 
-use std::collections::VecDeque;
 use std::ptr::NonNull;
 
+use schedcore::ptr::{Link, Ptr};
 use schedcore::sync::Mutex;
 
 use crate::runq::{Overflow, RunQueue, RUNQ_HALF};
 
-/// The global queue of runnable G's, oldest first. The seed links G's through `schedlink`; a
-/// ring buffer of pointers does the same job without a link field in the G.
-pub struct GlobRunq<T> {
-    q: VecDeque<NonNull<T>>,
+/// What the global queue links its elements through: Go's `g->schedlink`. Implemented by `G`
+/// and, in the tests and loom models, by a stand-in node.
+pub trait SchedLink: Sized {
+    /// The link to the next element of whatever list this one is on.
+    fn schedlink(&self) -> &Link<Self>;
 }
 
-// SAFETY: a GlobRunq stores pointers and never dereferences them, like `AtomicPtr<T>`, which
-// std makes Send for every T. Using a G that came out of the queue is the scheduler's
-// responsibility (it owns the G's and their hand-over between threads).
-unsafe impl<T> Send for GlobRunq<T> {}
+/// Sets `gp`'s schedlink (the seed's `gp->schedlink = next`). The caller owns `gp`'s link: it
+/// holds the sched lock, or has just claimed `gp` off its ring (runqputslow).
+#[inline(always)]
+pub fn schedlink_set<T: SchedLink>(gp: NonNull<T>, next: Option<NonNull<T>>) {
+    Ptr::from_non_null(gp)
+        .schedlink()
+        .set(next.map(Ptr::from_non_null));
+}
+
+/// The global queue of runnable G's, oldest first: `runqhead` is the next to run, `runqtail`
+/// the last put, and each G's schedlink points to the one after it (the tail's to nothing).
+pub struct GlobRunq<T> {
+    runqhead: Option<Ptr<T>>,
+    runqtail: Option<Ptr<T>>,
+    runqsize: usize,
+}
 
 impl<T> Default for GlobRunq<T> {
     fn default() -> Self {
@@ -29,76 +51,129 @@ impl<T> Default for GlobRunq<T> {
 impl<T> std::fmt::Debug for GlobRunq<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GlobRunq")
-            .field("runqsize", &self.q.len())
+            .field("runqhead", &self.runqhead)
+            .field("runqtail", &self.runqtail)
+            .field("runqsize", &self.runqsize)
             .finish()
     }
 }
 
 impl<T> GlobRunq<T> {
     /// An empty global queue.
-    pub fn new() -> GlobRunq<T> {
-        GlobRunq { q: VecDeque::new() }
+    pub const fn new() -> GlobRunq<T> {
+        GlobRunq {
+            runqhead: None,
+            runqtail: None,
+            runqsize: 0,
+        }
     }
 
     /// The seed's `sched.runqsize`.
     pub fn len(&self) -> usize {
-        self.q.len()
+        self.runqsize
     }
 
     /// True when no G waits in the global queue.
     pub fn is_empty(&self) -> bool {
-        self.q.is_empty()
+        self.runqsize == 0
     }
+}
 
+impl<T: SchedLink> GlobRunq<T> {
     /// Port of globrunqput (seed 001).
     ///
-    /// Appends one G (gopreempt_m, exitsyscall0 and the like send G's here).
+    /// Appends one G (gopreempt_m, gosched_m and exitsyscall0 send G's here).
     pub fn globrunqput(&mut self, gp: NonNull<T>) {
-        self.q.push_back(gp);
+        let gp = Ptr::from_non_null(gp);
+        gp.schedlink().set(None);
+        match self.runqtail {
+            Some(t) => t.schedlink().set(Some(gp)),
+            None => self.runqhead = Some(gp),
+        }
+        self.runqtail = Some(gp);
+        self.runqsize += 1;
     }
 
     /// Port of globrunqputbatch (seed 001).
     ///
-    /// Appends a batch in order (runqputslow's half ring plus its new G).
-    pub fn globrunqputbatch<I: IntoIterator<Item = NonNull<T>>>(&mut self, batch: I) {
-        self.q.extend(batch);
+    /// Appends the chain of `n` G's that starts at `ghead` and, following schedlink, ends at
+    /// `gtail` (runqputslow's half ring plus its new G, linked before the sched lock was
+    /// taken). Only the tail's link is written here: the chain is spliced on whole.
+    pub fn globrunqputbatch(&mut self, ghead: NonNull<T>, gtail: NonNull<T>, n: usize) {
+        let (ghead, gtail) = (Ptr::from_non_null(ghead), Ptr::from_non_null(gtail));
+        gtail.schedlink().set(None);
+        match self.runqtail {
+            Some(t) => t.schedlink().set(Some(ghead)),
+            None => self.runqhead = Some(ghead),
+        }
+        self.runqtail = Some(gtail);
+        self.runqsize += n;
     }
 
     /// procresize's push onto the head of the global queue (seed 001, inline there): the G's
     /// popped from the tails of the local rings go in front, newest first, so that the global
     /// queue ends up holding every ring's G's in their FIFO order.
     pub fn globrunqputhead(&mut self, gp: NonNull<T>) {
-        self.q.push_front(gp);
+        let gp = Ptr::from_non_null(gp);
+        gp.schedlink().set(self.runqhead);
+        self.runqhead = Some(gp);
+        if self.runqtail.is_none() {
+            self.runqtail = Some(gp);
+        }
+        self.runqsize += 1;
     }
 
-    /// Takes the oldest G (procresize refills the local rings one G at a time).
+    /// Takes the oldest G (procresize's inline pop when it refills the local rings one G at a
+    /// time). As in the seed, the G keeps its now stale schedlink: whichever list takes it
+    /// next writes the link first.
     pub fn globrunqpop(&mut self) -> Option<NonNull<T>> {
-        self.q.pop_front()
+        let gp = self.runqhead?;
+        self.runqhead = gp.schedlink().get();
+        if self.runqhead.is_none() {
+            self.runqtail = None;
+        }
+        self.runqsize -= 1;
+        Some(gp.as_non_null())
     }
 
     /// Port of globrunqget (seed 001).
     ///
-    /// Takes a batch sized by [`globrunq_batch`]: returns its first G to run at once and puts
-    /// the rest on `p`, the caller's own ring (so the caller must be `p`'s owner). `max` of 0
-    /// means no cap beyond the others. The caller calls it with room in `p` for half a ring (an
-    /// empty ring in findrunnable, `max` 1 in schedule's 61st-tick check), so the puts never
-    /// overflow; an overflow here would have to take the sched lock the caller already holds,
-    /// so it panics instead.
+    /// Takes a batch sized by [`globrunq_batch`] off the head: returns its first G to run at
+    /// once and puts the rest on `p`, the caller's own ring (so the caller must be `p`'s
+    /// owner). `max` of 0 means no cap beyond the others. The caller calls it with room in `p`
+    /// for half a ring (an empty ring in findrunnable, `max` 1 in schedule's 61st-tick check),
+    /// so the puts never overflow; an overflow here would have to take the sched lock the
+    /// caller already holds, so it panics instead.
     pub fn globrunqget(
         &mut self,
         p: &RunQueue<T>,
         gomaxprocs: u32,
         max: u32,
     ) -> Option<NonNull<T>> {
-        let n = globrunq_batch(self.q.len(), gomaxprocs, max);
+        let n = globrunq_batch(self.runqsize, gomaxprocs, max);
         if n == 0 {
             return None;
         }
-        let gp = self.q.pop_front();
-        for g in self.q.drain(..n - 1) {
-            p.runqput(g, &NoOverflow);
+        self.runqsize -= n;
+        if self.runqsize == 0 {
+            self.runqtail = None;
         }
-        gp
+        let gp = self
+            .runqhead
+            .expect("globrunqget: runqhead is nil with runqsize != 0");
+        self.runqhead = gp.schedlink().get();
+        for _ in 1..n {
+            // Step past gp1 before it goes on the ring: from there a thief may take it, run it
+            // and, once it is dead, relink it onto a gfree list without the sched lock.
+            let gp1 = self
+                .runqhead
+                .expect("globrunqget: list shorter than runqsize");
+            self.runqhead = gp1.schedlink().get();
+            p.runqput(gp1.as_non_null(), &NoOverflow);
+        }
+        // Taking the last G leaves head at the old tail's link, which every put sets to nil.
+        debug_assert!(self.runqsize != 0 || self.runqhead.is_none());
+        Some(gp.as_non_null())
     }
 }
 
@@ -122,17 +197,17 @@ pub fn globrunq_batch(runqsize: usize, gomaxprocs: u32, max: u32) -> usize {
 struct NoOverflow;
 
 impl<T> Overflow<T> for NoOverflow {
-    fn globrunqputbatch<I: ExactSizeIterator<Item = NonNull<T>>>(&self, _batch: I) {
+    fn globrunqputbatch(&self, _ghead: NonNull<T>, _gtail: NonNull<T>, _n: usize) {
         panic!("globrunqget: local runq overflow (the caller's ring had no room for the batch)");
     }
 }
 
 /// A global queue behind a mutex is an overflow target on its own: what the tests and the loom
 /// models use in place of the scheduler's sched lock.
-impl<T> Overflow<T> for Mutex<GlobRunq<T>> {
-    fn globrunqputbatch<I: ExactSizeIterator<Item = NonNull<T>>>(&self, batch: I) {
+impl<T: SchedLink> Overflow<T> for Mutex<GlobRunq<T>> {
+    fn globrunqputbatch(&self, ghead: NonNull<T>, gtail: NonNull<T>, n: usize) {
         let mut q = self.lock().expect("global run queue lock poisoned");
-        q.globrunqputbatch(batch);
+        q.globrunqputbatch(ghead, gtail, n);
     }
 }
 
@@ -140,6 +215,7 @@ impl<T> Overflow<T> for Mutex<GlobRunq<T>> {
 mod tests {
     use super::*;
     use crate::runq::RUNQ_SIZE;
+    use crate::testutil::Items;
 
     #[test]
     fn batch_rule() {
@@ -159,8 +235,8 @@ mod tests {
 
     #[test]
     fn globrunqget_moves_batch_in_order() {
-        let items = [0u8; 300];
-        let ptr = |i: usize| NonNull::from(&items[i]);
+        let items = Items::new(300);
+        let ptr = |i: usize| items.ptr(i);
         let mut g = GlobRunq::new();
         for i in 0..300 {
             g.globrunqput(ptr(i));
@@ -187,5 +263,110 @@ mod tests {
         }
         assert_eq!(rest, 0);
         assert!(g.is_empty());
+    }
+
+    /// Links `ids` into a chain through schedlink, as runqputslow does, and appends it.
+    fn putbatch(g: &mut GlobRunq<crate::testutil::Node>, items: &Items, ids: &[usize]) {
+        for w in ids.windows(2) {
+            schedlink_set(items.ptr(w[0]), Some(items.ptr(w[1])));
+        }
+        let (head, tail) = (ids[0], ids[ids.len() - 1]);
+        g.globrunqputbatch(items.ptr(head), items.ptr(tail), ids.len());
+    }
+
+    /// Takes everything with globrunqget (each batch: its first G, then what went on the ring).
+    fn take_all(g: &mut GlobRunq<crate::testutil::Node>, items: &Items, max: u32) -> Vec<usize> {
+        let p = RunQueue::new();
+        let mut got = Vec::new();
+        while let Some(gp) = g.globrunqget(&p, 2, max) {
+            got.push(items.id(gp));
+            while let Some(gp) = p.runqget() {
+                got.push(items.id(gp));
+            }
+        }
+        got
+    }
+
+    /// Batches spliced on whole, between single puts and onto an empty queue, come out in the
+    /// order they went in, whatever the batch sizes on the way out; the queue is reusable once
+    /// globrunqget has emptied it (its tail reset).
+    #[test]
+    fn batches_keep_fifo_across_chains() {
+        let n = 3 * RUNQ_SIZE;
+        let items = Items::new(n);
+        for max in [0, 1, 3, RUNQ_HALF as u32 + 1] {
+            let mut g = GlobRunq::new();
+            // A batch onto the empty queue, one G, a batch of one, a full spill, one G.
+            let half = RUNQ_HALF + 1;
+            putbatch(&mut g, &items, &(0..half).collect::<Vec<_>>());
+            g.globrunqput(items.ptr(half));
+            putbatch(&mut g, &items, &[half + 1]);
+            putbatch(
+                &mut g,
+                &items,
+                &(half + 2..2 * half + 2).collect::<Vec<_>>(),
+            );
+            g.globrunqput(items.ptr(2 * half + 2));
+            let total = 2 * half + 3;
+            assert_eq!(g.len(), total);
+            assert_eq!(
+                take_all(&mut g, &items, max),
+                (0..total).collect::<Vec<_>>()
+            );
+            assert!(g.is_empty());
+            // Emptied by globrunqget: a new batch lands at the head, not after a stale tail.
+            putbatch(&mut g, &items, &[total, total + 1, total + 2]);
+            g.globrunqput(items.ptr(total + 3));
+            assert_eq!(g.globrunqpop(), Some(items.ptr(total)));
+            assert_eq!(
+                take_all(&mut g, &items, max),
+                (total + 1..total + 4).collect::<Vec<_>>()
+            );
+            assert_eq!(g.globrunqpop(), None);
+        }
+    }
+
+    /// procresize's collection: one G per ring per round, popped from each ring's tail and
+    /// pushed onto the head of the global queue. Each ring's G's come out in their FIFO order,
+    /// ahead of the G's that were already queued.
+    #[test]
+    fn procresize_head_push_order() {
+        // Ring 0 holds 0..4, ring 1 holds 4..6, ring 2 is empty, ring 3 holds 6; the global
+        // queue already holds 7 and 8.
+        let items = Items::new(9);
+        let rings: [RunQueue<crate::testutil::Node>; 4] = std::array::from_fn(|_| RunQueue::new());
+        for (r, ids) in [(0, 0..4), (1, 4..6), (3, 6..7)] {
+            for j in ids {
+                rings[r].runqput(items.ptr(j), &NoOverflow);
+            }
+        }
+        let mut g = GlobRunq::new();
+        g.globrunqput(items.ptr(7));
+        putbatch(&mut g, &items, &[8]);
+        let mut empty = false;
+        while !empty {
+            empty = true;
+            for p in &rings {
+                if let Some(gp) = p.runqpoptail_stw() {
+                    empty = false;
+                    g.globrunqputhead(gp);
+                }
+            }
+        }
+        assert!(rings.iter().all(RunQueue::is_empty));
+        assert_eq!(g.len(), 9);
+        // Round 1 pushes 3, 5, 6; round 2: 2, 4; round 3: 1; round 4: 0. Each push lands in
+        // front of the last.
+        let mut got = Vec::new();
+        while let Some(gp) = g.globrunqpop() {
+            got.push(items.id(gp));
+        }
+        assert_eq!(got, [0, 1, 4, 2, 6, 5, 3, 7, 8]);
+        assert!(g.is_empty());
+        // Onto an empty queue the first push is the tail too: a later put goes after it.
+        g.globrunqputhead(items.ptr(1));
+        g.globrunqputhead(items.ptr(0));
+        g.globrunqput(items.ptr(2));
+        assert_eq!(take_all(&mut g, &items, 0), [0, 1, 2]);
     }
 }

@@ -147,16 +147,16 @@ struct ToGlobal<'a> {
 }
 
 impl Overflow<G> for ToGlobal<'_> {
-    /// Port of globrunqputbatch (seed 001): under the sched lock.
-    fn globrunqputbatch<I: ExactSizeIterator<Item = NonNull<G>>>(&self, batch: I) {
-        let n = batch.len() as u64;
-        trace_ev!(self.tr, GlobPut, 0, n);
+    /// Port of globrunqputbatch (seed 001): splices runqputslow's chain on under the sched
+    /// lock.
+    fn globrunqputbatch(&self, ghead: NonNull<G>, gtail: NonNull<G>, n: usize) {
+        trace_ev!(self.tr, GlobPut, 0, n as u64);
         let mut s = self.sched.lock.lock();
-        s.runq.globrunqputbatch(batch);
+        s.runq.globrunqputbatch(ghead, gtail, n);
         self.sched.set_runqsize(&s);
         drop(s);
         self.counters.inc(Counter::Runqputslow);
-        self.counters.add(Counter::GlobrunqPut, n);
+        self.counters.add(Counter::GlobrunqPut, n as u64);
     }
 }
 

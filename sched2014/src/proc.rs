@@ -16,9 +16,9 @@ use crate::syscall::{check_not_in_syscall, exitsyscall0, exitsyscall_after_panic
 use schedcore::exit::panic_message;
 use schedcore::ptr::Ptr;
 use schedcore::stack::Exhausted;
+use schedcore::sync::barrier_after_rmw;
 use schedcore::{trace_ev, Counter, RawLock, RunError, Switch};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use schedcore::sync::barrier_after_rmw;
 use std::sync::atomic::Ordering;
 
 /// What g0 does next after a continuation (Go's continuations end in `schedule()` or

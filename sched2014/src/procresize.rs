@@ -93,7 +93,7 @@ pub(crate) fn procresize(m: &M, s: &mut Synced, new: i32) {
 struct StoppedWorld;
 
 impl Overflow<G> for StoppedWorld {
-    fn globrunqputbatch<I: ExactSizeIterator<Item = NonNull<G>>>(&self, _batch: I) {
+    fn globrunqputbatch(&self, _ghead: NonNull<G>, _gtail: NonNull<G>, _n: usize) {
         panic!("procresize: local runq overflow");
     }
 }

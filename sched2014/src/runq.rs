@@ -15,7 +15,9 @@
 //!
 //! The ring does not own what it holds: it moves raw pointers and never dereferences them, so
 //! it needs no `unsafe`. What a pointer points to, and who may use it, is the scheduler's
-//! business, as with the G pointers of the seed.
+//! business, as with the G pointers of the seed. The one exception is runqputslow, which, once
+//! its CAS has made the spilled G's its own, chains them through their `schedlink` for the
+//! intrusive global queue (see `globrunq.rs`), so that is where `T: SchedLink` is needed.
 
 use std::ptr::{self, NonNull};
 
@@ -23,6 +25,8 @@ use schedcore::sync::{
     spin_loop, AtomicPtr, AtomicU32,
     Ordering::{Acquire, Relaxed, Release, SeqCst},
 };
+
+use crate::globrunq::{schedlink_set, SchedLink};
 
 /// Slots in a P's ring. 256 is the seed's size: deep enough that a P which spawns in bursts
 /// rarely spills into the locked global queue, small enough (2 KiB of pointers) to live inside
@@ -46,9 +50,9 @@ const _: () = assert!(RUNQ_SIZE <= 1 << 31);
 /// Where [`RunQueue::runqputslow`] sends half of a full ring plus the new G. In the scheduler
 /// this is the global run queue behind the sched lock; the trait lets the ring be tested alone.
 pub trait Overflow<T> {
-    /// Appends `batch`, in order, to the global queue (the seed's globrunqputbatch under the
-    /// sched lock).
-    fn globrunqputbatch<I: ExactSizeIterator<Item = NonNull<T>>>(&self, batch: I);
+    /// Appends the chain of `n` G's from `ghead` to `gtail`, linked in order through their
+    /// schedlink, to the global queue (the seed's globrunqputbatch under the sched lock).
+    fn globrunqputbatch(&self, ghead: NonNull<T>, gtail: NonNull<T>, n: usize);
 }
 
 /// The buffer [`RunQueue::runqgrab`] fills: the first `n` entries are non-null on return.
@@ -117,7 +121,10 @@ impl<T> RunQueue<T> {
     /// Owner only. Appends `gp`; when the ring is full, moves half of it plus `gp` to
     /// `global` instead.
     #[inline]
-    pub fn runqput<O: Overflow<T>>(&self, gp: NonNull<T>, global: &O) {
+    pub fn runqput<O: Overflow<T>>(&self, gp: NonNull<T>, global: &O)
+    where
+        T: SchedLink,
+    {
         loop {
             // Acquire pairs with the Release of a consumer's CAS on head. A consumer copies its
             // slots before that CAS, so once the owner sees the new head those copies are done
@@ -144,12 +151,15 @@ impl<T> RunQueue<T> {
     /// Port of runqputslow (seed 001).
     ///
     /// Owner only, from [`runqput`](Self::runqput) with the `h` and `t` it saw on a full ring.
-    /// Claims the older half of the ring by CAS on head and hands it, followed by `gp`, to the
-    /// global queue in one batch. Returns false, having moved nothing, when a thief changed head
-    /// first.
+    /// Claims the older half of the ring by CAS on head, links it, followed by `gp`, into one
+    /// chain through schedlink, and hands the chain to the global queue. Returns false, having
+    /// moved nothing, when a thief changed head first.
     #[cold]
     #[inline(never)]
-    pub fn runqputslow<O: Overflow<T>>(&self, gp: NonNull<T>, h: u32, t: u32, global: &O) -> bool {
+    pub fn runqputslow<O: Overflow<T>>(&self, gp: NonNull<T>, h: u32, t: u32, global: &O) -> bool
+    where
+        T: SchedLink,
+    {
         let n = t.wrapping_sub(h) / 2;
         if n as usize != RUNQ_HALF {
             panic!("runqputslow: queue is not full (head {h}, tail {t})");
@@ -169,7 +179,18 @@ impl<T> RunQueue<T> {
             return false;
         }
         batch[RUNQ_HALF] = gp.as_ptr();
-        global.globrunqputbatch(batch.iter().map(|&g| non_null(g, "runqputslow")));
+        // The CAS made these G's ours (and gp was never on the ring), so nobody else touches
+        // their links: chain them here, before the sched lock, which then only splices the
+        // chain on. The lock's acquire and release order these relaxed stores for whoever walks
+        // the chain under it.
+        let ghead = non_null(batch[0], "runqputslow");
+        let mut prev = ghead;
+        for &g in &batch[1..] {
+            let g = non_null(g, "runqputslow");
+            schedlink_set(prev, Some(g));
+            prev = g;
+        }
+        global.globrunqputbatch(ghead, prev, RUNQ_HALF + 1);
         true
     }
 

@@ -37,7 +37,8 @@ pub(crate) struct Synced {
     pub mcount: i32,
     /// Idle P's, linked through `P::link`; `Sched::npidle` counts them.
     pub pidle: Option<Ptr<P>>,
-    /// The global run queue; `Sched::runqsize` mirrors its length for unlocked peeks.
+    /// The global run queue, linked through `G::schedlink`; `Sched::runqsize` mirrors its
+    /// length for unlocked peeks.
     pub runq: GlobRunq<G>,
     /// P's stoptheworld still waits for.
     pub stopwait: i32,

@@ -10,13 +10,13 @@ use loom::thread;
 
 use super::*;
 use crate::globrunq::GlobRunq;
-use crate::testutil::Items;
+use crate::testutil::{Items, Node};
 
 /// The owner P, its global queue and the stand-in G's of one model run.
 struct World {
     items: Items,
-    owner: RunQueue<u8>,
-    global: Mutex<GlobRunq<u8>>,
+    owner: RunQueue<Node>,
+    global: Mutex<GlobRunq<Node>>,
 }
 
 impl World {
@@ -29,7 +29,7 @@ impl World {
     }
 
     /// runqsteal from `victim` into `mine`, then drain `mine`: what a thief P would run.
-    fn steal_and_drain(&self, mine: &RunQueue<u8>, victim: &RunQueue<u8>) -> Vec<usize> {
+    fn steal_and_drain(&self, mine: &RunQueue<Node>, victim: &RunQueue<Node>) -> Vec<usize> {
         let mut got = Vec::new();
         if let Some(g) = mine.runqsteal(victim) {
             got.push(self.items.id(g));
@@ -42,7 +42,7 @@ impl World {
 
     /// runqgrab from the owner, the batch as ids.
     fn grab(&self) -> Vec<usize> {
-        let mut batch: GrabBatch<u8> = [ptr::null_mut(); RUNQ_HALF];
+        let mut batch: GrabBatch<Node> = [ptr::null_mut(); RUNQ_HALF];
         let n = self.owner.runqgrab(&mut batch);
         batch[..n]
             .iter()

@@ -11,26 +11,33 @@ use rand::{Rng, SeedableRng};
 
 use super::*;
 use crate::globrunq::GlobRunq;
-use crate::testutil::Items;
+use crate::testutil::{Items, Node};
 
 /// An overflow target for tests that must not overflow.
 struct MustNotOverflow;
 
 impl<T> Overflow<T> for MustNotOverflow {
-    fn globrunqputbatch<I: ExactSizeIterator<Item = NonNull<T>>>(&self, _batch: I) {
+    fn globrunqputbatch(&self, _ghead: NonNull<T>, _gtail: NonNull<T>, _n: usize) {
         panic!("unexpected runqputslow");
     }
 }
 
-/// An overflow target that records each batch.
+/// An overflow target that records each batch, read by following the chain's links.
 #[derive(Default)]
-struct Recorder(Mutex<Vec<Vec<*mut u8>>>);
+struct Recorder(Mutex<Vec<Vec<*mut Node>>>);
 
-impl Overflow<u8> for Recorder {
-    fn globrunqputbatch<I: ExactSizeIterator<Item = NonNull<u8>>>(&self, batch: I) {
-        let len = batch.len();
-        let v: Vec<*mut u8> = batch.map(NonNull::as_ptr).collect();
-        assert_eq!(v.len(), len, "batch length");
+impl Overflow<Node> for Recorder {
+    fn globrunqputbatch(&self, ghead: NonNull<Node>, gtail: NonNull<Node>, n: usize) {
+        let mut v = vec![ghead.as_ptr()];
+        let mut g = schedcore::ptr::Ptr::from_non_null(ghead);
+        for _ in 1..n {
+            g = g
+                .schedlink()
+                .get()
+                .expect("chain shorter than its batch length");
+            v.push(g.as_ptr());
+        }
+        assert_eq!(g.as_non_null(), gtail, "chain does not end at its tail");
         self.0.lock().unwrap().push(v);
     }
 }
@@ -105,7 +112,7 @@ fn grab_takes_older_half() {
         for j in 0..n {
             p.runqput(items.ptr(j), &MustNotOverflow);
         }
-        let mut batch: GrabBatch<u8> = [std::ptr::null_mut(); RUNQ_HALF];
+        let mut batch: GrabBatch<Node> = [std::ptr::null_mut(); RUNQ_HALF];
         let got = p.runqgrab(&mut batch);
         assert_eq!(got, n - n / 2, "grab from {n}");
         for (j, &g) in batch[..got].iter().enumerate() {
@@ -133,7 +140,7 @@ fn overflow_moves_half_plus_one() {
     p.runqput(items.ptr(RUNQ_SIZE), &rec);
     let batches = rec.0.lock().unwrap().clone();
     assert_eq!(batches.len(), 1);
-    let want: Vec<*mut u8> = (0..RUNQ_HALF)
+    let want: Vec<*mut Node> = (0..RUNQ_HALF)
         .chain([RUNQ_SIZE])
         .map(|j| items.ptr(j).as_ptr())
         .collect();
@@ -245,8 +252,8 @@ fn steal_into_full_ring_panics() {
 /// The stress test's shared state: three rings, the global queue and the tally.
 struct Stress {
     items: Items,
-    rings: [RunQueue<u8>; 3],
-    global: Mutex<GlobRunq<u8>>,
+    rings: [RunQueue<Node>; 3],
+    global: Mutex<GlobRunq<Node>>,
     seen: Vec<StdAtomicU32>,
     taken: AtomicUsize,
     put_done: AtomicBool,
@@ -260,7 +267,7 @@ struct Stress {
 }
 
 impl Stress {
-    fn take(&self, g: NonNull<u8>) {
+    fn take(&self, g: NonNull<Node>) {
         let id = self.items.id(g);
         let before = self.seen[id].fetch_add(1, SeqCst);
         assert_eq!(before, 0, "item {id} taken twice");

@@ -50,6 +50,16 @@ pub fn starttheworld(rt: &Runtime) {
 
 /// `runtime.GC()` reduced to what the scheduler sees: stop the world, scan every goroutine
 /// stack, start the world, and record the pause.
+///
+/// worldsema (July 2011's gcsema) is given back before the world starts, as in the seed's
+/// tree and in Go 1.0.3's runtime·gc (whose comment on worldsema gives the same order). The
+/// right to stop the world next thus passes while the world is still stopped: a goroutine
+/// parked in semacquire is readied onto the run queue (mcpumax is still 1 and we hold that
+/// CPU, so matchmg cannot start it yet) and gets a CPU from starttheworld's matchmg in queue
+/// order with the goroutines the pause held up. The other order would restart the world with
+/// the semaphore still held, so a goroutine resumed by starttheworld that wants to stop the
+/// world would park on a semaphore about to come free, and the late release would then ready
+/// the next stopper on a running world, through matchmg's hand-off to another M.
 pub fn gc() {
     let rt = getm().rt();
     rt.worldsema.semacquire();
@@ -75,6 +85,9 @@ pub fn gc() {
     m.counters.add(Counter::StackWordsScanned, found.words);
     m.counters.add(Counter::StackPointersFound, found.pointers);
     m.gcing.store(false, Relaxed);
+    // Release, then start (see above). semrelease only readies the waiter: no switch, so `m`
+    // is still this M.
+    rt.worldsema.semrelease();
     if rt.before {
         before::starttheworld(rt);
     } else {
@@ -85,7 +98,6 @@ pub fn gc() {
     m.counters.inc(Counter::Gcs);
     m.counters.inc(Counter::StwPauses);
     rt.pauses.lock().saturating_record(pause.as_nanos() as u64);
-    rt.worldsema.semrelease();
 }
 
 /// Scans every goroutine's live stack. The world is stopped: every other goroutine is off

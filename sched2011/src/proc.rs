@@ -158,18 +158,33 @@ pub fn matchmg(rt: &Runtime, s: &mut Synced, cur: Option<&M>) {
 }
 
 /// Creates an M and its OS thread (Go's malloc + mcommoninit + newosproc in matchmg).
+///
+/// A thread the kernel refuses is Go's throw in newosproc: a panic, which ends the run from
+/// wherever matchmg was called (a goroutine's body, mstart, or the boot in `run`).
 pub(crate) fn newm(rt: &Runtime, s: &mut Synced) -> MPtr {
     let mp = MPtr::alloc(M::new(s.mcount, rt));
     s.mcount += 1;
     s.allm.push(mp);
     s.counters.inc(Counter::ThreadsCreated);
-    let name = format!("go{}-m{}", rt.name, mp.id);
-    let h = std::thread::Builder::new()
-        .name(name)
-        .spawn(move || mstart(mp))
-        .expect("runtime: cannot create an M thread");
+    let h = newosproc(rt, mp).unwrap_or_else(|e| {
+        panic!(
+            "runtime: failed to create new OS thread (have {} already): {e}",
+            s.threads.len()
+        )
+    });
     s.threads.push(h);
     mp
+}
+
+/// Port of newosproc (Go 1.0 thread_linux.c): the M's thread, running mstart.
+fn newosproc(rt: &Runtime, mp: MPtr) -> std::io::Result<std::thread::JoinHandle<()>> {
+    #[cfg(all(test, not(loom)))]
+    if crate::tests::NEWOSPROC_REFUSES.get() {
+        return Err(std::io::Error::other("refused by the test"));
+    }
+    std::thread::Builder::new()
+        .name(format!("go{}-m{}", rt.name, mp.id))
+        .spawn(move || mstart(mp))
 }
 
 /// Port of mstart (seed 002): the M's life. Its stack is g0.

@@ -8,6 +8,7 @@ use crate::word::MAXGOMAXPROCS;
 use schedcore::exit::panic_message;
 use schedcore::memory::MemoryWatch;
 use schedcore::{Config, Counter, LockKind, Report, RunError, StackArena, Totals};
+use std::any::Any;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -84,15 +85,31 @@ where
             }
         })
     });
-    // The main goroutine goes through newproc like any other; matchmg starts M0 for it. If it
-    // finds no stack, the run has already failed with the error, which `wait` returns.
-    let _ = catch_unwind(AssertUnwindSafe(|| {
+    // The main goroutine goes through newproc like any other; matchmg starts M0 for it. A
+    // panic on the way (Go's throw at boot: no stack for main, M0's thread refused) must end
+    // the run, or `wait` would sleep on a runtime that no M runs.
+    if let Err(p) = catch_unwind(AssertUnwindSafe(|| {
         let mut s = rt.schedlock();
         newproc1(&rt, &mut s, None, main_g);
-    }));
+    })) {
+        rt.fail(boot_error(&*p));
+    }
     let err = rt.end.wait();
     drop(monitor);
     teardown(rt, err, result, cfg.procs, memory)
+}
+
+/// The error of a panic that escaped the boot's newproc1. A `RunError` payload is the error
+/// itself (newproc1 found no stack, and has already ended the run with it: `fail` keeps the
+/// first error); anything else is a throw, reported as an M's is.
+fn boot_error(p: &(dyn Any + Send)) -> RunError {
+    match p.downcast_ref::<RunError>() {
+        Some(e) => e.clone(),
+        None => RunError::Panic(format!(
+            "fatal error: booting the main goroutine: {}",
+            panic_message(p)
+        )),
+    }
 }
 
 /// The runtime, for the schedtrace monitor thread.

@@ -5,6 +5,7 @@ use crate::m::getm;
 use crate::{Sched2011, Sched2011Lock};
 use schedcore::bounded::with_timeout;
 use schedcore::{Config, Counter, RunError, Scheduler};
+use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 use std::sync::Arc;
 use std::time::Duration;
@@ -79,4 +80,34 @@ fn gc_does_nothing_when_the_run_ends<S: Scheduler>() {
 fn gc_after_the_run_ended_does_not_scan() {
     gc_does_nothing_when_the_run_ends::<Sched2011>();
     gc_does_nothing_when_the_run_ends::<Sched2011Lock>();
+}
+
+thread_local! {
+    /// While set, newosproc refuses to start a thread for an M made on this thread (the boot
+    /// makes M0 on the thread that called `run`).
+    pub(crate) static NEWOSPROC_REFUSES: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The boot's matchmg cannot start M0's thread: Go throws in newosproc. The run must end with
+/// that panic instead of sleeping forever on a main goroutine that no M will run.
+fn m0_thread_refused_ends_the_run<S: Scheduler>() {
+    let r = with_timeout(30, || {
+        NEWOSPROC_REFUSES.set(true);
+        S::run(&Config::new(2), || ())
+    });
+    match r {
+        Err(RunError::Panic(msg)) => {
+            assert!(
+                msg.starts_with("fatal error: booting the main goroutine: runtime: failed to create new OS thread (have 0 already)"),
+                "{msg}"
+            );
+        }
+        other => panic!("{}: expected a panic error, got {other:?}", S::NAME),
+    }
+}
+
+#[test]
+fn m0_thread_refused_is_a_run_error() {
+    m0_thread_refused_ends_the_run::<Sched2011>();
+    m0_thread_refused_ends_the_run::<Sched2011Lock>();
 }

@@ -179,7 +179,7 @@ pub(crate) fn newm(rt: &Runtime, s: &mut Synced) -> MPtr {
 /// Port of newosproc (Go 1.0 thread_linux.c): the M's thread, running mstart.
 fn newosproc(rt: &Runtime, mp: MPtr) -> std::io::Result<std::thread::JoinHandle<()>> {
     #[cfg(all(test, not(loom)))]
-    if crate::tests::NEWOSPROC_REFUSES.get() {
+    if crate::tests::newosproc_refuses() {
         return Err(std::io::Error::other("refused by the test"));
     }
     std::thread::Builder::new()

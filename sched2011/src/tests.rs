@@ -85,7 +85,14 @@ fn gc_after_the_run_ended_does_not_scan() {
 thread_local! {
     /// While set, newosproc refuses to start a thread for an M made on this thread (the boot
     /// makes M0 on the thread that called `run`).
-    pub(crate) static NEWOSPROC_REFUSES: Cell<bool> = const { Cell::new(false) };
+    static NEWOSPROC_REFUSES: Cell<bool> = const { Cell::new(false) };
+}
+
+/// This thread's NEWOSPROC_REFUSES, read afresh on every call (matchmg may run on a goroutine
+/// that migrated; see schedcore/tests/thread_locals.rs).
+#[inline(never)]
+pub(crate) fn newosproc_refuses() -> bool {
+    NEWOSPROC_REFUSES.get()
 }
 
 /// The boot's matchmg cannot start M0's thread: Go throws in newosproc. The run must end with

@@ -41,6 +41,12 @@ const ALLOWED: &[Allowed] = &[
         why: "the running goroutine's stackguard0 (Go's g register), read by guard_slot()",
     },
     Allowed {
+        file: "sched2011/src/tests.rs",
+        declarations: 1,
+        readers: &["newosproc_refuses"],
+        why: "a unit test's switch that makes newosproc refuse M0's thread, read by newosproc_refuses()",
+    },
+    Allowed {
         file: "harness/src/subjects/peers/floor.rs",
         declarations: 1,
         readers: &[],

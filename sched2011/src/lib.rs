@@ -82,7 +82,7 @@ macro_rules! impl_scheduler {
                 m::getm().curg()
             }
             fn num_goroutine() -> usize {
-                m::getm().rt().schedlock().gcount
+                m::getm().rt().schedlock().gcount as usize
             }
             fn lock_os_thread() {
                 lockosthread::lock_os_thread()

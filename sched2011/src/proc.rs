@@ -162,7 +162,7 @@ pub fn matchmg(rt: &Runtime, s: &mut Synced, cur: Option<&M>) {
 /// A thread the kernel refuses is Go's throw in newosproc: a panic, which ends the run from
 /// wherever matchmg was called (a goroutine's body, mstart, or the boot in `run`).
 pub(crate) fn newm(rt: &Runtime, s: &mut Synced) -> MPtr {
-    let mp = MPtr::alloc(M::new(s.mcount, rt));
+    let mp = MPtr::alloc(M::new(s.mcount as usize, rt));
     s.mcount += 1;
     s.allm.push(mp);
     s.counters.inc(Counter::ThreadsCreated);

@@ -9,8 +9,8 @@ use crate::Sched2011;
 use hdrhistogram::Histogram;
 use schedcore::trace::{TraceBuf, Tracer};
 use schedcore::{
-    trace_ev, CachePadded, Counter, Counters, Lock, LockGuard, LockKind, Note, RunEnd, RunError,
-    Sema, StackArena,
+    trace_ev, Counter, Counters, Lock, LockGuard, LockKind, Note, RunEnd, RunError, Sema,
+    StackArena,
 };
 use std::collections::VecDeque;
 use std::mem::ManuallyDrop;
@@ -19,35 +19,44 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::thread::JoinHandle;
 
 /// What the schedlock guards (Go's `struct Sched` minus the atomic word).
+///
+/// Laid out as Go 1.0's `Sched` (`repr(C)`, see [`Runtime`]): the port's own bookkeeping
+/// first, then the seed's fields in the seed's order, so that the packed word, which follows
+/// this struct, comes right after `mcount` (and the pre-CL `mcpu`, `mcpumax`), as in Go.
+#[repr(C)]
 pub struct Synced {
-    /// The global run queue (ghead/gtail).
-    pub runq: VecDeque<GPtr>,
-    /// Goroutines waiting to run: the queue's length, mirrored in the word's gwaiting bit.
-    pub gwait: usize,
-    /// Dead goroutines kept with their stacks for reuse.
-    pub gfree: Vec<GPtr>,
-    pub goidgen: u64,
-    /// Goroutines alive.
-    pub gcount: usize,
-    /// Goroutines running on a CPU or in a syscall.
-    pub grunning: i64,
-    /// M's waiting for work (a stack, as the seed's mhead list).
-    pub mhead: Vec<MPtr>,
-    pub mcount: usize,
+    // The port's own: what Go kept in other globals (allm, allg), or did not keep.
     pub allm: Vec<MPtr>,
     pub allg: Vec<GPtr>,
     pub threads: Vec<JoinHandle<()>>,
+    /// Events counted under the schedlock (queue traffic, hand-offs, threads).
+    pub counters: Counters,
     pub gomaxprocs: u32,
     /// An M that mnextg handed a goroutine to and that must be woken once the schedlock is
     /// released (Go's `mwakeup`): woken inside the lock, it would only wake to wait for it.
     pub mwakeup: Option<MPtr>,
+    /// Before CL 4723042 (2011-lock only; 2011 keeps it in the word): whether stoptheworld
+    /// waits on `stopped` (the July-2011 tree kept it after the note).
+    pub waitstop: bool,
+    // Go 1.0's Sched, in its order.
+    /// Dead goroutines kept with their stacks for reuse.
+    pub gfree: Vec<GPtr>,
+    pub goidgen: u64,
+    /// The global run queue (ghead/gtail).
+    pub runq: VecDeque<GPtr>,
+    /// Goroutines waiting to run: the queue's length, mirrored in the word's gwaiting bit.
+    pub gwait: i32,
+    /// Goroutines alive.
+    pub gcount: i32,
+    /// Goroutines running on a CPU or in a syscall.
+    pub grunning: i32,
+    /// M's waiting for work (a stack, as the seed's mhead list).
+    pub mhead: Vec<MPtr>,
+    pub mcount: i32,
     /// Before CL 4723042 (2011-lock only; 2011 keeps these in the word): M's executing Go
-    /// code, how many may, and whether stoptheworld waits on `stopped`.
+    /// code and how many may (the July-2011 tree kept them right after mcount).
     pub mcpu: i32,
     pub mcpumax: i32,
-    pub waitstop: bool,
-    /// Events counted under the schedlock (queue traffic, hand-offs, threads).
-    pub counters: Counters,
 }
 
 /// The schedlock held. Dropping it is Go's `schedunlock`: unlock, then wake `mwakeup`.
@@ -82,6 +91,18 @@ impl Drop for SchedGuard<'_> {
 }
 
 /// One 2011 runtime.
+///
+/// `repr(C)`, so that which words share a cache line is the seed's choice and not the
+/// compiler's: Go 1.0's `Sched` was the lock, then gfree, goidgen, ghead, gtail, gwait, gcount,
+/// grunning, mhead, mwait, mcount, and then the packed word (at byte 72 of the struct on amd64,
+/// 4 bytes after mcount), then profilehz, init, lockmain and the `stopped` note. So the word
+/// was never on the lock word's line (72 bytes apart), always on mcount's, and, as the linker
+/// placed the 8-aligned `runtime·sched`, on the line of gwait, gcount and grunning for most
+/// placements: the fast paths' CAS shared its line with fields the schedlock's holder writes
+/// on every gput and gget. Here the word follows `Synced` (which ends with the seed's fields in
+/// the seed's order) and precedes `stopped` the same way; `sched/tests.rs`-style checks in
+/// `tests.rs` hold the order.
+#[repr(C)]
 pub struct Runtime {
     /// `true` for "2011-lock": the runtime runs the functions of `before.rs`, as Go did
     /// before CL 4723042; `false` for "2011", the code of the CL.
@@ -91,10 +112,10 @@ pub struct Runtime {
     pub name: &'static str,
     /// Where goroutine stacks come from (freed with the runtime, after every G).
     pub stacks: StackArena,
-    /// The packed word, alone on its cache line: it is the one line the fast paths bounce.
-    pub word: CachePadded<SchedWord>,
-    /// The schedlock, taken through [`Runtime::schedlock`].
+    /// The schedlock, taken through [`Runtime::schedlock`], and what it guards.
     sched: Lock<Synced>,
+    /// The packed word, where Go 1.0 kept it: right after the fields of `Synced`'s tail.
+    pub word: SchedWord,
     /// stoptheworld sleeps here after setting waitstop.
     pub stopped: Note,
     pub gcwaiting: AtomicBool,
@@ -125,29 +146,29 @@ impl Runtime {
             lock_kind,
             name,
             stacks,
-            word: CachePadded::new(SchedWord::new()),
             sched: Lock::with_kind(
                 lock_kind,
                 Synced {
-                    runq: VecDeque::new(),
-                    gwait: 0,
+                    allm: Vec::new(),
+                    allg: Vec::new(),
+                    threads: Vec::new(),
+                    counters: Counters::new(),
+                    gomaxprocs: procs,
+                    mwakeup: None,
+                    waitstop: false,
                     gfree: Vec::new(),
                     goidgen: 0,
+                    runq: VecDeque::new(),
+                    gwait: 0,
                     gcount: 0,
                     grunning: 0,
                     mhead: Vec::new(),
                     mcount: 0,
-                    allm: Vec::new(),
-                    allg: Vec::new(),
-                    threads: Vec::new(),
-                    gomaxprocs: procs,
-                    mwakeup: None,
                     mcpu: 0,
                     mcpumax: procs as i32,
-                    waitstop: false,
-                    counters: Counters::new(),
                 },
             ),
+            word: SchedWord::new(),
             stopped: Note::with_kind(lock_kind),
             gcwaiting: AtomicBool::new(false),
             end: RunEnd::default(),
@@ -193,10 +214,10 @@ impl Runtime {
             elapsed,
             gomaxprocs: s.gomaxprocs as usize,
             idleprocs: (s.gomaxprocs as usize).saturating_sub(self.mcpu(&s) as usize),
-            threads: s.mcount,
+            threads: s.mcount as usize,
             spinningthreads: 0,
             idlethreads: s.mhead.len(),
-            runqueue: s.gwait,
+            runqueue: s.gwait as usize,
             local: None,
         }
     }
@@ -336,5 +357,48 @@ pub fn gfget(s: &mut Synced) -> GPtr {
             s.allg.push(gp);
             gp
         }
+    }
+}
+
+#[cfg(test)]
+mod layout {
+    use super::*;
+    use std::mem::offset_of;
+
+    /// The packed word sits where Go 1.0's `Sched` had it (see [`Runtime`]): after the seed's
+    /// queue and M counts, on their cache line, and more than a line away from the lock word.
+    #[test]
+    fn the_word_sits_where_go_1_0_had_it() {
+        let lock = offset_of!(Runtime, sched);
+        let synced = lock + Lock::<Synced>::data_offset();
+        let word = offset_of!(Runtime, word);
+        let at = |field: usize| synced + field;
+        // Right after mcount (and the pre-CL mcpu, mcpumax that followed it in July 2011), with
+        // at most the struct's tail padding between.
+        let after = at(offset_of!(Synced, mcpumax)) + 4;
+        assert!(
+            word >= after && word < after + 8,
+            "word at {word}, mcpumax ends at {after}"
+        );
+        assert!(word - at(offset_of!(Synced, mcount)) <= 16);
+        // On one 64-byte line with the counts the schedlock's holder writes on every gput and
+        // gget, as in Go for most placements of runtime·sched (here gwait is 56 bytes back, in
+        // Go 32): never on the lock word's line.
+        assert!(word - at(offset_of!(Synced, gwait)) < 64);
+        assert!(word - lock >= 64);
+        // The seed's order of the fields before it.
+        let order = [
+            offset_of!(Synced, gfree),
+            offset_of!(Synced, goidgen),
+            offset_of!(Synced, runq),
+            offset_of!(Synced, gwait),
+            offset_of!(Synced, gcount),
+            offset_of!(Synced, grunning),
+            offset_of!(Synced, mhead),
+            offset_of!(Synced, mcount),
+        ];
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+        // Then the note stoptheworld sleeps on.
+        assert!(offset_of!(Runtime, stopped) > word);
     }
 }

@@ -375,7 +375,9 @@ impl RawLock {
     }
 }
 
-/// A runtime lock and the data it guards.
+/// A runtime lock and the data it guards, in that order (`repr(C)`: the lock word comes first
+/// and the data right after it, as in the seeds' structs that begin with their `Lock`).
+#[repr(C)]
 pub struct Lock<T> {
     raw: RawLock,
     data: UnsafeCell<T>,
@@ -424,6 +426,11 @@ impl<T> Lock<T> {
     pub fn lock(&self) -> LockGuard<'_, T> {
         self.raw.lock();
         LockGuard { lock: self }
+    }
+
+    /// Where the data begins, in bytes from the lock word (for layout checks).
+    pub const fn data_offset() -> usize {
+        std::mem::offset_of!(Lock<T>, data)
     }
 
     /// The data, through exclusive access (no locking needed).

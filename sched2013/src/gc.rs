@@ -25,7 +25,7 @@ pub(crate) fn gcstopm(m: &M) -> Result<(), Exiting> {
     m.unspin();
     let p = releasep(m);
     {
-        let mut s = sched.lock.lock();
+        let mut s = sched.lock();
         p.set_status(PGCSTOP);
         sched.stopwait_done(&mut s);
     }
@@ -46,16 +46,16 @@ const STOPWAIT_EXIT_CHECK: Duration = Duration::from_millis(1);
 pub(crate) fn stoptheworld(m: &M) -> Result<(), Exiting> {
     trace_ev!(m.trace, StwStart, 0, 0);
     let sched = m.sched();
-    let mut s = sched.lock.lock();
+    let mut s = sched.lock();
     if sched.end.exiting() {
         return Err(Exiting);
     }
     let procs = sched.gomaxprocs();
-    s.stopwait = procs;
+    sched.stopwait.set(&mut s, procs);
     sched.gcwaiting.store(1, Ordering::SeqCst);
     // Stop the current P.
     m.p().set_status(PGCSTOP);
-    s.stopwait -= 1;
+    sched.stopwait.add(&mut s, -1);
     // Take every P in a syscall.
     for i in 0..procs as usize {
         let p = sched.allp(i);
@@ -64,15 +64,15 @@ pub(crate) fn stoptheworld(m: &M) -> Result<(), Exiting> {
                 .compare_exchange(PSYSCALL, PGCSTOP, Ordering::SeqCst, Ordering::Relaxed)
                 .is_ok()
         {
-            s.stopwait -= 1;
+            sched.stopwait.add(&mut s, -1);
         }
     }
     // Stop idle P's.
     while let Some(p) = sched.pidleget(&mut s) {
         p.set_status(PGCSTOP);
-        s.stopwait -= 1;
+        sched.stopwait.add(&mut s, -1);
     }
-    let wait = s.stopwait > 0;
+    let wait = sched.stopwait.get(&s) > 0;
     drop(s);
     // Wait for the running P's to stop themselves.
     if wait {
@@ -86,9 +86,10 @@ pub(crate) fn stoptheworld(m: &M) -> Result<(), Exiting> {
             }
         }
     }
-    let s = sched.lock.lock();
-    if s.stopwait != 0 {
-        panic!("stoptheworld: not stopped (stopwait {})", s.stopwait);
+    let s = sched.lock();
+    let stopwait = sched.stopwait.get(&s);
+    if stopwait != 0 {
+        panic!("stoptheworld: not stopped (stopwait {stopwait})");
     }
     for i in 0..procs as usize {
         if sched.allp(i).status() != PGCSTOP {
@@ -102,7 +103,7 @@ pub(crate) fn stoptheworld(m: &M) -> Result<(), Exiting> {
 /// starts an M for every P that has work, and wakes sysmon.
 pub(crate) fn starttheworld(m: &M) {
     let sched = m.sched();
-    let mut s = sched.lock.lock();
+    let mut s = sched.lock();
     let n = if s.newprocs != 0 {
         std::mem::take(&mut s.newprocs)
     } else {
@@ -209,7 +210,7 @@ pub(crate) fn gomaxprocsfunc(n: i32) -> i32 {
     let sched = m.sched();
     let n = n.min(MAX_GOMAXPROCS as i32);
     let ret = {
-        let _s = sched.lock.lock();
+        let _s = sched.lock();
         sched.gomaxprocs()
     };
     if n <= 0 || n == ret {
@@ -222,7 +223,7 @@ pub(crate) fn gomaxprocsfunc(n: i32) -> i32 {
     if stoptheworld(&m).is_err() {
         exit_for_good(&m);
     }
-    sched.lock.lock().newprocs = n;
+    sched.lock().newprocs = n;
     sched.worldsema.semrelease();
     starttheworld(&m);
     record_pause(&m, t0);
@@ -272,7 +273,7 @@ fn record_pause(m: &M, t0: Instant) {
 fn scan_stacks(m: &M) -> ScanResult {
     let sched = m.sched();
     let me: Option<GRef> = m.curg.get().map(GRef);
-    let gs: Vec<GRef> = sched.lock.lock().allg.clone();
+    let gs: Vec<GRef> = sched.lock().allg.clone();
     trace_ev!(
         m.trace,
         GcScanStart,

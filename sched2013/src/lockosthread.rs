@@ -52,11 +52,11 @@ pub(crate) fn stoplockedm(m: &M) -> Result<(), Exiting> {
     let sched = m.sched();
     {
         // inclocked(1), and the bookkeeping teardown needs to wake this M.
-        let mut s = sched.lock.lock();
+        let mut s = sched.lock();
         if sched.end.exiting() {
             return Err(Exiting);
         }
-        s.mlocked += 1;
+        sched.mlocked.add(&mut s, 1);
         m.lockwait.store(true, Ordering::Relaxed);
         sched.checkdead(&s);
     }
@@ -65,7 +65,7 @@ pub(crate) fn stoplockedm(m: &M) -> Result<(), Exiting> {
     m.park.noteclear();
     trace_ev!(m.trace, MWake, 0, 1);
     {
-        let _s = sched.lock.lock();
+        let _s = sched.lock();
         m.lockwait.store(false, Ordering::Relaxed);
         m.lockwake.store(false, Ordering::Relaxed);
     }
@@ -97,11 +97,11 @@ pub(crate) fn startlockedm(m: &M, gp: GRef) -> Result<(), Exiting> {
         // looks under this lock): leave the M to teardown and keep the P, which this M's exit
         // hands on (a second wake-up would panic, and a P handed to an M that has left is
         // lost to a stoptheworld in progress).
-        let mut s = sched.lock.lock();
+        let mut s = sched.lock();
         if sched.end.exiting() {
             return Err(Exiting);
         }
-        s.mlocked -= 1;
+        sched.mlocked.add(&mut s, -1);
         mp.lockwake.store(true, Ordering::Relaxed);
     }
     let p = releasep(m);

@@ -65,7 +65,7 @@ pub(crate) fn newproc1<F: FnOnce() + Send + 'static>(m: &M, f: F, wake: bool) ->
         Some(gp) => gp,
         None => {
             let gp = GRef(Ptr::from_box(Box::new(G::new())));
-            let mut s = sched.lock.lock();
+            let mut s = sched.lock();
             s.allg.push(gp);
             m.counters
                 .max(Counter::GoroutinesPeak, live_at_miss(sched, s.allg.len()));
@@ -217,7 +217,7 @@ fn findrunnable(m: &M) -> Result<GRef, Exiting> {
             return Ok(gp);
         }
         if sched.runqsize() != 0 {
-            let mut s = sched.lock.lock();
+            let mut s = sched.lock();
             let gp = sched.globrunqget(&mut s, &p, &m.counters, &m.trace);
             drop(s);
             if let Some(gp) = gp {
@@ -251,7 +251,7 @@ fn findrunnable(m: &M) -> Result<GRef, Exiting> {
             }
         }
         // Give the P back and block.
-        let mut s = sched.lock.lock();
+        let mut s = sched.lock();
         if sched.gcwaiting() {
             continue 'top;
         }
@@ -267,7 +267,7 @@ fn findrunnable(m: &M) -> Result<GRef, Exiting> {
         // Look at every queue once more: work may have arrived after the steal attempts
         // and before the P went idle, with nobody left to notice it.
         if runqs_nonempty(sched, procs) {
-            let p = sched.pidleget(&mut sched.lock.lock());
+            let p = sched.pidleget(&mut sched.lock());
             if let Some(p) = p {
                 acquirep(m, p);
                 continue 'top;
@@ -374,7 +374,7 @@ fn gosched0(m: &M, gp: GRef) -> Next {
     gp.set_status(GRUNNABLE);
     gp.m.set(None);
     m.curg.set(None);
-    sched.globrunqput(&mut sched.lock.lock(), gp, &m.counters, &m.trace);
+    sched.globrunqput(&mut sched.lock(), gp, &m.counters, &m.trace);
     if m.lockedg.is_some() {
         return stoplockedm(m).map(|()| gp).into();
     }
@@ -399,7 +399,7 @@ fn goexit0(m: &M, gp: GRef) -> Next {
 /// waiting). O(allg) under the sched lock, as in the seed.
 pub(crate) fn gcount() -> usize {
     let m = getm();
-    let s = m.sched().lock.lock();
+    let s = m.sched().lock();
     s.allg
         .iter()
         .filter(|gp| {

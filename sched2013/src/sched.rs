@@ -4,7 +4,7 @@
 //! operations that need the lock held: mput/mget, pidleput/pidleget, globrunqput/
 //! globrunqget, inclocked and checkdead.
 
-use crate::g::{status_name, GRef, GRUNNABLE, GRUNNING, GSYSCALL, GWAITING};
+use crate::g::{status_name, GRef, G, GRUNNABLE, GRUNNING, GSYSCALL, GWAITING};
 use crate::m::M;
 use crate::p::P;
 use crate::Sched2013;
@@ -12,31 +12,22 @@ use hdrhistogram::Histogram;
 use schedcore::ptr::{Link, Ptr};
 use schedcore::trace::{TraceBuf, Tracer};
 use schedcore::{
-    trace_ev, Counter, Counters, Lock, LockKind, Note, RunEnd, RunError, Sema, StackArena,
+    trace_ev, Counter, Counters, Lock, LockKind, Note, RawLock, RunEnd, RunError, Sema, StackArena,
 };
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
 use std::thread::JoinHandle;
+
+mod locked;
+use locked::{Guarded, LockedI32, LockedLink};
 
 /// The largest GOMAXPROCS (the seed's MaxGomaxprocs). Nothing in the algorithm depends on
 /// it; it sizes `allp` and sysmon's tick array.
 pub(crate) const MAX_GOMAXPROCS: usize = 1 << 8;
 
-/// What the sched lock guards.
+/// The cold data the sched lock guards (what the seed kept outside `Sched`, or what the
+/// port alone has). The guarded words the seed kept in `Sched` are in `Sched`, at the seed's
+/// places (see `locked.rs`).
 pub(crate) struct Synced {
-    /// Idle M's waiting for work, linked through `M::schedlink`.
-    pub midle: Option<Ptr<M>>,
-    pub nmidle: i32,
-    /// M's locked to a goroutine and waiting for it (they do not count as running).
-    pub mlocked: i32,
-    /// M's created so far (sysmon included).
-    pub mcount: i32,
-    /// Idle P's, linked through `P::link`; `Sched::npidle` counts them.
-    pub pidle: Option<Ptr<P>>,
-    /// The global run queue, linked through `G::schedlink`; `Sched::runqsize` counts it.
-    pub runqhead: Option<GRef>,
-    pub runqtail: Option<GRef>,
-    /// P's stoptheworld still waits for.
-    pub stopwait: i32,
     /// GOMAXPROCS to switch to at the next starttheworld (0: keep).
     pub newprocs: i32,
     /// Every G ever allocated (the seed's allg list).
@@ -46,28 +37,54 @@ pub(crate) struct Synced {
 }
 
 /// The state of one 2013 runtime.
+///
+/// `repr(C)`, so that which words share a cache line is the seed's choice and not the
+/// compiler's: first Go 1.1's `Sched`, field for field in its order (the lock word, goidgen,
+/// then midle, nmidle, mlocked, mcount, pidle, npidle, nmspinning and runqhead, all on the
+/// struct's first 64 bytes as in Go), without lastpoll and profilehz (no netpoller, no
+/// profiler here); then the globals Go kept beside it and the port's own fields. The words
+/// the lock guards that Go kept among the others are `Locked*` words (written only with the
+/// lock held); the rest of what it guards is `Synced`, at the end. A plain struct, as the
+/// seed's: no padding between hot words (see the README's "Footing" section; 2014's Sched is
+/// laid out by the same rule). `sched/tests.rs` holds the layout.
+#[repr(C)]
 pub(crate) struct Sched {
-    /// The runtime lock every lock of this runtime is (Config::lock, or Spin: Go 1.1's).
-    pub lock_kind: LockKind,
-    // A plain struct, as the seed's: no padding between hot words (see the README's
-    // "Footing" section; 2014's Sched is laid out by the same rule).
-    pub lock: Lock<Synced>,
+    // Go 1.1's Sched, in its order.
+    /// The sched lock's word; [`Sched::lock`] takes it and hands out the guarded data.
+    pub lock: RawLock,
     /// Goroutine ids, taken with an atomic add on every spawn, as in the seed.
     pub goidgen: AtomicU64,
+    /// Idle M's waiting for work, linked through `M::schedlink`.
+    pub midle: LockedLink<M>,
+    pub nmidle: LockedI32,
+    /// M's locked to a goroutine and waiting for it (they do not count as running).
+    pub mlocked: LockedI32,
+    /// M's created so far (sysmon included).
+    pub mcount: LockedI32,
+    /// Idle P's, linked through `P::link`; `npidle` counts them.
+    pub pidle: LockedLink<P>,
     pub npidle: AtomicU32,
     pub nmspinning: AtomicU32,
+    /// The global run queue, linked through `G::schedlink`.
+    pub runqhead: LockedLink<G>,
+    pub runqtail: LockedLink<G>,
     /// Length of the global run queue: changed under the lock, peeked at without it.
     pub runqsize: AtomicI32,
-    /// The global cache of dead G's, under its own lock (gflock).
+    /// The global cache of dead G's, under its own lock (gflock, then gfree, as in the seed).
     pub gflock: Lock<Option<GRef>>,
-    /// Whether the global gfree list is non-empty, for the peek in gfget.
-    pub gfree_any: AtomicBool,
+    /// P's stoptheworld still waits for.
+    pub stopwait: LockedI32,
     pub stopnote: Note,
     pub sysmonwait: AtomicU32,
     pub sysmonnote: Note,
+    // The globals Go kept beside its Sched, then the port's own.
     /// Set while stoptheworld is stopping or has stopped the world.
     pub gcwaiting: AtomicU32,
     pub gomaxprocs: AtomicI32,
+    /// Whether the global gfree list is non-empty, for the peek in gfget.
+    pub gfree_any: AtomicBool,
+    /// The runtime lock every lock of this runtime is (Config::lock, or Spin: Go 1.1's).
+    pub lock_kind: LockKind,
     /// Every P ever created, by id; entries below gomaxprocs are in use.
     pub allp: Box<[Link<P>]>,
     /// Serializes stop-the-world users (gc, gomaxprocs), as goroutines.
@@ -84,6 +101,8 @@ pub(crate) struct Sched {
     pub pauses: Lock<Histogram<u64>>,
     /// The execution tracer (set by `run` from Config::trace); every M's buffer comes from it.
     pub tracer: Tracer,
+    /// The cold data the sched lock guards, reached through [`Sched::lock`].
+    synced: Guarded<Synced>,
 }
 
 impl Sched {
@@ -93,34 +112,27 @@ impl Sched {
         lock_kind: LockKind,
     ) -> Sched {
         Sched {
-            lock_kind,
-            lock: Lock::with_kind(
-                lock_kind,
-                Synced {
-                    midle: None,
-                    nmidle: 0,
-                    mlocked: 0,
-                    mcount: 0,
-                    pidle: None,
-                    runqhead: None,
-                    runqtail: None,
-                    stopwait: 0,
-                    newprocs: 0,
-                    allg: Vec::new(),
-                    allm: Vec::new(),
-                },
-            ),
+            lock: RawLock::with_kind(lock_kind),
             goidgen: AtomicU64::new(0),
+            midle: LockedLink::none(),
+            nmidle: LockedI32::new(0),
+            mlocked: LockedI32::new(0),
+            mcount: LockedI32::new(0),
+            pidle: LockedLink::none(),
             npidle: AtomicU32::new(0),
             nmspinning: AtomicU32::new(0),
+            runqhead: LockedLink::none(),
+            runqtail: LockedLink::none(),
             runqsize: AtomicI32::new(0),
             gflock: Lock::with_kind(lock_kind, None),
-            gfree_any: AtomicBool::new(false),
+            stopwait: LockedI32::new(0),
             stopnote: Note::with_kind(lock_kind),
             sysmonwait: AtomicU32::new(0),
             sysmonnote: Note::with_kind(lock_kind),
             gcwaiting: AtomicU32::new(0),
             gomaxprocs: AtomicI32::new(0),
+            gfree_any: AtomicBool::new(false),
+            lock_kind,
             allp: (0..=MAX_GOMAXPROCS).map(|_| Link::none()).collect(),
             worldsema: Sema::new(1, lock_kind),
             end: RunEnd::default(),
@@ -129,6 +141,11 @@ impl Sched {
             threads: Lock::new(Vec::new()),
             pauses: Lock::new(schedcore::report::latency_histogram()),
             tracer: Tracer::new(None),
+            synced: Guarded::new(Synced {
+                newprocs: 0,
+                allg: Vec::new(),
+                allm: Vec::new(),
+            }),
         }
     }
 
@@ -167,31 +184,31 @@ impl Sched {
 
     /// Port of mput (seed 003): puts `mp` on the idle M list. Sched is locked.
     pub(crate) fn mput(&self, s: &mut Synced, mp: Ptr<M>) {
-        mp.schedlink.set(s.midle);
-        s.midle = Some(mp);
-        s.nmidle += 1;
+        mp.schedlink.set(self.midle.get(s));
+        self.midle.set(s, Some(mp));
+        self.nmidle.add(s, 1);
         self.checkdead(s);
     }
 
     /// Port of mget (seed 003): takes an M off the idle list. Sched is locked.
     pub(crate) fn mget(&self, s: &mut Synced) -> Option<Ptr<M>> {
-        let mp = s.midle?;
-        s.midle = mp.schedlink.take();
-        s.nmidle -= 1;
+        let mp = self.midle.get(s)?;
+        self.midle.set(s, mp.schedlink.take());
+        self.nmidle.add(s, -1);
         Some(mp)
     }
 
     /// Port of pidleput (seed 003): puts `p` on the idle P list. Sched is locked.
     pub(crate) fn pidleput(&self, s: &mut Synced, p: Ptr<P>) {
-        p.link.set(s.pidle);
-        s.pidle = Some(p);
+        p.link.set(self.pidle.get(s));
+        self.pidle.set(s, Some(p));
         self.npidle.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Port of pidleget (seed 003): takes a P off the idle list. Sched is locked.
     pub(crate) fn pidleget(&self, s: &mut Synced) -> Option<Ptr<P>> {
-        let p = s.pidle?;
-        s.pidle = p.link.take();
+        let p = self.pidle.get(s)?;
+        self.pidle.set(s, p.link.take());
         self.npidle.fetch_sub(1, Ordering::SeqCst);
         Some(p)
     }
@@ -201,21 +218,22 @@ impl Sched {
     pub(crate) fn globrunqput(&self, s: &mut Synced, gp: GRef, c: &Counters, tr: &TraceBuf) {
         trace_ev!(tr, GlobPut, gp.goid.load(Ordering::Relaxed), 1);
         gp.schedlink.set(None);
-        match s.runqtail {
+        match self.runqtail.get(s) {
             Some(t) => t.schedlink.set(Some(gp.0)),
-            None => s.runqhead = Some(gp),
+            None => self.runqhead.set(s, Some(gp.0)),
         }
-        s.runqtail = Some(gp);
+        self.runqtail.set(s, Some(gp.0));
         self.runqsize.store(self.runqsize() + 1, Ordering::Relaxed);
         c.inc(Counter::GlobrunqPut);
     }
 
     /// Takes the head of the global run queue (the seed does this inline). Sched is locked.
     fn globrunqpop(&self, s: &mut Synced) -> Option<GRef> {
-        let gp = s.runqhead?;
-        s.runqhead = gp.schedlink.take().map(GRef);
-        if s.runqhead.is_none() {
-            s.runqtail = None;
+        let gp = GRef(self.runqhead.get(s)?);
+        let next = gp.schedlink.take();
+        self.runqhead.set(s, next);
+        if next.is_none() {
+            self.runqtail.set(s, None);
         }
         self.runqsize.store(self.runqsize() - 1, Ordering::Relaxed);
         Some(gp)
@@ -261,8 +279,8 @@ impl Sched {
     /// Port of inclocked (seed 003): counts M's that wait for their locked goroutine (or, as
     /// retake uses it, briefly discounts one), checking for deadlock when the count grows.
     pub(crate) fn inclocked(&self, v: i32) {
-        let mut s = self.lock.lock();
-        s.mlocked += v;
+        let mut s = self.lock();
+        self.mlocked.add(&mut s, v);
         if v > 0 {
             self.checkdead(&s);
         }
@@ -275,14 +293,15 @@ impl Sched {
             return;
         }
         // Minus one for sysmon.
-        let run = s.mcount - s.nmidle - s.mlocked - 1;
+        let (mcount, nmidle, mlocked) =
+            (self.mcount.get(s), self.nmidle.get(s), self.mlocked.get(s));
+        let run = mcount - nmidle - mlocked - 1;
         if run > 0 {
             return;
         }
         if run < 0 {
             self.throw(format!(
-                "checkdead: inconsistent counts: nmidle={} mlocked={} mcount={}",
-                s.nmidle, s.mlocked, s.mcount
+                "checkdead: inconsistent counts: nmidle={nmidle} mlocked={mlocked} mcount={mcount}"
             ));
             return;
         }
@@ -316,15 +335,15 @@ impl Sched {
         &self,
         elapsed: std::time::Duration,
     ) -> schedcore::schedtrace::SchedTrace {
-        let s = self.lock.lock();
+        let s = self.lock();
         let procs = self.gomaxprocs().max(0) as usize;
         schedcore::schedtrace::SchedTrace {
             elapsed,
             gomaxprocs: procs,
             idleprocs: self.npidle() as usize,
-            threads: s.mcount.max(0) as usize,
+            threads: self.mcount.get(&s).max(0) as usize,
             spinningthreads: self.nmspinning() as usize,
-            idlethreads: s.nmidle.max(0) as usize,
+            idlethreads: self.nmidle.get(&s).max(0) as usize,
             runqueue: self.runqsize().max(0) as usize,
             local: Some((0..procs).map(|i| self.allp(i).runq.len()).collect()),
         }
@@ -344,8 +363,7 @@ impl Sched {
     /// Marks the stop of one P for stoptheworld (the `--stopwait` step of gcstopm, handoffp
     /// and entersyscall): wakes stoptheworld when it was the last. Sched is locked.
     pub(crate) fn stopwait_done(&self, s: &mut Synced) {
-        s.stopwait -= 1;
-        if s.stopwait == 0 {
+        if self.stopwait.add(s, -1) == 0 {
             self.stopnote.notewakeup();
         }
     }

@@ -27,7 +27,7 @@ pub(crate) fn entersyscall() {
     let mut lockfree = 1;
     if sched.sysmonwait.load(Ordering::SeqCst) != 0 {
         // sysmon sleeps because all P's were idle; a P in a syscall may need retaking.
-        sched.wake_sysmon(&mut sched.lock.lock());
+        sched.wake_sysmon(&mut sched.lock());
         lockfree = 0;
     }
     let p = m.p();
@@ -37,8 +37,8 @@ pub(crate) fn entersyscall() {
     // or this sees gcwaiting and gives it.
     p.status.store(PSYSCALL, Ordering::SeqCst);
     if sched.gcwaiting() {
-        let mut s = sched.lock.lock();
-        if s.stopwait > 0
+        let mut s = sched.lock();
+        if sched.stopwait.get(&s) > 0
             && p.status
                 .compare_exchange(PSYSCALL, PGCSTOP, Ordering::SeqCst, Ordering::SeqCst)
                 .is_ok()
@@ -145,7 +145,7 @@ fn exitsyscall_cold(m: schedcore::ptr::Ptr<M>, gp: GRef) {
         trace_ev!(m.trace, ProcStop, 0, p.id as u64);
     }
     if sched.npidle() != 0 {
-        let p = sched.pidleget(&mut sched.lock.lock());
+        let p = sched.pidleget(&mut sched.lock());
         if let Some(p) = p {
             acquirep(&m, p);
             // The seed leaves the status at Gsyscall on this path; Go 1.2 sets it, as here.
@@ -178,7 +178,7 @@ pub(crate) fn exitsyscall0(m: &M, gp: GRef) -> Next {
     gp.set_status(GRUNNABLE);
     gp.m.set(None);
     m.curg.set(None);
-    let mut s = sched.lock.lock();
+    let mut s = sched.lock();
     let p = sched.pidleget(&mut s);
     if p.is_none() {
         sched.globrunqput(&mut s, gp, &m.counters, &m.trace);

@@ -38,7 +38,7 @@ pub(crate) fn sysmon(m: &M) {
         // With schedtrace on, sysmon stays awake to print even when nothing runs (as seed
         // 001's sysmon does).
         if trace.is_none() && (sched.gcwaiting() || sched.npidle() as i32 == sched.gomaxprocs()) {
-            let s = sched.lock.lock();
+            let s = sched.lock();
             if sched.end.exiting() {
                 return;
             }

@@ -60,7 +60,7 @@ pub(crate) fn gcstopm(m: &M) -> Result<(), Exiting> {
     m.unspin();
     let p = releasep(m);
     {
-        let mut s = sched.lock.lock();
+        let mut s = sched.lock();
         p.set_status(PGCSTOP);
         sched.stopwait_done(&mut s);
     }
@@ -79,17 +79,17 @@ pub(crate) fn stoptheworld(m: &M) -> Result<(), Exiting> {
     }
     trace_ev!(m.trace, StwStart, 0, 0);
     let sched = m.sched();
-    let mut s = sched.lock.lock();
+    let mut s = sched.lock();
     if sched.end.exiting() {
         return Err(Exiting);
     }
     let procs = sched.gomaxprocs();
-    s.stopwait = procs;
+    sched.stopwait.set(&mut s, procs);
     sched.gcwaiting.store(1, Ordering::SeqCst);
     preemptall(m);
     // Stop the current P (the status is only diagnostic: this M keeps it).
     m.p().set_status(PGCSTOP);
-    s.stopwait -= 1;
+    sched.stopwait.add(&mut s, -1);
     // Take every P in a syscall.
     for i in 0..procs as usize {
         let p = sched.allp(i);
@@ -98,15 +98,15 @@ pub(crate) fn stoptheworld(m: &M) -> Result<(), Exiting> {
                 .compare_exchange(PSYSCALL, PGCSTOP, Ordering::SeqCst, Ordering::Relaxed)
                 .is_ok()
         {
-            s.stopwait -= 1;
+            sched.stopwait.add(&mut s, -1);
         }
     }
     // Stop idle P's.
     while let Some(p) = sched.pidleget(&mut s) {
         p.set_status(PGCSTOP);
-        s.stopwait -= 1;
+        sched.stopwait.add(&mut s, -1);
     }
-    let wait = s.stopwait > 0;
+    let wait = sched.stopwait.get(&s) > 0;
     drop(s);
     // Wait for the remaining P's to stop themselves.
     if wait {
@@ -121,9 +121,10 @@ pub(crate) fn stoptheworld(m: &M) -> Result<(), Exiting> {
             preemptall(m);
         }
     }
-    let s = sched.lock.lock();
-    if s.stopwait != 0 {
-        panic!("stoptheworld: not stopped (stopwait {})", s.stopwait);
+    let s = sched.lock();
+    let stopwait = sched.stopwait.get(&s);
+    if stopwait != 0 {
+        panic!("stoptheworld: not stopped (stopwait {stopwait})");
     }
     for i in 0..procs as usize {
         if sched.allp(i).status() != PGCSTOP {
@@ -143,7 +144,7 @@ pub(crate) fn stoptheworld(m: &M) -> Result<(), Exiting> {
 pub(crate) fn starttheworld(m: &M) {
     let sched = m.sched();
     m.acquire_locks();
-    let mut s = sched.lock.lock();
+    let mut s = sched.lock();
     let n = if s.newprocs != 0 {
         std::mem::take(&mut s.newprocs)
     } else {
@@ -187,7 +188,7 @@ pub(crate) fn gomaxprocsfunc(n: i32) -> i32 {
     let sched = m.sched();
     let n = n.min(MAX_GOMAXPROCS as i32);
     let ret = {
-        let _s = sched.lock.lock();
+        let _s = sched.lock();
         sched.gomaxprocs()
     };
     if n <= 0 || n == ret {
@@ -200,7 +201,7 @@ pub(crate) fn gomaxprocsfunc(n: i32) -> i32 {
     if stoptheworld(&m).is_err() {
         exit_for_good(&m);
     }
-    sched.lock.lock().newprocs = n;
+    sched.lock().newprocs = n;
     sched.worldsema.semrelease();
     starttheworld(&m);
     record_pause(&m, t0);
@@ -227,7 +228,6 @@ pub(crate) fn gc() {
         GcScanStart,
         0,
         sched
-            .lock
             .lock()
             .allg
             .iter()
@@ -273,7 +273,7 @@ fn exit_for_good(m: &M) -> ! {
 /// starts again between the status read and the store would keep `gcworkdone` set and escape
 /// the collection.
 pub(crate) fn gcprepare(sched: &Sched) {
-    let s = sched.lock.lock();
+    let s = sched.lock();
     let mut ranges = Vec::with_capacity(s.allg.len());
     for gp in &s.allg {
         gp.gcworkdone.store(false, Ordering::Relaxed);
@@ -322,7 +322,7 @@ pub(crate) fn mquiesce(m: &M, master: GRef) -> Next {
     // The collecting goroutine parks here (restartg makes it Gwaiting) until g0 readies it.
     trace_ev!(m.trace, GoBlock, master.goid.load(Ordering::Relaxed), 0);
     let sched = m.sched();
-    let allg: Vec<GRef> = sched.lock.lock().allg.clone();
+    let allg: Vec<GRef> = sched.lock().allg.clone();
     restartg(m, master);
     for &gp in &allg {
         // The seed's per-G reset, with the world stopped (no dead G can come back to life

@@ -1,6 +1,7 @@
 //! The global run queue (the seed's `sched.runqhead/runqtail/runqsize`): a list of runnable G's
-//! linked through their own `schedlink`, and the batch rule of globrunqget. Every method needs
-//! the sched lock: the scheduler keeps a `GlobRunq` inside the state that lock guards.
+//! linked through their own `schedlink`, and the batch rule of globrunqget. Every method that
+//! changes it needs the sched lock; the scheduler keeps the `GlobRunq` in `Sched`, at the
+//! seed's place, and peeks at its length without the lock.
 //!
 //! The list is intrusive, as in the seed: putting a G, a batch or a whole chain is a few pointer
 //! stores and never allocates, so nothing under the sched lock waits on the allocator. The
@@ -12,6 +13,8 @@
 //! is safe, as it was in Go.
 
 use std::ptr::NonNull;
+
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
 use schedcore::ptr::{Link, Ptr};
 use schedcore::sync::Mutex;
@@ -36,10 +39,20 @@ pub fn schedlink_set<T: SchedLink>(gp: NonNull<T>, next: Option<NonNull<T>>) {
 
 /// The global queue of runnable G's, oldest first: `runqhead` is the next to run, `runqtail`
 /// the last put, and each G's schedlink points to the one after it (the tail's to nothing).
+///
+/// `repr(C)` and laid out as the seed's three words (runqhead, runqtail, runqsize), so that
+/// the scheduler can keep it inside `Sched` at the seed's place, on the cache line of the lock
+/// word and the idle lists. There it is not behind the lock's guard, so its words are relaxed
+/// atomics and its methods take `&self`: every method but [`len`](Self::len) and
+/// [`is_empty`](Self::is_empty) must be called with the lock that guards the queue held (the
+/// sched lock, or the mutex of the tests and loom models), which makes its caller the only
+/// writer. Relaxed loads and stores are the plain moves of the seed's plain fields; `len` is
+/// the seed's unlocked peek at `runqsize`.
+#[repr(C)]
 pub struct GlobRunq<T> {
-    runqhead: Option<Ptr<T>>,
-    runqtail: Option<Ptr<T>>,
-    runqsize: usize,
+    runqhead: Link<T>,
+    runqtail: Link<T>,
+    runqsize: AtomicU32,
 }
 
 impl<T> Default for GlobRunq<T> {
@@ -51,9 +64,9 @@ impl<T> Default for GlobRunq<T> {
 impl<T> std::fmt::Debug for GlobRunq<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GlobRunq")
-            .field("runqhead", &self.runqhead)
-            .field("runqtail", &self.runqtail)
-            .field("runqsize", &self.runqsize)
+            .field("runqhead", &self.runqhead.get())
+            .field("runqtail", &self.runqtail.get())
+            .field("runqsize", &self.len())
             .finish()
     }
 }
@@ -62,77 +75,97 @@ impl<T> GlobRunq<T> {
     /// An empty global queue.
     pub const fn new() -> GlobRunq<T> {
         GlobRunq {
-            runqhead: None,
-            runqtail: None,
-            runqsize: 0,
+            runqhead: Link::none(),
+            runqtail: Link::none(),
+            runqsize: AtomicU32::new(0),
         }
     }
 
-    /// The seed's `sched.runqsize`.
+    /// The seed's `sched.runqsize` (without the lock: possibly stale).
+    #[inline(always)]
     pub fn len(&self) -> usize {
-        self.runqsize
+        self.runqsize.load(Relaxed) as usize
     }
 
-    /// True when no G waits in the global queue.
+    /// True when no G waits in the global queue (without the lock: possibly stale).
+    #[inline(always)]
     pub fn is_empty(&self) -> bool {
-        self.runqsize == 0
+        self.len() == 0
+    }
+
+    /// Where runqhead, runqtail and runqsize lie in the queue, in bytes (for layout checks).
+    #[cfg(test)]
+    pub(crate) fn offsets() -> [usize; 3] {
+        use std::mem::offset_of;
+        [
+            offset_of!(Self, runqhead),
+            offset_of!(Self, runqtail),
+            offset_of!(Self, runqsize),
+        ]
+    }
+
+    /// `runqsize = n` (lock held).
+    #[inline(always)]
+    fn set_len(&self, n: usize) {
+        self.runqsize.store(n as u32, Relaxed);
     }
 }
 
 impl<T: SchedLink> GlobRunq<T> {
     /// Port of globrunqput (seed 001).
     ///
-    /// Appends one G (gopreempt_m, gosched_m and exitsyscall0 send G's here).
-    pub fn globrunqput(&mut self, gp: NonNull<T>) {
+    /// Appends one G (gopreempt_m, gosched_m and exitsyscall0 send G's here). Lock held.
+    pub fn globrunqput(&self, gp: NonNull<T>) {
         let gp = Ptr::from_non_null(gp);
         gp.schedlink().set(None);
-        match self.runqtail {
+        match self.runqtail.get() {
             Some(t) => t.schedlink().set(Some(gp)),
-            None => self.runqhead = Some(gp),
+            None => self.runqhead.set(Some(gp)),
         }
-        self.runqtail = Some(gp);
-        self.runqsize += 1;
+        self.runqtail.set(Some(gp));
+        self.set_len(self.len() + 1);
     }
 
     /// Port of globrunqputbatch (seed 001).
     ///
     /// Appends the chain of `n` G's that starts at `ghead` and, following schedlink, ends at
     /// `gtail` (runqputslow's half ring plus its new G, linked before the sched lock was
-    /// taken). Only the tail's link is written here: the chain is spliced on whole.
-    pub fn globrunqputbatch(&mut self, ghead: NonNull<T>, gtail: NonNull<T>, n: usize) {
+    /// taken). Only the tail's link is written here: the chain is spliced on whole. Lock held.
+    pub fn globrunqputbatch(&self, ghead: NonNull<T>, gtail: NonNull<T>, n: usize) {
         let (ghead, gtail) = (Ptr::from_non_null(ghead), Ptr::from_non_null(gtail));
         gtail.schedlink().set(None);
-        match self.runqtail {
+        match self.runqtail.get() {
             Some(t) => t.schedlink().set(Some(ghead)),
-            None => self.runqhead = Some(ghead),
+            None => self.runqhead.set(Some(ghead)),
         }
-        self.runqtail = Some(gtail);
-        self.runqsize += n;
+        self.runqtail.set(Some(gtail));
+        self.set_len(self.len() + n);
     }
 
     /// procresize's push onto the head of the global queue (seed 001, inline there): the G's
     /// popped from the tails of the local rings go in front, newest first, so that the global
-    /// queue ends up holding every ring's G's in their FIFO order.
-    pub fn globrunqputhead(&mut self, gp: NonNull<T>) {
+    /// queue ends up holding every ring's G's in their FIFO order. Lock held.
+    pub fn globrunqputhead(&self, gp: NonNull<T>) {
         let gp = Ptr::from_non_null(gp);
-        gp.schedlink().set(self.runqhead);
-        self.runqhead = Some(gp);
-        if self.runqtail.is_none() {
-            self.runqtail = Some(gp);
+        gp.schedlink().set(self.runqhead.get());
+        self.runqhead.set(Some(gp));
+        if !self.runqtail.is_some() {
+            self.runqtail.set(Some(gp));
         }
-        self.runqsize += 1;
+        self.set_len(self.len() + 1);
     }
 
     /// Takes the oldest G (procresize's inline pop when it refills the local rings one G at a
     /// time). As in the seed, the G keeps its now stale schedlink: whichever list takes it
-    /// next writes the link first.
-    pub fn globrunqpop(&mut self) -> Option<NonNull<T>> {
-        let gp = self.runqhead?;
-        self.runqhead = gp.schedlink().get();
-        if self.runqhead.is_none() {
-            self.runqtail = None;
+    /// next writes the link first. Lock held.
+    pub fn globrunqpop(&self) -> Option<NonNull<T>> {
+        let gp = self.runqhead.get()?;
+        let next = gp.schedlink().get();
+        self.runqhead.set(next);
+        if next.is_none() {
+            self.runqtail.set(None);
         }
-        self.runqsize -= 1;
+        self.set_len(self.len() - 1);
         Some(gp.as_non_null())
     }
 
@@ -143,36 +176,32 @@ impl<T: SchedLink> GlobRunq<T> {
     /// owner). `max` of 0 means no cap beyond the others. The caller calls it with room in `p`
     /// for half a ring (an empty ring in findrunnable, `max` 1 in schedule's 61st-tick check),
     /// so the puts never overflow; an overflow here would have to take the sched lock the
-    /// caller already holds, so it panics instead.
-    pub fn globrunqget(
-        &mut self,
-        p: &RunQueue<T>,
-        gomaxprocs: u32,
-        max: u32,
-    ) -> Option<NonNull<T>> {
-        let n = globrunq_batch(self.runqsize, gomaxprocs, max);
+    /// caller already holds, so it panics instead. Lock held.
+    pub fn globrunqget(&self, p: &RunQueue<T>, gomaxprocs: u32, max: u32) -> Option<NonNull<T>> {
+        let size = self.len();
+        let n = globrunq_batch(size, gomaxprocs, max);
         if n == 0 {
             return None;
         }
-        self.runqsize -= n;
-        if self.runqsize == 0 {
-            self.runqtail = None;
+        self.set_len(size - n);
+        if size == n {
+            self.runqtail.set(None);
         }
         let gp = self
             .runqhead
+            .get()
             .expect("globrunqget: runqhead is nil with runqsize != 0");
-        self.runqhead = gp.schedlink().get();
+        let mut head = gp.schedlink().get();
         for _ in 1..n {
             // Step past gp1 before it goes on the ring: from there a thief may take it, run it
             // and, once it is dead, relink it onto a gfree list without the sched lock.
-            let gp1 = self
-                .runqhead
-                .expect("globrunqget: list shorter than runqsize");
-            self.runqhead = gp1.schedlink().get();
+            let gp1 = head.expect("globrunqget: list shorter than runqsize");
+            head = gp1.schedlink().get();
             p.runqput(gp1.as_non_null(), &NoOverflow);
         }
+        self.runqhead.set(head);
         // Taking the last G leaves head at the old tail's link, which every put sets to nil.
-        debug_assert!(self.runqsize != 0 || self.runqhead.is_none());
+        debug_assert!(size != n || head.is_none());
         Some(gp.as_non_null())
     }
 }
@@ -206,7 +235,7 @@ impl<T> Overflow<T> for NoOverflow {
 /// models use in place of the scheduler's sched lock.
 impl<T: SchedLink> Overflow<T> for Mutex<GlobRunq<T>> {
     fn globrunqputbatch(&self, ghead: NonNull<T>, gtail: NonNull<T>, n: usize) {
-        let mut q = self.lock().expect("global run queue lock poisoned");
+        let q = self.lock().expect("global run queue lock poisoned");
         q.globrunqputbatch(ghead, gtail, n);
     }
 }
@@ -237,7 +266,7 @@ mod tests {
     fn globrunqget_moves_batch_in_order() {
         let items = Items::new(300);
         let ptr = |i: usize| items.ptr(i);
-        let mut g = GlobRunq::new();
+        let g = GlobRunq::new();
         for i in 0..300 {
             g.globrunqput(ptr(i));
         }
@@ -266,7 +295,7 @@ mod tests {
     }
 
     /// Links `ids` into a chain through schedlink, as runqputslow does, and appends it.
-    fn putbatch(g: &mut GlobRunq<crate::testutil::Node>, items: &Items, ids: &[usize]) {
+    fn putbatch(g: &GlobRunq<crate::testutil::Node>, items: &Items, ids: &[usize]) {
         for w in ids.windows(2) {
             schedlink_set(items.ptr(w[0]), Some(items.ptr(w[1])));
         }
@@ -275,7 +304,7 @@ mod tests {
     }
 
     /// Takes everything with globrunqget (each batch: its first G, then what went on the ring).
-    fn take_all(g: &mut GlobRunq<crate::testutil::Node>, items: &Items, max: u32) -> Vec<usize> {
+    fn take_all(g: &GlobRunq<crate::testutil::Node>, items: &Items, max: u32) -> Vec<usize> {
         let p = RunQueue::new();
         let mut got = Vec::new();
         while let Some(gp) = g.globrunqget(&p, 2, max) {
@@ -295,31 +324,24 @@ mod tests {
         let n = 3 * RUNQ_SIZE;
         let items = Items::new(n);
         for max in [0, 1, 3, RUNQ_HALF as u32 + 1] {
-            let mut g = GlobRunq::new();
+            let g = GlobRunq::new();
             // A batch onto the empty queue, one G, a batch of one, a full spill, one G.
             let half = RUNQ_HALF + 1;
-            putbatch(&mut g, &items, &(0..half).collect::<Vec<_>>());
+            putbatch(&g, &items, &(0..half).collect::<Vec<_>>());
             g.globrunqput(items.ptr(half));
-            putbatch(&mut g, &items, &[half + 1]);
-            putbatch(
-                &mut g,
-                &items,
-                &(half + 2..2 * half + 2).collect::<Vec<_>>(),
-            );
+            putbatch(&g, &items, &[half + 1]);
+            putbatch(&g, &items, &(half + 2..2 * half + 2).collect::<Vec<_>>());
             g.globrunqput(items.ptr(2 * half + 2));
             let total = 2 * half + 3;
             assert_eq!(g.len(), total);
-            assert_eq!(
-                take_all(&mut g, &items, max),
-                (0..total).collect::<Vec<_>>()
-            );
+            assert_eq!(take_all(&g, &items, max), (0..total).collect::<Vec<_>>());
             assert!(g.is_empty());
             // Emptied by globrunqget: a new batch lands at the head, not after a stale tail.
-            putbatch(&mut g, &items, &[total, total + 1, total + 2]);
+            putbatch(&g, &items, &[total, total + 1, total + 2]);
             g.globrunqput(items.ptr(total + 3));
             assert_eq!(g.globrunqpop(), Some(items.ptr(total)));
             assert_eq!(
-                take_all(&mut g, &items, max),
+                take_all(&g, &items, max),
                 (total + 1..total + 4).collect::<Vec<_>>()
             );
             assert_eq!(g.globrunqpop(), None);
@@ -340,9 +362,9 @@ mod tests {
                 rings[r].runqput(items.ptr(j), &NoOverflow);
             }
         }
-        let mut g = GlobRunq::new();
+        let g = GlobRunq::new();
         g.globrunqput(items.ptr(7));
-        putbatch(&mut g, &items, &[8]);
+        putbatch(&g, &items, &[8]);
         let mut empty = false;
         while !empty {
             empty = true;
@@ -367,6 +389,6 @@ mod tests {
         g.globrunqputhead(items.ptr(1));
         g.globrunqputhead(items.ptr(0));
         g.globrunqput(items.ptr(2));
-        assert_eq!(take_all(&mut g, &items, 0), [0, 1, 2]);
+        assert_eq!(take_all(&g, &items, 0), [0, 1, 2]);
     }
 }

@@ -56,11 +56,11 @@ pub(crate) fn stoplockedm(m: &M) -> Result<(), Exiting> {
     let sched = m.sched();
     {
         // incidlelocked(1), and the bookkeeping teardown needs to wake this M.
-        let mut s = sched.lock.lock();
+        let mut s = sched.lock();
         if sched.end.exiting() {
             return Err(Exiting);
         }
-        s.nmidlelocked += 1;
+        sched.nmidlelocked.add(&mut s, 1);
         m.lockwait.store(true, Ordering::Relaxed);
         sched.checkdead(&s);
     }
@@ -69,7 +69,7 @@ pub(crate) fn stoplockedm(m: &M) -> Result<(), Exiting> {
     m.park.noteclear();
     trace_ev!(m.trace, MWake, 0, 1);
     {
-        let _s = sched.lock.lock();
+        let _s = sched.lock();
         m.lockwait.store(false, Ordering::Relaxed);
         m.lockwake.store(false, Ordering::Relaxed);
     }
@@ -103,11 +103,11 @@ pub(crate) fn startlockedm(m: &M, gp: GRef) -> Result<(), Exiting> {
         // looks under this lock): leave the M to teardown and keep the P, which this M's exit
         // hands on (a second wake-up would panic, and a P handed to an M that has left is
         // lost to a stoptheworld in progress).
-        let mut s = sched.lock.lock();
+        let mut s = sched.lock();
         if sched.end.exiting() {
             return Err(Exiting);
         }
-        s.nmidlelocked -= 1;
+        sched.nmidlelocked.add(&mut s, -1);
         mp.lockwake.store(true, Ordering::Relaxed);
     }
     let p = releasep(m);

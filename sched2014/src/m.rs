@@ -180,9 +180,8 @@ fn cputicks() -> u32 {
 /// Port of allocm and mcommoninit (seed 001): a new M, registered in allm.
 /// Unchanged since 2013.
 pub(crate) fn allocm(sched: &Sched, startfn: StartFn) -> Ptr<M> {
-    let mut s = sched.lock.lock();
-    let id = s.mcount;
-    s.mcount += 1;
+    let mut s = sched.lock();
+    let id = sched.mcount.add(&mut s, 1) - 1;
     let seed = 0x49f6_428a_u32
         .wrapping_add(id as u32)
         .wrapping_add(cputicks());
@@ -343,7 +342,7 @@ pub(crate) fn stopm(m: &M) -> Result<(), Exiting> {
     m.unspin();
     let sched = m.sched();
     {
-        let mut s = sched.lock.lock();
+        let mut s = sched.lock();
         // Teardown sets `exiting` before it wakes the idle list under this lock, so an M
         // either sees it here or is on the list when teardown looks.
         if sched.end.exiting() {
@@ -374,7 +373,7 @@ pub(crate) fn stopm(m: &M) -> Result<(), Exiting> {
 /// Unchanged since 2013.
 pub(crate) fn startm(m: &M, p: Option<Ptr<P>>, spinning: bool) {
     let sched = m.sched();
-    let mut s = sched.lock.lock();
+    let mut s = sched.lock();
     let p = match p.or_else(|| sched.pidleget(&mut s)) {
         Some(p) => p,
         None => {
@@ -432,7 +431,7 @@ pub(crate) fn handoffp(m: &M, p: Ptr<P>) {
         startm(m, Some(p), true);
         return;
     }
-    let mut s = sched.lock.lock();
+    let mut s = sched.lock();
     if sched.gcwaiting() {
         p.set_status(crate::p::PGCSTOP);
         sched.stopwait_done(&mut s);

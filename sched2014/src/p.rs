@@ -151,9 +151,8 @@ impl Overflow<G> for ToGlobal<'_> {
     /// lock.
     fn globrunqputbatch(&self, ghead: NonNull<G>, gtail: NonNull<G>, n: usize) {
         trace_ev!(self.tr, GlobPut, 0, n as u64);
-        let mut s = self.sched.lock.lock();
-        s.runq.globrunqputbatch(ghead, gtail, n);
-        self.sched.set_runqsize(&s);
+        let s = self.sched.lock();
+        self.sched.runq.globrunqputbatch(ghead, gtail, n);
         drop(s);
         self.counters.inc(Counter::Runqputslow);
         self.counters.add(Counter::GlobrunqPut, n as u64);

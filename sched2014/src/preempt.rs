@@ -163,6 +163,6 @@ pub(crate) fn gopreempt_m(m: &M, gp: GRef) -> Next {
     gp.casgstatus(Grunning, Grunnable);
     dropg(m);
     let p = m.p();
-    sched.globrunqput(&mut sched.lock.lock(), gp, &p.counters, &m.trace);
+    sched.globrunqput(&mut sched.lock(), gp, &p.counters, &m.trace);
     Next::Schedule
 }

@@ -71,7 +71,7 @@ pub(crate) fn newproc1<F: FnOnce() + Send + 'static>(m: &M, f: F, wake: bool) ->
             let gp = GRef(Ptr::from_box(Box::new(G::new())));
             gp.casgstatus(Gidle, Gdead);
             // allgadd: published as Gdead, so that no scan looks at its stack yet.
-            let mut s = sched.lock.lock();
+            let mut s = sched.lock();
             s.allg.push(gp);
             sched.allglen.store(s.allg.len(), Ordering::Relaxed);
             p.counters
@@ -241,7 +241,7 @@ pub(crate) fn schedule(m: &M) -> Result<GRef, Exiting> {
         let mut gp = None;
         let tick = p.schedtick.load(Ordering::Relaxed);
         if tick % GLOBRUNQ_CHECK_EVERY == 0 && sched.runqsize() > 0 {
-            let mut s = sched.lock.lock();
+            let mut s = sched.lock();
             gp = sched.globrunqget(&mut s, &p, 1, &m.trace);
             drop(s);
             if gp.is_some() {
@@ -292,7 +292,7 @@ fn findrunnable(m: &M) -> Result<GRef, Exiting> {
             return Ok(gp);
         }
         if sched.runqsize() != 0 {
-            let mut s = sched.lock.lock();
+            let mut s = sched.lock();
             let gp = sched.globrunqget(&mut s, &p, 0, &m.trace);
             drop(s);
             if let Some(gp) = gp {
@@ -326,7 +326,7 @@ fn findrunnable(m: &M) -> Result<GRef, Exiting> {
             }
         }
         // Give the P back and block.
-        let mut s = sched.lock.lock();
+        let mut s = sched.lock();
         if sched.gcwaiting() {
             continue 'top;
         }
@@ -342,7 +342,7 @@ fn findrunnable(m: &M) -> Result<GRef, Exiting> {
         // Look at every ring once more: work may have arrived after the steal attempts and
         // before the P went idle, with nobody left to notice it.
         if runqs_nonempty(sched, procs) {
-            let p = sched.pidleget(&mut sched.lock.lock());
+            let p = sched.pidleget(&mut sched.lock());
             if let Some(p) = p {
                 acquirep(m, p);
                 continue 'top;
@@ -474,7 +474,7 @@ fn gosched_m(m: &M, gp: GRef) -> Next {
     dropg(m);
     let sched = m.sched();
     let p = m.p();
-    sched.globrunqput(&mut sched.lock.lock(), gp, &p.counters, &m.trace);
+    sched.globrunqput(&mut sched.lock(), gp, &p.counters, &m.trace);
     Next::Schedule
 }
 

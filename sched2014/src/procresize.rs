@@ -44,7 +44,7 @@ pub(crate) fn procresize(m: &M, s: &mut Synced, new: i32) {
             let p = sched.allp(i);
             if let Some(gp) = p.runq.runqpoptail_stw() {
                 empty = false;
-                s.runq.globrunqputhead(gp);
+                sched.runq.globrunqputhead(gp);
                 moved += 1;
             }
         }
@@ -56,13 +56,12 @@ pub(crate) fn procresize(m: &M, s: &mut Synced, new: i32) {
     // goroutine and takes allp[0] below, so a spare G should go to allp[1].
     let mut i = 1;
     while i < new * RUNQ_HALF {
-        let Some(gp) = s.runq.globrunqpop() else {
+        let Some(gp) = sched.runq.globrunqpop() else {
             break;
         };
         sched.allp(i % new).runq.runqput(gp, &StoppedWorld);
         i += 1;
     }
-    sched.set_runqsize(s);
     if m.trace.on() && i > 1 {
         m.trace.ev(Ev::GlobGet, 0, i as u64 - 1);
     }

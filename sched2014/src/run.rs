@@ -75,7 +75,7 @@ where
     let sched = Ptr::from_box(Box::new(sched));
     // schedinit: M0 and the P's, M0 holding P0.
     let m0 = allocm(&sched, StartFn::Schedule);
-    procresize(&m0, &mut sched.lock.lock(), cfg.procs as i32);
+    procresize(&m0, &mut sched.lock(), cfg.procs as i32);
     // The main goroutine, queued on P0 (runtime·main: it reports main's return).
     let result: Arc<Lock<Option<(R, Duration)>>> = Arc::new(Lock::new(None));
     let slot = result.clone();
@@ -125,7 +125,7 @@ fn teardown(sched: Ptr<Sched>, procs: usize) -> (Totals, Histogram<u64>, Option<
     // `exiting` is set. Every M that goes to sleep from now on sees it under the sched lock
     // first; wake the ones already asleep.
     {
-        let mut s = sched.lock.lock();
+        let mut s = sched.lock();
         while let Some(mp) = sched.mget(&mut s) {
             mp.park.notewakeup();
         }
@@ -154,7 +154,7 @@ fn teardown(sched: Ptr<Sched>, procs: usize) -> (Totals, Histogram<u64>, Option<
     }
 
     // No thread of the runtime is left.
-    let s = sched.lock.lock();
+    let s = sched.lock();
     let mut totals = Totals::default();
     let mut left = 0u64;
     for gp in &s.allg {
@@ -229,7 +229,7 @@ fn kick(sched: &Sched) {
             _ => {}
         }
     }
-    let mut s = sched.lock.lock();
+    let mut s = sched.lock();
     while let Some(mp) = sched.mget(&mut s) {
         mp.park.notewakeup();
     }

@@ -16,32 +16,25 @@ use hdrhistogram::Histogram;
 use schedcore::ptr::{Link, Ptr};
 use schedcore::scan::StackSet;
 use schedcore::trace::{TraceBuf, Tracer};
-use schedcore::{trace_ev, Counter, Lock, LockKind, Note, RunEnd, RunError, Sema, StackArena};
+use schedcore::{
+    trace_ev, Counter, Lock, LockKind, Note, RawLock, RunEnd, RunError, Sema, StackArena,
+};
 use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+mod locked;
+use locked::{Guarded, LockedI32, LockedLink};
+
 /// The largest GOMAXPROCS (the seed's MaxGomaxprocs, 1<<8). Nothing in the algorithm depends
 /// on it; it sizes `allp` and sysmon's per-P records.
 pub(crate) const MAX_GOMAXPROCS: usize = 1 << 8;
 
-/// What the sched lock guards.
+/// The cold data the sched lock guards (what the seed kept outside `SchedT`, or what the
+/// port alone has). The guarded words the seed kept in `SchedT` are in `Sched`, at the seed's
+/// places (see `locked.rs`).
 pub(crate) struct Synced {
-    /// Idle M's waiting for work, linked through `M::schedlink`.
-    pub midle: Option<Ptr<M>>,
-    pub nmidle: i32,
-    /// M's locked to a goroutine and waiting for it (they do not count as running).
-    pub nmidlelocked: i32,
-    /// M's created so far (sysmon included).
-    pub mcount: i32,
-    /// Idle P's, linked through `P::link`; `Sched::npidle` counts them.
-    pub pidle: Option<Ptr<P>>,
-    /// The global run queue, linked through `G::schedlink`; `Sched::runqsize` mirrors its
-    /// length for unlocked peeks.
-    pub runq: GlobRunq<G>,
-    /// P's stoptheworld still waits for.
-    pub stopwait: i32,
     /// GOMAXPROCS to switch to at the next starttheworld (0: keep).
     pub newprocs: i32,
     /// Every G ever allocated (the seed's allg, under allglock there).
@@ -56,28 +49,56 @@ pub(crate) struct GfreeList {
 }
 
 /// The state of one 2014 runtime.
+///
+/// `repr(C)`, so that which words share a cache line is the seed's choice and not the
+/// compiler's: first Go 1.4's `SchedT`, field for field in its order (the lock word, goidgen,
+/// then midle, nmidle, nmidlelocked, mcount, pidle, npidle, nmspinning and runqhead, all on
+/// the struct's first 64 bytes as in Go), without maxmcount, lastpoll and profilehz (no limit
+/// on M's, no netpoller, no profiler here; maxmcount's 4 bytes stay as alignment padding
+/// before pidle); then the globals Go kept beside it and the port's own fields. The words the
+/// lock guards that Go kept among the others are `Locked*` words or the global queue's own
+/// (written only with the lock held); the rest of what it guards is `Synced`, at the end. A
+/// plain struct, as the seed's: no padding between hot words (sched2013's README, "Footing").
+/// `sched/tests.rs` holds the layout.
+#[repr(C)]
 pub(crate) struct Sched {
-    /// The runtime lock every lock of this runtime is (Config::lock, or Spin: Go 1.4's).
-    pub lock_kind: LockKind,
-    pub lock: Lock<Synced>,
-    /// Length of the global run queue: changed under the lock, peeked at without it.
-    pub runqsize: AtomicU32,
+    // Go 1.4's SchedT, in its order.
+    /// The sched lock's word; [`Sched::lock`] takes it and hands out the guarded data.
+    pub lock: RawLock,
     /// The last goroutine id handed out (P's take batches of 16).
     pub goidgen: AtomicU64,
+    /// Idle M's waiting for work, linked through `M::schedlink`.
+    pub midle: LockedLink<M>,
+    pub nmidle: LockedI32,
+    /// M's locked to a goroutine and waiting for it (they do not count as running).
+    pub nmidlelocked: LockedI32,
+    /// M's created so far (sysmon included).
+    pub mcount: LockedI32,
+    /// Idle P's, linked through `P::link`; `npidle` counts them.
+    pub pidle: LockedLink<P>,
     pub npidle: AtomicU32,
     /// M's looking for work without having found any (spinning).
     pub nmspinning: AtomicI32,
+    /// The global run queue (runqhead, runqtail, runqsize), linked through `G::schedlink`:
+    /// changed under the lock, its length peeked at without it.
+    pub runq: GlobRunq<G>,
+    /// The global cache of dead G's, under its own lock (gflock, then gfree, as in the seed).
     pub gflock: Lock<GfreeList>,
     /// Length of the global gfree list, for gfget's unlocked peek and gcount.
     pub ngfree: AtomicI32,
-    /// allg's length, for gcount without the lock.
-    pub allglen: AtomicUsize,
+    /// Set while stoptheworld is stopping or has stopped the world.
+    pub gcwaiting: AtomicU32,
+    /// P's stoptheworld still waits for.
+    pub stopwait: LockedI32,
     pub stopnote: Note,
     pub sysmonwait: AtomicU32,
     pub sysmonnote: Note,
-    /// Set while stoptheworld is stopping or has stopped the world.
-    pub gcwaiting: AtomicU32,
+    // The globals Go kept beside its SchedT, then the port's own.
+    /// allg's length, for gcount without the lock.
+    pub allglen: AtomicUsize,
     pub gomaxprocs: AtomicI32,
+    /// The runtime lock every lock of this runtime is (Config::lock, or Spin: Go 1.4's).
+    pub lock_kind: LockKind,
     /// Every P ever created, by id; entries below gomaxprocs are in use.
     pub allp: Box<[Link<P>]>,
     /// Serializes stop-the-world users (gc, gomaxprocs), as goroutines.
@@ -98,6 +119,8 @@ pub(crate) struct Sched {
     pub gcstacks: Lock<Option<Arc<StackSet>>>,
     /// The execution tracer (set by `run` from Config::trace); every M's buffer comes from it.
     pub tracer: Tracer,
+    /// The cold data the sched lock guards, reached through [`Sched::lock`].
+    synced: Guarded<Synced>,
 }
 
 impl Sched {
@@ -108,34 +131,26 @@ impl Sched {
         lock_kind: LockKind,
     ) -> Sched {
         Sched {
-            lock_kind,
-            lock: Lock::with_kind(
-                lock_kind,
-                Synced {
-                    midle: None,
-                    nmidle: 0,
-                    nmidlelocked: 0,
-                    mcount: 0,
-                    pidle: None,
-                    runq: GlobRunq::new(),
-                    stopwait: 0,
-                    newprocs: 0,
-                    allg: Vec::new(),
-                    allm: Vec::new(),
-                },
-            ),
-            runqsize: AtomicU32::new(0),
+            lock: RawLock::with_kind(lock_kind),
             goidgen: AtomicU64::new(0),
+            midle: LockedLink::none(),
+            nmidle: LockedI32::new(0),
+            nmidlelocked: LockedI32::new(0),
+            mcount: LockedI32::new(0),
+            pidle: LockedLink::none(),
             npidle: AtomicU32::new(0),
             nmspinning: AtomicI32::new(0),
+            runq: GlobRunq::new(),
             gflock: Lock::with_kind(lock_kind, GfreeList { head: None }),
             ngfree: AtomicI32::new(0),
-            allglen: AtomicUsize::new(0),
+            gcwaiting: AtomicU32::new(0),
+            stopwait: LockedI32::new(0),
             stopnote: Note::with_kind(lock_kind),
             sysmonwait: AtomicU32::new(0),
             sysmonnote: Note::with_kind(lock_kind),
-            gcwaiting: AtomicU32::new(0),
+            allglen: AtomicUsize::new(0),
             gomaxprocs: AtomicI32::new(0),
+            lock_kind,
             allp: (0..=MAX_GOMAXPROCS).map(|_| Link::none()).collect(),
             worldsema: Sema::new(1, lock_kind),
             end: RunEnd::default(),
@@ -146,6 +161,11 @@ impl Sched {
             pauses: Lock::new(schedcore::report::latency_histogram()),
             gcstacks: Lock::new(None),
             tracer: Tracer::new(None),
+            synced: Guarded::new(Synced {
+                newprocs: 0,
+                allg: Vec::new(),
+                allm: Vec::new(),
+            }),
         }
     }
 
@@ -169,15 +189,10 @@ impl Sched {
         self.nmspinning.load(Ordering::SeqCst)
     }
 
+    /// The global queue's length, peeked at without the lock.
     #[inline(always)]
     pub(crate) fn runqsize(&self) -> u32 {
-        self.runqsize.load(Ordering::Relaxed)
-    }
-
-    /// Publishes the global queue's length after a change. Sched is locked.
-    #[inline(always)]
-    pub(crate) fn set_runqsize(&self, s: &Synced) {
-        self.runqsize.store(s.runq.len() as u32, Ordering::Relaxed);
+        self.runq.len() as u32
     }
 
     /// allp[i], which exists for every i below gomaxprocs.
@@ -191,34 +206,34 @@ impl Sched {
     /// Port of mput (seed 001): puts `mp` on the idle M list. Sched is locked.
     /// Unchanged since 2013.
     pub(crate) fn mput(&self, s: &mut Synced, mp: Ptr<M>) {
-        mp.schedlink.set(s.midle);
-        s.midle = Some(mp);
-        s.nmidle += 1;
+        mp.schedlink.set(self.midle.get(s));
+        self.midle.set(s, Some(mp));
+        self.nmidle.add(s, 1);
         self.checkdead(s);
     }
 
     /// Port of mget (seed 001): takes an M off the idle list. Sched is locked.
     /// Unchanged since 2013.
     pub(crate) fn mget(&self, s: &mut Synced) -> Option<Ptr<M>> {
-        let mp = s.midle?;
-        s.midle = mp.schedlink.take();
-        s.nmidle -= 1;
+        let mp = self.midle.get(s)?;
+        self.midle.set(s, mp.schedlink.take());
+        self.nmidle.add(s, -1);
         Some(mp)
     }
 
     /// Port of pidleput (seed 001): puts `p` on the idle P list. Sched is locked.
     /// Unchanged since 2013.
     pub(crate) fn pidleput(&self, s: &mut Synced, p: Ptr<P>) {
-        p.link.set(s.pidle);
-        s.pidle = Some(p);
+        p.link.set(self.pidle.get(s));
+        self.pidle.set(s, Some(p));
         self.npidle.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Port of pidleget (seed 001): takes a P off the idle list. Sched is locked.
     /// Unchanged since 2013.
     pub(crate) fn pidleget(&self, s: &mut Synced) -> Option<Ptr<P>> {
-        let p = s.pidle?;
-        s.pidle = p.link.take();
+        let p = self.pidle.get(s)?;
+        self.pidle.set(s, p.link.take());
         self.npidle.fetch_sub(1, Ordering::SeqCst);
         Some(p)
     }
@@ -229,14 +244,13 @@ impl Sched {
     /// `tr` is the calling M's trace.
     pub(crate) fn globrunqput(
         &self,
-        s: &mut Synced,
+        _locked: &mut Synced,
         gp: GRef,
         c: &schedcore::Counters,
         tr: &TraceBuf,
     ) {
         trace_ev!(tr, GlobPut, gp.goid.load(Ordering::Relaxed), 1);
-        s.runq.globrunqput(gp.as_non_null());
-        self.set_runqsize(s);
+        self.runq.globrunqput(gp.as_non_null());
         c.inc(Counter::GlobrunqPut);
     }
 
@@ -245,18 +259,17 @@ impl Sched {
     /// the caller holds. Sched is locked.
     pub(crate) fn globrunqget(
         &self,
-        s: &mut Synced,
+        _locked: &mut Synced,
         p: &P,
         max: u32,
         tr: &TraceBuf,
     ) -> Option<GRef> {
-        let before = s.runq.len();
-        let gp = s
+        let before = self.runq.len();
+        let gp = self
             .runq
             .globrunqget(&p.runq, self.gomaxprocs() as u32, max)
             .map(GRef::from_non_null);
-        self.set_runqsize(s);
-        let n = (before - s.runq.len()) as u64;
+        let n = (before - self.runq.len()) as u64;
         p.counters.add(Counter::GlobrunqGet, n);
         if tr.on() && n > 0 {
             let first = gp.map_or(0, |g| g.goid.load(Ordering::Relaxed));
@@ -269,8 +282,8 @@ impl Sched {
     /// as retake uses it, briefly discounts one), checking for deadlock when the count grows.
     /// Unchanged since 2013 (where it was called inclocked).
     pub(crate) fn incidlelocked(&self, v: i32) {
-        let mut s = self.lock.lock();
-        s.nmidlelocked += v;
+        let mut s = self.lock();
+        self.nmidlelocked.add(&mut s, v);
         if v > 0 {
             self.checkdead(&s);
         }
@@ -284,14 +297,18 @@ impl Sched {
             return;
         }
         // Minus one for sysmon.
-        let run = s.mcount - s.nmidle - s.nmidlelocked - 1;
+        let (mcount, nmidle, nmidlelocked) = (
+            self.mcount.get(s),
+            self.nmidle.get(s),
+            self.nmidlelocked.get(s),
+        );
+        let run = mcount - nmidle - nmidlelocked - 1;
         if run > 0 {
             return;
         }
         if run < 0 {
             self.throw(format!(
-                "checkdead: inconsistent counts: nmidle={} nmidlelocked={} mcount={}",
-                s.nmidle, s.nmidlelocked, s.mcount
+                "checkdead: inconsistent counts: nmidle={nmidle} nmidlelocked={nmidlelocked} mcount={mcount}"
             ));
             return;
         }
@@ -332,8 +349,7 @@ impl Sched {
     /// and entersyscall): wakes stoptheworld when it was the last. Sched is locked.
     /// Unchanged since 2013.
     pub(crate) fn stopwait_done(&self, s: &mut Synced) {
-        s.stopwait -= 1;
-        if s.stopwait == 0 {
+        if self.stopwait.add(s, -1) == 0 {
             self.stopnote.notewakeup();
         }
     }

@@ -61,7 +61,7 @@ pub(crate) fn entersyscall() {
 #[inline(never)]
 fn entersyscall_sysmon(m: &M) {
     let sched = m.sched();
-    sched.wake_sysmon(&mut sched.lock.lock());
+    sched.wake_sysmon(&mut sched.lock());
 }
 
 /// Port of entersyscall_gcwait (seed 001): stoptheworld is waiting; give it this P.
@@ -69,8 +69,8 @@ fn entersyscall_sysmon(m: &M) {
 #[inline(never)]
 fn entersyscall_gcwait(m: &M, p: &P) {
     let sched = m.sched();
-    let mut s = sched.lock.lock();
-    if s.stopwait > 0
+    let mut s = sched.lock();
+    if sched.stopwait.get(&s) > 0
         && p.status
             .compare_exchange(PSYSCALL, PGCSTOP, Ordering::SeqCst, Ordering::SeqCst)
             .is_ok()
@@ -200,7 +200,7 @@ fn exitsyscallfast_cold(m: &M) -> bool {
 /// Port of exitsyscallfast_pidle (seed 001): an idle P, if there is one.
 fn exitsyscallfast_pidle(m: &M) -> bool {
     let sched = m.sched();
-    let mut s = sched.lock.lock();
+    let mut s = sched.lock();
     let p = sched.pidleget(&mut s);
     if p.is_some() {
         sched.wake_sysmon(&mut s);
@@ -223,7 +223,7 @@ pub(crate) fn exitsyscall0(m: &M, gp: GRef) -> Next {
     let sched = m.sched();
     gp.casgstatus(Gsyscall, Grunnable);
     dropg(m);
-    let mut s = sched.lock.lock();
+    let mut s = sched.lock();
     let p = if sched.end.exiting() {
         None
     } else {

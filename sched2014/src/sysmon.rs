@@ -64,7 +64,7 @@ pub(crate) fn sysmon(m: &M) {
         }
         // With schedtrace on, sysmon stays awake to print even when nothing runs.
         if trace.is_none() && (sched.gcwaiting() || sched.npidle() as i32 == sched.gomaxprocs()) {
-            let s = sched.lock.lock();
+            let s = sched.lock();
             if sched.end.exiting() {
                 return;
             }
@@ -74,7 +74,7 @@ pub(crate) fn sysmon(m: &M) {
                 sched.sysmonwait.store(1, Ordering::SeqCst);
                 drop(s);
                 sched.sysmonnote.notetsleep(SYSMON_IDLE_SLEEP);
-                let _s = sched.lock.lock();
+                let _s = sched.lock();
                 sched.sysmonwait.store(0, Ordering::SeqCst);
                 sched.sysmonnote.noteclear();
                 idle = 0;
@@ -213,16 +213,16 @@ pub(crate) fn preemptone(m: &M, p: &P) -> bool {
 /// P's ring, on stderr.
 fn schedtrace(m: &M, elapsed: Duration) {
     let sched = m.sched();
-    let s = sched.lock.lock();
+    let s = sched.lock();
     let procs = sched.gomaxprocs().max(0) as usize;
     let line = SchedTrace {
         elapsed,
         gomaxprocs: procs,
         idleprocs: sched.npidle() as usize,
-        threads: s.mcount.max(0) as usize,
+        threads: sched.mcount.get(&s).max(0) as usize,
         spinningthreads: sched.nmspinning().max(0) as usize,
-        idlethreads: s.nmidle.max(0) as usize,
-        runqueue: s.runq.len(),
+        idlethreads: sched.nmidle.get(&s).max(0) as usize,
+        runqueue: sched.runq.len(),
         local: Some((0..procs).map(|i| sched.allp(i).runq.len()).collect()),
     };
     drop(s);

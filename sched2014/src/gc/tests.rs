@@ -23,7 +23,7 @@ fn gcprepare_does_not_mark_a_reviving_g_done() {
     let g = G::new();
     let gp = GRef(Ptr::from_ref(&g));
     gp.casgstatus(Gidle, Gdead);
-    sched.lock.lock().allg.push(gp);
+    sched.lock().allg.push(gp);
     // newproc1, first step: a collection running now must scan it.
     gp.gcworkdone.store(false, Ordering::Relaxed);
     gcprepare(&sched);

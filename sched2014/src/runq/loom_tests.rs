@@ -55,7 +55,7 @@ impl World {
         while let Some(g) = self.owner.runqget() {
             got.push(self.items.id(g));
         }
-        let mut q = self.global.lock().unwrap();
+        let q = self.global.lock().unwrap();
         while let Some(g) = q.globrunqget(&self.owner, 1, 0) {
             got.push(self.items.id(g));
             while let Some(g) = self.owner.runqget() {

@@ -166,7 +166,7 @@ fn overflow_loses_nothing() {
     while let Some(g) = p.runqget() {
         seen[items.id(g)] += 1;
     }
-    let mut g = global.lock().unwrap();
+    let g = global.lock().unwrap();
     assert!(g.len() >= 9 * (RUNQ_HALF + 1));
     while let Some(gp) = g.globrunqget(&p, 1, 0) {
         seen[items.id(gp)] += 1;
@@ -202,7 +202,7 @@ fn counters_wrap() {
                 seen[items.id(g)] += 1;
             }
         }
-        let mut g = global.lock().unwrap();
+        let g = global.lock().unwrap();
         while let Some(gp) = g.globrunqget(&p1, 1, 0) {
             seen[items.id(gp)] += 1;
             while let Some(gp) = p1.runqget() {
@@ -297,7 +297,7 @@ impl Stress {
 
     /// A P with an empty ring looks at the global queue, as findrunnable does.
     fn take_global(&self, me: usize, max: u32) -> bool {
-        let mut g = self.global.lock().unwrap();
+        let g = self.global.lock().unwrap();
         let had = self.rings[me].len();
         match g.globrunqget(&self.rings[me], 3, max) {
             Some(gp) => {
@@ -437,7 +437,7 @@ fn procresize_pops_from_tail() {
             for j in 0..n {
                 p.runqput(items.ptr(j), &MustNotOverflow);
             }
-            let mut global = GlobRunq::new();
+            let global = GlobRunq::new();
             while let Some(gp) = p.runqpoptail_stw() {
                 global.globrunqputhead(gp);
             }

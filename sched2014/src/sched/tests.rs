@@ -1,5 +1,5 @@
-//! Tests of the Sched's footing: its layout (the seed's plain struct) and the store-load pair
-//! between newproc/ready and findrunnable's last look.
+//! Tests of the Sched's footing: its layout (the seed's plain struct, in the seed's order) and
+//! the store-load pair between newproc/ready and findrunnable's last look.
 
 use super::Sched;
 use crate::g::{GRef, G};
@@ -24,6 +24,106 @@ fn sched_is_a_plain_struct() {
     assert_eq!(std::mem::align_of::<G>(), 128);
     assert_eq!(std::mem::align_of::<M>(), 128);
     assert_eq!(std::mem::align_of::<P>(), 128);
+}
+
+/// Go 1.4's `SchedT` on amd64 (runtime.h; `Mutex` and `Note` are one word each), field by
+/// field: the name and the byte offset. maxmcount (36), lastpoll (136) and profilehz (144) are
+/// not ported.
+const GO_1_4_SCHED: [(&str, usize); 20] = [
+    ("lock", 0),
+    ("goidgen", 8),
+    ("midle", 16),
+    ("nmidle", 24),
+    ("nmidlelocked", 28),
+    ("mcount", 32),
+    ("pidle", 40),
+    ("npidle", 48),
+    ("nmspinning", 52),
+    ("runqhead", 56),
+    ("runqtail", 64),
+    ("runqsize", 72),
+    ("gflock", 80),
+    ("gfree", 88),
+    ("ngfree", 96),
+    ("gcwaiting", 100),
+    ("stopwait", 104),
+    ("stopnote", 112),
+    ("sysmonwait", 120),
+    ("sysmonnote", 128),
+];
+
+/// The port's offset of each field of [`GO_1_4_SCHED`].
+fn port_sched_offsets() -> [(&'static str, usize); 20] {
+    use std::mem::offset_of;
+    let runq = offset_of!(Sched, runq);
+    let [runqhead, runqtail, runqsize] = crate::globrunq::GlobRunq::<G>::offsets();
+    let gfree = offset_of!(Sched, gflock) + schedcore::Lock::<super::GfreeList>::data_offset();
+    [
+        ("lock", offset_of!(Sched, lock)),
+        ("goidgen", offset_of!(Sched, goidgen)),
+        ("midle", offset_of!(Sched, midle)),
+        ("nmidle", offset_of!(Sched, nmidle)),
+        ("nmidlelocked", offset_of!(Sched, nmidlelocked)),
+        ("mcount", offset_of!(Sched, mcount)),
+        ("pidle", offset_of!(Sched, pidle)),
+        ("npidle", offset_of!(Sched, npidle)),
+        ("nmspinning", offset_of!(Sched, nmspinning)),
+        ("runqhead", runq + runqhead),
+        ("runqtail", runq + runqtail),
+        ("runqsize", runq + runqsize),
+        ("gflock", offset_of!(Sched, gflock)),
+        ("gfree", gfree),
+        ("ngfree", offset_of!(Sched, ngfree)),
+        ("gcwaiting", offset_of!(Sched, gcwaiting)),
+        ("stopwait", offset_of!(Sched, stopwait)),
+        ("stopnote", offset_of!(Sched, stopnote)),
+        ("sysmonwait", offset_of!(Sched, sysmonwait)),
+        ("sysmonnote", offset_of!(Sched, sysmonnote)),
+    ]
+}
+
+/// Tracker issue 19: which words of Sched share a cache line is the seed's choice, not the
+/// compiler's. The seed's fields come in the seed's order, at the seed's offsets (but for the
+/// last few, see below); the words Go had on its first 64 bytes (the lock word, goidgen, the
+/// idle M and P lists and their counts, nmspinning, runqhead) lie within 64 bytes of each
+/// other; the port's own fields all come after the seed's last.
+#[test]
+fn sched_has_the_seeds_layout() {
+    let port = port_sched_offsets();
+    for ((name, at), (go_name, go_at)) in port.iter().zip(GO_1_4_SCHED) {
+        assert_eq!(*name, go_name);
+        // Equal up to stopwait; from stopnote on up to 8 bytes earlier, as the port's note is
+        // a 4-byte word aligned to 4 where Go's was a uintptr.
+        assert!(
+            *at <= go_at && go_at - *at <= 8 && (go_at > 104 || *at == go_at),
+            "Sched::{name} at {at}, Go 1.4's at {go_at}"
+        );
+    }
+    assert!(port.windows(2).all(|w| w[0].1 < w[1].1), "{port:?}");
+    let first_line = &port[..10];
+    assert_eq!(first_line[9].0, "runqhead");
+    let (lo, hi) = (first_line[0].1, first_line[9].1 + 8);
+    assert!(hi - lo <= 64, "{first_line:?}");
+    use std::mem::offset_of;
+    let last_seed = offset_of!(Sched, sysmonnote);
+    for (name, at) in [
+        ("allglen", offset_of!(Sched, allglen)),
+        ("gomaxprocs", offset_of!(Sched, gomaxprocs)),
+        ("lock_kind", offset_of!(Sched, lock_kind)),
+        ("allp", offset_of!(Sched, allp)),
+        ("worldsema", offset_of!(Sched, worldsema)),
+        ("end", offset_of!(Sched, end)),
+        ("stacks", offset_of!(Sched, stacks)),
+        ("preempt", offset_of!(Sched, preempt)),
+        ("gcstacks", offset_of!(Sched, gcstacks)),
+        ("tracer", offset_of!(Sched, tracer)),
+        ("synced", offset_of!(Sched, synced)),
+    ] {
+        assert!(
+            at > last_seed,
+            "the port's {name} ({at}) before the seed's last field"
+        );
+    }
 }
 
 /// The store-load pair between newproc/ready and findrunnable's last look (tracker issue 9).
@@ -64,9 +164,9 @@ fn wakeup_store_load_pair() {
         for r in 1..=ROUNDS {
             // Reset while the producer waits: an empty queue, no idle P.
             while p0.runqget().is_some() {}
-            let _ = sched.pidleget(&mut sched.lock.lock());
+            let _ = sched.pidleget(&mut sched.lock());
             start.store(r, Ordering::Release);
-            sched.pidleput(&mut sched.lock.lock(), Ptr::from_ref(&p1));
+            sched.pidleput(&mut sched.lock(), Ptr::from_ref(&p1));
             let found = runqs_nonempty(&sched, 1);
             spin_until(|| done.load(Ordering::Acquire) == r);
             rounds = r;

@@ -25,9 +25,15 @@ pub(crate) const RUNQ_INITIAL_SIZE: usize = 128;
 
 /// Aligned to its own cache lines: fields written on hot paths must not share a line with
 /// the neighbouring P's (false sharing between threads).
-#[repr(align(128))]
+///
+/// `repr(C)`, with the seed's fields in Go 1.1's order, so that which of them share a line is
+/// the seed's and not the compiler's choice: status, link, tick, m and the run queue (its
+/// lock, ring, head and tail) on the first 64 bytes, as on the first line of Go's P, and the
+/// gfree cache on the next. Go's P began with its lock; here the lock belongs to the queue,
+/// so it comes with it, after m (where Go had mcache, then the ring). The port's own fields
+/// come last. `sched/tests.rs` holds the lines.
+#[repr(C, align(128))]
 pub(crate) struct P {
-    pub id: usize,
     /// One of the P* constants. Changed under the sched lock, by the owning M, or by CAS
     /// (Psyscall to Prunning/Pidle/Pgcstop).
     pub status: AtomicU32,
@@ -38,11 +44,13 @@ pub(crate) struct P {
     pub tick: AtomicU32,
     /// The M holding it (nil when idle or in a syscall).
     pub m: Link<M>,
-    /// Runnable goroutines.
+    /// Runnable goroutines (the seed's P lock, runq, runqhead, runqtail and runqsize).
     pub runq: Runq<GRef>,
     /// Cache of dead G's (with their stacks), touched only by the M holding the P.
     pub gfree: Link<crate::g::G>,
     pub gfreecnt: AtomicU32,
+    // The port's own.
+    pub id: usize,
     /// Counters of the run queue operations made on this P's behalf.
     pub counters: Counters,
 }

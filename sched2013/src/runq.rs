@@ -48,7 +48,9 @@ impl<T: Copy> Slots<T> {
 }
 
 /// One P's queue of runnable goroutines (the seed's `runq`, `runqhead`, `runqtail`,
-/// `runqsize` and the P's lock).
+/// `runqsize` and the P's lock). `repr(C)`: the lock and the ring, then head and tail, in the
+/// seed's order, so that the P that holds it knows which of its words share a line.
+#[repr(C)]
 pub struct Runq<T> {
     slots: RingLock<Slots<T>>,
     /// Index of the first element. Written under the lock only.

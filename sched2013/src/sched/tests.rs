@@ -119,6 +119,33 @@ fn sched_has_the_seeds_layout() {
     }
 }
 
+/// Tracker issue 19: the seed's fields of P in Go 1.1's order, and the lines Go's P gave them
+/// (see [`P`]): status, link, tick, m and the run queue (lock, ring, head, tail) on the first
+/// 64 bytes, gfree and gfreecnt on the next; the port's own fields after them.
+#[test]
+fn p_keeps_the_seeds_lines() {
+    use std::mem::{offset_of, size_of};
+    let order = [
+        ("status", offset_of!(P, status)),
+        ("link", offset_of!(P, link)),
+        ("tick", offset_of!(P, tick)),
+        ("m", offset_of!(P, m)),
+        ("runq", offset_of!(P, runq)),
+        ("gfree", offset_of!(P, gfree)),
+        ("gfreecnt", offset_of!(P, gfreecnt)),
+        ("id", offset_of!(P, id)),
+        ("counters", offset_of!(P, counters)),
+    ];
+    assert!(order.windows(2).all(|w| w[0].1 < w[1].1), "{order:?}");
+    let runq_end = offset_of!(P, runq) + size_of::<crate::runq::Runq<GRef>>();
+    assert!(
+        runq_end <= 64,
+        "P's run queue ends at {runq_end}: {order:?}"
+    );
+    assert_eq!(offset_of!(P, gfree) / 64, 1, "{order:?}");
+    assert_eq!((offset_of!(P, gfreecnt) + 3) / 64, 1, "{order:?}");
+}
+
 /// The store-load pair between newproc/ready and findrunnable's last look (tracker issue 9).
 /// A producer puts a G on its P's queue, then asks whether an M must be woken for it
 /// (`wakep_needed`); a consumer puts its P on the idle list, then looks at every queue once

@@ -31,40 +31,52 @@ pub(crate) enum StartFn {
 
 /// An M. Fields touched by other threads are atomics; the rest are written by the M's own
 /// thread (including goroutine code running on it).
+///
 /// Aligned to its own cache lines: fields written on hot paths must not share a line with
-/// the neighbouring M's (false sharing between threads).
-#[repr(align(128))]
+/// the neighbouring M's (false sharing between threads). `repr(C)`, with the seed's fields in
+/// Go 1.4's order, so that which of them share a line is close to the seed's and not the
+/// compiler's choice: p, nextp, id, locks, spinning and fastrand share one line, as on the
+/// third line of Go's M, and the idle M's words (park, the note it sleeps on, and schedlink,
+/// its link on the idle list) start the next, as on Go's fourth. Go had curg at the
+/// end of the line before p's and lockedg and locked further on; here curg comes right before
+/// p, and lockedg and locked right after schedlink (the port has none of the words Go kept
+/// between them). `sched` stands first, where Go's M had g0; the port's own fields come last.
+/// `sched/tests.rs` holds the lines.
+#[repr(C, align(128))]
 pub(crate) struct M {
-    pub id: i32,
     pub sched: Ptr<Sched>,
-    pub startfn: StartFn,
+    // The seed's fields, in its order.
+    /// The goroutine it runs (kept across a switch-out while it is locked to one).
+    pub curg: Link<G>,
     /// The P it holds (kept while in a syscall, where the P is in Psyscall).
     pub p: Link<P>,
     /// The P to acquire when woken (set by whoever wakes it).
     pub nextp: Link<P>,
-    /// The goroutine it runs (kept across a switch-out while it is locked to one).
-    pub curg: Link<G>,
-    /// The goroutine locked to it, if any.
-    pub lockedg: Link<G>,
-    pub locked: AtomicU32,
+    pub id: i32,
     /// Runtime work in progress on this M that must not be preempted (the seed's m->locks):
     /// a preempt point that finds it non-zero lets the goroutine run on with `preempt` still
     /// set, and whoever drops it back to zero re-arms the guard.
     pub locks: MLocks,
     /// Looking for work without finding any yet (counted in `Sched::nmspinning`).
     pub spinning: AtomicBool,
+    fastrand: AtomicU32,
     /// Where it sleeps when idle or waiting for its locked goroutine.
     pub park: Note,
     /// Next M on the idle list (sched lock).
     pub schedlink: Link<M>,
+    /// The goroutine locked to it, if any.
+    pub lockedg: Link<G>,
+    pub locked: AtomicU32,
+    // The port's own.
     /// Sleeping in stoplockedm (sched lock); teardown wakes such M's.
     pub lockwait: AtomicBool,
     /// Someone has taken the job of waking it from stoplockedm (sched lock).
     pub lockwake: AtomicBool,
-    fastrand: AtomicU32,
-    pub counters: Counters,
+    /// What it runs first (the seed's mstartfn, read once).
+    pub startfn: StartFn,
     /// This M's execution trace; only its own thread records into it.
     pub trace: TraceBuf,
+    pub counters: Counters,
 }
 
 impl M {
@@ -466,6 +478,39 @@ pub(crate) fn wakep(m: &M) {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+
+    /// Tracker issue 19: the seed's fields of M in Go 1.4's order, and the lines the seed gave
+    /// them (see [`M`]): p, nextp, id, locks, spinning and fastrand on one 64-byte line, park
+    /// and schedlink on the next; the port's own fields after the seed's.
+    #[test]
+    fn m_keeps_the_seeds_lines() {
+        use std::mem::offset_of;
+        let order = [
+            ("curg", offset_of!(M, curg)),
+            ("p", offset_of!(M, p)),
+            ("nextp", offset_of!(M, nextp)),
+            ("id", offset_of!(M, id)),
+            ("locks", offset_of!(M, locks)),
+            ("spinning", offset_of!(M, spinning)),
+            ("fastrand", offset_of!(M, fastrand)),
+            ("park", offset_of!(M, park)),
+            ("schedlink", offset_of!(M, schedlink)),
+            ("lockedg", offset_of!(M, lockedg)),
+            ("locked", offset_of!(M, locked)),
+            ("lockwait", offset_of!(M, lockwait)),
+            ("lockwake", offset_of!(M, lockwake)),
+            ("startfn", offset_of!(M, startfn)),
+            ("trace", offset_of!(M, trace)),
+            ("counters", offset_of!(M, counters)),
+        ];
+        assert!(order.windows(2).all(|w| w[0].1 < w[1].1), "{order:?}");
+        let line = |o: usize| o / 64;
+        let hot = line(offset_of!(M, p));
+        let fastrand_end = offset_of!(M, fastrand) + 4;
+        assert_eq!(line(fastrand_end - 1), hot, "{order:?}");
+        assert_eq!(line(offset_of!(M, park)), hot + 1, "{order:?}");
+        assert_eq!(line(offset_of!(M, schedlink) + 7), hot + 1, "{order:?}");
+    }
 
     /// fastrand1 xors the constant in exactly when the doubled value has its top bit set, as
     /// Go's assembly does (tracker issue 9: the port had the test inverted).

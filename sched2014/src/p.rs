@@ -30,7 +30,16 @@ pub(crate) const GOID_CACHE_BATCH: u64 = 16;
 
 /// Aligned to its own cache lines: fields written on hot paths must not share a line with
 /// the neighbouring P's (false sharing between threads).
-#[repr(align(128))]
+///
+/// `repr(C)`, with the seed's fields in Go 1.4's order and at its offsets, so that which of
+/// them share a line is the seed's and not the compiler's choice: status, link, schedtick,
+/// syscalltick and m on the first 64 bytes (the words sysmon reads and the owner bumps), the
+/// ring's head and tail (which every thief CASes) on the next, with goidcache; the slots
+/// follow, then gfree. Go's P began with a lock the port's P does not need (`id` takes its
+/// word), and kept mcache and deferpool between m and goidcache; `_unported` keeps their 48
+/// bytes so that the ring's head does not move onto the line of status and schedtick. The
+/// port's own fields come last. `sched/tests.rs` holds the offsets.
+#[repr(C, align(128))]
 pub(crate) struct P {
     pub id: usize,
     /// One of the P* constants. Changed under the sched lock, by the owning M, or by CAS
@@ -46,14 +55,17 @@ pub(crate) struct P {
     pub syscalltick: AtomicU32,
     /// The M holding it (nil when idle or in a syscall).
     pub m: Link<M>,
-    /// Runnable goroutines: the lock-free ring.
+    /// The place of the seed's mcache and deferpool[5] (no allocator or defer pool here).
+    _unported: [usize; 6],
+    /// The next goroutine id of this P's batch, and the end of the batch (owner only).
+    pub goidcache: AtomicU64,
+    pub goidcacheend: AtomicU64,
+    /// Runnable goroutines: the lock-free ring (runqhead, runqtail, runq[256]).
     pub runq: RunQueue<G>,
     /// Cache of dead G's (with their stacks), touched only by the M holding the P.
     pub gfree: Link<G>,
     pub gfreecnt: AtomicU32,
-    /// The next goroutine id of this P's batch, and the end of the batch (owner only).
-    pub goidcache: AtomicU64,
-    pub goidcacheend: AtomicU64,
+    // The port's own.
     /// Counters of what is done on this P's behalf (written by the M holding it).
     pub counters: Counters,
 }
@@ -67,6 +79,7 @@ impl P {
             schedtick: AtomicU32::new(0),
             syscalltick: AtomicU32::new(0),
             m: Link::none(),
+            _unported: [0; 6],
             runq: RunQueue::new(),
             gfree: Link::none(),
             gfreecnt: AtomicU32::new(0),

@@ -65,6 +65,10 @@ pub type GrabBatch<T> = [*mut T; RUNQ_HALF];
 /// holds the owning P; [`runqgrab`](Self::runqgrab), [`len`](Self::len) and
 /// [`is_empty`](Self::is_empty) by anyone. Breaking the owner rule cannot cause undefined
 /// behaviour in the ring, but can lose or duplicate G's.
+///
+/// `repr(C)`: head, tail, then the slots, as the seed's P had runqhead, runqtail and runq, so
+/// that the P that holds it keeps the seed's lines.
+#[repr(C)]
 pub struct RunQueue<T> {
     /// Index of the oldest G. Advanced by CAS by every consumer.
     head: AtomicU32,
@@ -89,6 +93,18 @@ impl<T> std::fmt::Debug for RunQueue<T> {
 }
 
 impl<T> RunQueue<T> {
+    /// Where head lies in the ring, in bytes (for layout checks).
+    #[cfg(test)]
+    pub(crate) const fn head_offset() -> usize {
+        std::mem::offset_of!(Self, head)
+    }
+
+    /// Where tail lies in the ring, in bytes (for layout checks).
+    #[cfg(test)]
+    pub(crate) const fn tail_offset() -> usize {
+        std::mem::offset_of!(Self, tail)
+    }
+
     /// An empty ring.
     pub fn new() -> RunQueue<T> {
         RunQueue {

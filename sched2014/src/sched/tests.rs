@@ -126,6 +126,57 @@ fn sched_has_the_seeds_layout() {
     }
 }
 
+/// Go 1.4's `P` on amd64 (runtime.h), the fields the port has: the name and the byte offset.
+/// Go's P began with its lock at 0; the port's has none, and `id`, an int32 at 8 in Go, is a
+/// word at 0 here, so status sits 4 bytes earlier.
+const GO_1_4_P: [(&str, usize); 11] = [
+    ("id", 8),
+    ("status", 12),
+    ("link", 16),
+    ("schedtick", 24),
+    ("syscalltick", 28),
+    ("m", 32),
+    ("goidcache", 88),
+    ("goidcacheend", 96),
+    ("runqhead", 104),
+    ("runqtail", 108),
+    ("gfree", 2160),
+];
+
+/// Tracker issue 19: the seed's fields of P in Go 1.4's order, at Go's offsets (but for the
+/// lock the port does not have, see [`GO_1_4_P`]), so the same words share a line: status,
+/// link, the ticks and m on the first 64 bytes, the ring's head and tail on the next; the
+/// port's own fields after them.
+#[test]
+fn p_keeps_the_seeds_lines() {
+    use std::mem::offset_of;
+    let runq = offset_of!(P, runq);
+    let port = [
+        ("id", offset_of!(P, id)),
+        ("status", offset_of!(P, status)),
+        ("link", offset_of!(P, link)),
+        ("schedtick", offset_of!(P, schedtick)),
+        ("syscalltick", offset_of!(P, syscalltick)),
+        ("m", offset_of!(P, m)),
+        ("goidcache", offset_of!(P, goidcache)),
+        ("goidcacheend", offset_of!(P, goidcacheend)),
+        ("runqhead", runq + crate::runq::RunQueue::<G>::head_offset()),
+        ("runqtail", runq + crate::runq::RunQueue::<G>::tail_offset()),
+        ("gfree", offset_of!(P, gfree)),
+    ];
+    for ((name, at), (go_name, go_at)) in port.iter().zip(GO_1_4_P) {
+        assert_eq!(*name, go_name);
+        let want = match go_at {
+            8 => 0,
+            12 => 8,
+            _ => go_at,
+        };
+        assert_eq!(*at, want, "P::{name} at {at}, Go 1.4's at {go_at}");
+    }
+    assert!(offset_of!(P, gfreecnt) > offset_of!(P, gfree));
+    assert!(offset_of!(P, counters) > offset_of!(P, gfreecnt));
+}
+
 /// The store-load pair between newproc/ready and findrunnable's last look (tracker issue 9).
 /// A producer puts a G on its P's queue, then asks whether an M must be woken for it
 /// (`wakep_needed`); a consumer puts its P on the idle list, then looks at every queue once

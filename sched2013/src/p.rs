@@ -28,8 +28,9 @@ pub(crate) const RUNQ_INITIAL_SIZE: usize = 128;
 ///
 /// `repr(C)`, with the seed's fields in Go 1.1's order, so that which of them share a line is
 /// the seed's and not the compiler's choice: status, link, tick, m and the run queue (its
-/// lock, ring, head and tail) on the first 64 bytes, as on the first line of Go's P, and the
-/// gfree cache on the next. Go's P began with its lock; here the lock belongs to the queue,
+/// lock, ring, head and tail) on the first 64 bytes, as in Go's P, and the gfree cache on the
+/// next. (Go's 152-byte P came from a 160-byte size class, so those 64 bytes were one line for
+/// every other P and straddled two for the rest; here they are always one.) Go's P began with its lock; here the lock belongs to the queue,
 /// so it comes with it, after m (where Go had mcache, then the ring). The port's own fields
 /// come last. `sched/tests.rs` holds the lines.
 #[repr(C, align(128))]

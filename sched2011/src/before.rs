@@ -198,8 +198,7 @@ pub fn stoptheworld(rt: &Runtime) -> bool {
 }
 
 /// Port of starttheworld before CL 4723042 (seed 002, - lines).
-pub fn starttheworld(rt: &Runtime) {
-    let m = getm();
+pub fn starttheworld(rt: &Runtime, m: &M) {
     let mut s = rt.schedlock();
     rt.gcwaiting.store(false, Relaxed);
     s.mcpumax = rt.mcpumax_allowed(s.gomaxprocs) as i32;

@@ -39,9 +39,8 @@ pub fn stoptheworld(rt: &Runtime) -> bool {
     rt.stoptheworld_done()
 }
 
-/// Port of starttheworld (seed 002).
-pub fn starttheworld(rt: &Runtime) {
-    let m = getm();
+/// Port of starttheworld (seed 002), by the goroutine running on `m`, which stopped it.
+pub fn starttheworld(rt: &Runtime, m: &M) {
     let mut s = rt.schedlock();
     rt.gcwaiting.store(false, Relaxed);
     rt.setmcpumax(s.gomaxprocs);
@@ -89,9 +88,9 @@ pub fn gc() {
     // is still this M.
     rt.worldsema.semrelease();
     if rt.before {
-        before::starttheworld(rt);
+        before::starttheworld(rt, m);
     } else {
-        starttheworld(rt);
+        starttheworld(rt, m);
     }
     trace_ev!(m.trace, StwDone, 0, 0);
     let pause = t0.elapsed();
@@ -128,7 +127,12 @@ fn scan_stacks(rt: &Runtime, m: &M) -> ScanResult {
 
 /// Port of gomaxprocsfunc (seed 002).
 pub fn gomaxprocsfunc(n: i32) -> i32 {
-    let m = getm();
+    gomaxprocsfunc_on(getm(), n, gosched)
+}
+
+/// gomaxprocsfunc by the goroutine running on `m`; `gosched` is its switch into schedule
+/// when fewer CPUs are allowed than in use (Go's runtime·gosched; the loom model's stand-in).
+pub fn gomaxprocsfunc_on(m: &M, n: i32, gosched: impl FnOnce()) -> i32 {
     let rt = m.rt();
     let mut s = rt.schedlock();
     let ret = s.gomaxprocs as i32;

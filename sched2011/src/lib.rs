@@ -14,6 +14,7 @@ pub mod m;
 pub mod proc;
 mod run;
 pub mod sched;
+pub mod sync;
 pub mod syscall;
 #[cfg(all(test, not(loom)))]
 mod tests;

@@ -2,9 +2,10 @@
 
 use crate::g::{GPtr, G};
 use crate::sched::Runtime;
+use crate::sync::Note;
 use schedcore::lock::MLocks;
 use schedcore::trace::TraceBuf;
-use schedcore::{Counters, Note};
+use schedcore::Counters;
 use std::ptr::{null_mut, NonNull};
 use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering::Relaxed};
 

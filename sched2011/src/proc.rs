@@ -161,22 +161,30 @@ pub fn matchmg(rt: &Runtime, s: &mut Synced, cur: Option<&M>) {
 ///
 /// A thread the kernel refuses is Go's throw in newosproc: a panic, which ends the run from
 /// wherever matchmg was called (a goroutine's body, mstart, or the boot in `run`).
+///
+/// Under loom the M gets no thread: it keeps the goroutine matchmg hands it in `nextg`, and
+/// the model counts it as running that goroutine (as the seed's Promela model does with a
+/// new M), or runs it on a model thread of its own.
 pub(crate) fn newm(rt: &Runtime, s: &mut Synced) -> MPtr {
     let mp = MPtr::alloc(M::new(s.mcount as usize, rt));
     s.mcount += 1;
     s.allm.push(mp);
     s.counters.inc(Counter::ThreadsCreated);
-    let h = newosproc(rt, mp).unwrap_or_else(|e| {
-        panic!(
-            "runtime: failed to create new OS thread (have {} already): {e}",
-            s.threads.len()
-        )
-    });
-    s.threads.push(h);
+    #[cfg(not(loom))]
+    {
+        let h = newosproc(rt, mp).unwrap_or_else(|e| {
+            panic!(
+                "runtime: failed to create new OS thread (have {} already): {e}",
+                s.threads.len()
+            )
+        });
+        s.threads.push(h);
+    }
     mp
 }
 
 /// Port of newosproc (Go 1.0 thread_linux.c): the M's thread, running mstart.
+#[cfg_attr(loom, allow(dead_code))]
 fn newosproc(rt: &Runtime, mp: MPtr) -> std::io::Result<std::thread::JoinHandle<()>> {
     #[cfg(all(test, not(loom)))]
     if crate::tests::newosproc_refuses() {

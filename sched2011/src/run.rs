@@ -64,10 +64,7 @@ where
         let t0 = Instant::now();
         let r = main();
         *slot.lock().unwrap() = Some((r, t0.elapsed()));
-        let rt = getm().rt();
-        if rt.end.finish() {
-            rt.wake_for_exit(&mut rt.schedlock());
-        }
+        getm().rt().finish();
     };
     // 2011 has no sysmon to print schedtrace lines from: a monitor thread does it. Its panic
     // is the runtime's, like an M's: it ends the run (and the monitor thread).

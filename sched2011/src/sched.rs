@@ -4,14 +4,12 @@
 
 use crate::g::GPtr;
 use crate::m::{MPtr, M};
+use crate::sync::{Note, SchedLock, SchedLockGuard};
 use crate::word::SchedWord;
 use crate::Sched2011;
 use hdrhistogram::Histogram;
 use schedcore::trace::{TraceBuf, Tracer};
-use schedcore::{
-    trace_ev, Counter, Counters, Lock, LockGuard, LockKind, Note, RunEnd, RunError, Sema,
-    StackArena,
-};
+use schedcore::{trace_ev, Counter, Counters, Lock, LockKind, RunEnd, RunError, Sema, StackArena};
 use std::collections::VecDeque;
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
@@ -60,7 +58,7 @@ pub struct Synced {
 }
 
 /// The schedlock held. Dropping it is Go's `schedunlock`: unlock, then wake `mwakeup`.
-pub struct SchedGuard<'a>(ManuallyDrop<LockGuard<'a, Synced>>);
+pub struct SchedGuard<'a>(ManuallyDrop<SchedLockGuard<'a, Synced>>);
 
 impl Deref for SchedGuard<'_> {
     type Target = Synced;
@@ -113,7 +111,7 @@ pub struct Runtime {
     /// Where goroutine stacks come from (freed with the runtime, after every G).
     pub stacks: StackArena,
     /// The schedlock, taken through [`Runtime::schedlock`], and what it guards.
-    sched: Lock<Synced>,
+    sched: SchedLock<Synced>,
     /// The packed word, where Go 1.0 kept it: right after the fields of `Synced`'s tail.
     pub word: SchedWord,
     /// stoptheworld sleeps here after setting waitstop.
@@ -146,7 +144,7 @@ impl Runtime {
             lock_kind,
             name,
             stacks,
-            sched: Lock::with_kind(
+            sched: SchedLock::with_kind(
                 lock_kind,
                 Synced {
                     allm: Vec::new(),
@@ -187,6 +185,14 @@ impl Runtime {
         SchedGuard(ManuallyDrop::new(self.sched.lock()))
     }
 
+    /// The schedlock if it is free (the loom model's monitor; see `crate::sync`).
+    #[cfg(loom)]
+    pub fn try_schedlock(&self) -> Option<SchedGuard<'_>> {
+        self.sched
+            .try_lock()
+            .map(|g| SchedGuard(ManuallyDrop::new(g)))
+    }
+
     /// The trace buffer of the thread calling with `cur` as its M: the M's own, or the boot's
     /// (`cur` is `None` only while `run` boots the main goroutine).
     #[inline(always)]
@@ -225,6 +231,14 @@ impl Runtime {
     /// Ends the run with `err` (first one wins) and wakes every M so it can leave.
     pub fn fail(&self, err: RunError) {
         if self.end.fail(err) {
+            self.wake_for_exit(&mut self.schedlock());
+        }
+    }
+
+    /// Ends the run because main returned (unless it has already ended), and wakes every M so
+    /// it can leave: the last thing the main goroutine does.
+    pub fn finish(&self) {
+        if self.end.finish() {
             self.wake_for_exit(&mut self.schedlock());
         }
     }

@@ -12,13 +12,18 @@ use std::sync::atomic::Ordering::Relaxed;
 /// Port of entersyscall (seed 002).
 #[inline(always)]
 pub fn entersyscall() {
-    let m = getm();
+    entersyscall_on(getm())
+}
+
+/// entersyscall by the goroutine running on `m` (the loom model names its M's itself).
+#[inline(always)]
+pub fn entersyscall_on(m: &M) {
     let gp = m.curg();
     // Leave the stack pointer for the collector before anyone can see Gsyscall, and check it
-    // (the seed's gcsp range check).
+    // (the seed's gcsp range check; the loom model's goroutines have no stack to check).
     gp.ctx.save_syscall_sp();
     gp.set_status(GSYSCALL);
-    if gp.ctx.live_stack().is_none() {
+    if !cfg!(loom) && gp.ctx.live_stack().is_none() {
         entersyscall_inconsistent();
     }
     let rt = m.rt();
@@ -55,7 +60,13 @@ fn entersyscall_slow(rt: &Runtime, m: &M) {
 /// Port of exitsyscall (seed 002).
 #[inline(always)]
 pub fn exitsyscall() {
-    let m = getm();
+    exitsyscall_on(getm(), gosched)
+}
+
+/// exitsyscall by the goroutine running on `m`; `gosched` is its switch into schedule when
+/// every CPU is taken (Go's runtime·gosched; the loom model's stand-in for the switch).
+#[inline(always)]
+pub fn exitsyscall_on(m: &M, gosched: impl FnOnce()) {
     let rt = m.rt();
     // Fast path: if mcpu++ keeps mcpu within mcpumax, there is a CPU for us; no lock.
     if rt.word.exitsyscall_fast() {
@@ -65,13 +76,13 @@ pub fn exitsyscall() {
         trace_ev!(m.trace, GoSysExit, gp.goid.load(Relaxed), 1);
         return;
     }
-    exitsyscall_slow(rt, m);
+    exitsyscall_slow(rt, m, gosched);
 }
 
 /// The schedlock path of exitsyscall: every CPU is taken.
 #[cold]
 #[inline(never)]
-fn exitsyscall_slow(rt: &Runtime, m: &M) {
+fn exitsyscall_slow(rt: &Runtime, m: &M, gosched: impl FnOnce()) {
     let gp = m.curg();
     let s = rt.schedlock();
     rt.word.exitsyscall_locked();

@@ -56,7 +56,9 @@ td.holds { color: #17632a; font-weight: 600; } td.flips { color: #a3251b; font-w
 td.some { color: #8a5a00; } td.nowhere { color: #999; }
 .controls { margin: .8em 0; display: flex; gap: 1.5em; align-items: center; }
 .note { color: #555; font-size: .92em; }
-figure { margin: 1em 0; } figure svg { max-width: 100%; height: auto; border: 1px solid #eee; }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(600px, 1fr)); gap: 1em; }
+figure { margin: 0; } figure svg { width: 100%; height: auto; border: 1px solid #eee; }
+nav { margin: .5em 0 1em; } nav a { margin-right: 1em; color: #245; }
 figcaption { color: #555; font-size: .9em; }
 details { margin: .6em 0; } summary { cursor: pointer; color: #245; }
 "#;

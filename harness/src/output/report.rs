@@ -121,6 +121,22 @@ pub fn render(res: &Results, machine: &Machine, charts: &[(&Chart, &str)]) -> St
         ));
     }
     b.push_str(&html::facts(&facts));
+    let keys = row_keys(res);
+    let mut benches: Vec<(&str, &str)> = Vec::new();
+    for &(bench, go, _) in &keys {
+        if !benches.iter().any(|(b, _)| *b == bench) {
+            benches.push((bench, go));
+        }
+    }
+    b.push_str("<nav><a href=\"#table\">ns/op</a>");
+    let lat = latency_table(res);
+    if !lat.is_empty() {
+        b.push_str("<a href=\"#latency\">latency</a>");
+    }
+    for (bench, go) in &benches {
+        let _ = write!(b, "<a href=\"#bench-{}\">{}</a>", esc(bench), esc(go));
+    }
+    b.push_str("</nav>\n");
 
     let _ = writeln!(b, "<h2 id=\"table\">ns/op</h2>");
     let _ = writeln!(
@@ -132,7 +148,6 @@ pub fn render(res: &Results, machine: &Machine, charts: &[(&Chart, &str)]) -> St
         crate::measure::stats::ALPHA
     );
     b.push_str(&html::controls(&res.columns));
-    let keys = row_keys(res);
     b.push_str(&main_table(res, &keys));
     // The text table's footnotes (oversubscribed, ~, starved, n/a, lock), as the terminal has
     // them: everything after its header and rows.
@@ -147,7 +162,6 @@ pub fn render(res: &Results, machine: &Machine, charts: &[(&Chart, &str)]) -> St
         esc(&text)
     );
 
-    let lat = latency_table(res);
     if !lat.is_empty() {
         let _ = writeln!(
             b,
@@ -155,18 +169,7 @@ pub fn render(res: &Results, machine: &Machine, charts: &[(&Chart, &str)]) -> St
         );
     }
 
-    let mut benches: Vec<&str> = Vec::new();
-    for (bench, _, _) in &keys {
-        if !benches.contains(bench) {
-            benches.push(bench);
-        }
-    }
-    for bench in benches {
-        let go = res
-            .rows
-            .iter()
-            .find(|r| r.bench == bench)
-            .map_or(bench, |r| r.go_name.as_str());
+    for (bench, go) in benches {
         let about = crate::subjects::registry::workload(bench).map_or("", |w| w.about);
         let _ = writeln!(
             b,
@@ -177,6 +180,7 @@ pub fn render(res: &Results, machine: &Machine, charts: &[(&Chart, &str)]) -> St
             esc(about)
         );
         b.push_str(&counters_table(res, bench));
+        b.push_str("<div class=\"charts\">\n");
         for (c, svg) in charts.iter().filter(|(c, _)| c.bench == bench) {
             let _ = writeln!(
                 b,
@@ -187,7 +191,7 @@ pub fn render(res: &Results, machine: &Machine, charts: &[(&Chart, &str)]) -> St
                 esc(&c.title)
             );
         }
-        b.push_str("</section>\n");
+        b.push_str("</div>\n</section>\n");
     }
     let _ = writeln!(
         b,

@@ -243,7 +243,7 @@ fn report_puts_runs_side_by_side() {
     assert!(
         items
             .iter()
-            .any(|l| l.starts_with("BenchmarkCreateGoroutines-2 on 2013: only in")),
+            .any(|l| l.starts_with("BenchmarkCreateGoroutines-2 on 2013, 2014: only in")),
         "{items:?}"
     );
     assert!(

@@ -376,10 +376,11 @@ fn differing_settings(runs: &[Run]) -> Vec<String> {
     out
 }
 
-/// The (workload, scheduler, procs) that only some runs have, one line per workload and
-/// scheduler.
+/// The (workload, scheduler, procs) that only some runs have: one line per row of the table
+/// and set of runs that have it, with the schedulers.
 fn unmatched(runs: &[Run], names: &[String]) -> Vec<String> {
-    let mut out = Vec::new();
+    // (row name, runs that have it, schedulers)
+    let mut out: Vec<(String, String, Vec<&str>)> = Vec::new();
     let mut benches: Vec<(&str, &str)> = Vec::new();
     for run in runs {
         for r in &run.results.rows {
@@ -405,16 +406,18 @@ fn unmatched(runs: &[Run], names: &[String]) -> Vec<String> {
                     .map(|run| run.name.as_str())
                     .collect();
                 if have.len() < runs.len() {
-                    out.push(format!(
-                        "{} on {sched}: only in {}",
-                        row_name(go, p),
-                        have.join(", ")
-                    ));
+                    let (row, have) = (row_name(go, p), have.join(", "));
+                    match out.iter_mut().find(|(r, h, _)| *r == row && *h == have) {
+                        Some((_, _, scheds)) => scheds.push(sched),
+                        None => out.push((row, have, vec![sched])),
+                    }
                 }
             }
         }
     }
-    out
+    out.into_iter()
+        .map(|(row, have, scheds)| format!("{row} on {}: only in {have}", scheds.join(", ")))
+        .collect()
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! `lab compare`: measures every combination of the plan, prints the table (or the JSON) and
-//! writes a run folder under `results/` (results, bench.txt, machine, charts, summary.md).
+//! writes a run folder under `results/` (results, bench.txt, machine, charts, summary.md,
+//! report.html).
 
 use super::args::{duration_arg, procs_or_cores, Format, RuntimeArgs, Selection};
 use super::command_line;
@@ -8,6 +9,7 @@ use crate::measure::plan::Plan;
 use crate::measure::progress::Progress;
 use crate::output::chart;
 use crate::output::machine::{self, Machine};
+use crate::output::report;
 use crate::output::results::Results;
 use crate::output::rundir::{self, RunDir};
 use crate::output::summary;
@@ -129,6 +131,7 @@ pub(super) fn compare(args: CompareArgs) -> Result<(), LabError> {
         &summary::render(&results, &results.machine, &charts),
     )
     .map_err(io_err)?;
+    report::write(dir.path(), &results, &results.machine, &charts).map_err(io_err)?;
     let path = dir.commit().map_err(io_err)?;
 
     let mut stdout = std::io::stdout().lock();

@@ -2,10 +2,11 @@
 //! share); `bin/lab.rs` calls [`main`].
 //!
 //! `lab list` prints what the registry holds; `lab compare` measures every combination, prints
-//! the table (or the JSON) and writes a run folder under `results/` (data, charts, summary.md);
+//! the table (or the JSON) and writes a run folder under `results/` (data, charts, summary.md,
+//! report.html);
 //! `lab run` measures one combination and prints every counter and latency percentile;
-//! `lab plot` redraws a saved run's charts and summary. Every error is one line on stderr and
-//! exit code 2.
+//! `lab plot` redraws a saved run's charts, summary and report.html; `lab report` puts several
+//! run folders on one page. Every error is one line on stderr and exit code 2.
 
 mod args;
 mod check_go;
@@ -14,6 +15,7 @@ mod list;
 mod overhead;
 mod plot;
 mod pool;
+mod report;
 mod run;
 mod trace;
 
@@ -25,6 +27,7 @@ use compare::CompareArgs;
 use overhead::OverheadArgs;
 use plot::PlotArgs;
 use pool::PoolArgs;
+use report::ReportArgs;
 use run::RunArgs;
 use std::process::ExitCode;
 use trace::TraceArgs;
@@ -43,14 +46,18 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Measure workloads on schedulers (and peers), print the table in the seed's shape, and
-    /// write a run folder (results, bench.txt, machine, charts, summary.md).
+    /// write a run folder (results, bench.txt, machine, charts, summary.md, report.html).
     Compare(CompareArgs),
     /// Measure one workload on one scheduler (or peer) and print every counter of the Report
     /// and every latency percentile.
     Run(RunArgs),
-    /// Redraw the charts and summary.md of a saved run folder from its results.json and
-    /// machine.json.
+    /// Redraw the charts, summary.md and report.html of a saved run folder from its
+    /// results.json and machine.json.
     Plot(PlotArgs),
+    /// Put several run folders (typically from different machines) on one HTML page: a column
+    /// group per run, rows matched by workload, scheduler and procs, and for every delta
+    /// between neighbouring generations whether it holds on every run, on some, or flips.
+    Report(ReportArgs),
     /// List the schedulers, workloads and peers.
     List,
     /// Pool the runs of two builds of the lab: a folder of `lab compare --format json` outputs,
@@ -102,6 +109,7 @@ pub fn main() -> ExitCode {
         Cmd::Compare(args) => compare::compare(args),
         Cmd::Run(args) => run::run(args),
         Cmd::Plot(args) => plot::plot(&args.run_dir),
+        Cmd::Report(args) => report::report(args),
         Cmd::Pool(args) => pool::pool(&args.dir),
         Cmd::CheckGo(args) => check_go::check_go(args),
         Cmd::Overhead(args) => overhead::overhead(args),
@@ -128,7 +136,8 @@ pub fn main() -> ExitCode {
 /// the usage block and the pointer to --help.
 fn one_line(e: &clap::Error) -> String {
     if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-        return "a command is needed: compare, run, trace, plot or list (see lab --help)".into();
+        return "a command is needed: compare, run, trace, plot, report or list (see lab --help)"
+            .into();
     }
     let text = e.render().to_string();
     let parts: Vec<&str> = text

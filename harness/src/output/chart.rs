@@ -65,6 +65,14 @@ impl Chart {
     pub fn png(&self) -> String {
         format!("{}.png", self.stem)
     }
+    /// What it shows, in a few words (summary.md's alt text, report.html's caption).
+    pub fn what(&self) -> String {
+        match &self.kind {
+            Kind::NsPerOp => "ns/op".to_string(),
+            Kind::Delta => "delta".to_string(),
+            Kind::Latency { hist, procs } => format!("{hist} latency at procs {procs}"),
+        }
+    }
 }
 
 type DrawResult = Result<(), String>;

@@ -1,7 +1,7 @@
 //! `summary.md`: a run folder's front page on a code host: what ran where, the tables, and
 //! the charts embedded, workload by workload.
 
-use crate::output::chart::{machine_line, Chart, Kind};
+use crate::output::chart::{machine_line, Chart};
 use crate::output::machine::Machine;
 use crate::output::results::Results;
 use crate::output::table;
@@ -51,7 +51,8 @@ pub fn render(res: &Results, machine: &Machine, charts: &[Chart]) -> String {
     let _ = writeln!(
         s,
         "Files: `results.json` (every field), `results.csv`, `bench.txt` (benchstat), \
-         `machine.json`, `command.txt`; each chart as SVG and PNG.\n"
+         `machine.json`, `command.txt`; each chart as SVG and PNG; `report.html`, this page \
+         for a browser (self-contained: open it from the disk).\n"
     );
     let mut benches: Vec<&str> = Vec::new();
     for c in charts {
@@ -68,12 +69,7 @@ pub fn render(res: &Results, machine: &Machine, charts: &[Chart]) -> String {
         let about = crate::subjects::registry::workload(bench).map_or("", |w| w.about);
         let _ = writeln!(s, "## {go} (`{bench}`)\n\n{about}\n");
         for c in charts.iter().filter(|c| c.bench == bench) {
-            let what = match &c.kind {
-                Kind::NsPerOp => "ns/op".to_string(),
-                Kind::Delta => "delta".to_string(),
-                Kind::Latency { hist, procs } => format!("{hist} latency at procs {procs}"),
-            };
-            let _ = writeln!(s, "![{what}]({})\n", c.svg());
+            let _ = writeln!(s, "![{}]({})\n", c.what(), c.svg());
         }
     }
     s

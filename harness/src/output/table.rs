@@ -36,7 +36,8 @@ pub fn delta_cell(base: &Row, row: &Row) -> String {
     }
 }
 
-fn cell(row: Option<&Row>, count: usize) -> String {
+/// A ns/op cell: the median, ± the spread when there are several runs; `starved`, `n/a`.
+pub fn cell(row: Option<&Row>, count: usize) -> String {
     match row {
         None => String::new(),
         Some(r) if r.starved => "starved".into(),

@@ -24,7 +24,10 @@ fn stderr_line(out: &Output) -> String {
 #[test]
 fn no_archive_folder_is_one_line() {
     let err = stderr_line(&lab(&["history", "build"]));
-    assert!(err.contains("--go-src") && err.contains("LAB_GO_SRC"), "{err}");
+    assert!(
+        err.contains("--go-src") && err.contains("LAB_GO_SRC"),
+        "{err}"
+    );
     let err = stderr_line(&lab(&["history", "--go-src", "/no/such/dir", "build"]));
     assert!(err.contains("/no/such/dir"), "{err}");
 }
@@ -34,9 +37,15 @@ fn a_missing_archive_says_where_to_get_it() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
     let err = stderr_line(&lab(&["history", "--go-src", d, "build", "go1.1.2"]));
-    assert!(err.contains("no go1.1.2.src.tar.gz") && err.contains("download page"), "{err}");
+    assert!(
+        err.contains("no go1.1.2.src.tar.gz") && err.contains("download page"),
+        "{err}"
+    );
     let err = stderr_line(&lab(&["history", "build", "--go-src", d, "go2011-cl"]));
-    assert!(err.contains("8330e9e06541633dc590e94e409bffcf25cecca3"), "{err}");
+    assert!(
+        err.contains("8330e9e06541633dc590e94e409bffcf25cecca3"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -46,9 +55,19 @@ fn bad_names_are_one_line() {
     let err = stderr_line(&lab(&["history", "--go-src", d, "build", "go1.2"]));
     assert!(err.contains("go1.0.3"), "{err}");
     let err = stderr_line(&lab(&[
-        "history", "--go-src", d, "bench", "--release", "go1.0.3", "--bench", "matmult",
+        "history",
+        "--go-src",
+        d,
+        "bench",
+        "--release",
+        "go1.0.3",
+        "--bench",
+        "matmult",
     ]));
-    assert!(err.contains("go1.0.3 has no runtime benchmark \"matmult\""), "{err}");
+    assert!(
+        err.contains("go1.0.3 has no runtime benchmark \"matmult\""),
+        "{err}"
+    );
 }
 
 #[test]
@@ -56,7 +75,13 @@ fn list_needs_no_archives() {
     let out = lab(&["history", "list"]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for name in ["go2011-before", "go2011-cl", "go1.0.3", "go1.1.2", "go1.4.3"] {
+    for name in [
+        "go2011-before",
+        "go2011-cl",
+        "go1.0.3",
+        "go1.1.2",
+        "go1.4.3",
+    ] {
         assert!(text.contains(name), "{text}");
     }
     assert!(text.contains("not looked for"), "{text}");

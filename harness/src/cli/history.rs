@@ -106,7 +106,9 @@ fn list(go_src: Option<&Path>) -> Result<(), HistoryError> {
             None => "not looked for".to_string(),
             Some(Err(HistoryError::ArchiveMissing { .. })) => format!("missing ({})", r.archive),
             Some(Err(e)) => e.to_string(),
-            Some(Ok(a)) if a.known(r) => format!("{} (sha256 as in the lab's table)", a.path.display()),
+            Some(Ok(a)) if a.known(r) => {
+                format!("{} (sha256 as in the lab's table)", a.path.display())
+            }
             Some(Ok(a)) => format!(
                 "{} (sha256 {} is not the lab's {}: taken as the same release)",
                 a.path.display(),
@@ -122,7 +124,10 @@ fn list(go_src: Option<&Path>) -> Result<(), HistoryError> {
         let bdir = toolchain::build_dir(&root, r, &sha);
         let build_line = match toolchain::state(&bdir) {
             State::Absent => "not built".to_string(),
-            State::Stale => format!("unfinished or stale, will be built afresh: {}", bdir.display()),
+            State::Stale => format!(
+                "unfinished or stale, will be built afresh: {}",
+                bdir.display()
+            ),
             State::Built(stamp) => {
                 let test = if bdir.join(toolchain::TEST_BINARY).is_file() {
                     "test binary ready"
@@ -170,7 +175,9 @@ fn build(go_src: Option<&Path>, args: BuildArgs) -> Result<(), HistoryError> {
             .collect();
         if found.is_empty() {
             // None there: say what the first one is and where to get it.
-            return Err(archive::find(&RELEASES[0], &dir).err().unwrap_or(HistoryError::NoSourceDir));
+            return Err(archive::find(&RELEASES[0], &dir)
+                .err()
+                .unwrap_or(HistoryError::NoSourceDir));
         }
         found
     } else {
@@ -181,12 +188,7 @@ fn build(go_src: Option<&Path>, args: BuildArgs) -> Result<(), HistoryError> {
     };
     for r in chosen {
         let tc = ensure(r, &dir, args.quiet)?;
-        println!(
-            "{:<14} {} ({})",
-            r.name,
-            tc.dir.display(),
-            tc.stamp.version
-        );
+        println!("{:<14} {} ({})", r.name, tc.dir.display(), tc.stamp.version);
     }
     Ok(())
 }
@@ -205,7 +207,9 @@ fn ensure(r: &'static Release, dir: &Path, quiet: bool) -> Result<Toolchain, His
     }
     let bar = spinner(quiet, r.name);
     let start = Instant::now();
-    let tc = toolchain::ensure(r, &archive, &root, &mut |msg: &str| bar.set_message(msg.to_string()));
+    let tc = toolchain::ensure(r, &archive, &root, &mut |msg: &str| {
+        bar.set_message(msg.to_string())
+    });
     bar.finish_and_clear();
     let tc = tc?;
     if !quiet {
@@ -244,10 +248,12 @@ fn spinner(quiet: bool, name: &str) -> ProgressBar {
 fn run_bench(go_src: Option<&Path>, args: BenchArgs) -> Result<(), HistoryError> {
     let r = release::by_name(&args.release)
         .ok_or_else(|| HistoryError::UnknownRelease(args.release.clone()))?;
-    let b = r.benchmark(&args.bench).ok_or_else(|| HistoryError::UnknownBench {
-        release: r,
-        name: args.bench.clone(),
-    })?;
+    let b = r
+        .benchmark(&args.bench)
+        .ok_or_else(|| HistoryError::UnknownBench {
+            release: r,
+            name: args.bench.clone(),
+        })?;
     let dir = archive::source_dir(go_src)?;
     let tc = ensure(r, &dir, args.quiet)?;
     let procs = procs_or_cores(args.procs, machine::cores());

@@ -137,7 +137,8 @@ pub fn main() -> ExitCode {
 /// the usage block and the pointer to --help.
 fn one_line(e: &clap::Error) -> String {
     if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-        return "a command is needed: compare, run, trace, plot, list or history (see lab --help)".into();
+        return "a command is needed: compare, run, trace, plot, list or history (see lab --help)"
+            .into();
     }
     let text = e.render().to_string();
     let parts: Vec<&str> = text

@@ -80,7 +80,8 @@ pub fn run(
     };
     let bin = tc.test_binary();
     let args = tc.release.dialect.args(bench, procs, benchtime);
-    let mut out = tempfile::tempfile().map_err(|e| fail(format!("no temp file: {e}"), String::new()))?;
+    let mut out =
+        tempfile::tempfile().map_err(|e| fail(format!("no temp file: {e}"), String::new()))?;
     let err = out
         .try_clone()
         .map_err(|e| fail(format!("no temp file: {e}"), String::new()))?;
@@ -88,7 +89,10 @@ pub fn run(
     cmd.args(&args)
         .current_dir(&tc.dir)
         .stdin(Stdio::null())
-        .stdout(err.try_clone().map_err(|e| fail(e.to_string(), String::new()))?)
+        .stdout(
+            err.try_clone()
+                .map_err(|e| fail(e.to_string(), String::new()))?,
+        )
         .stderr(err);
     // The figure is the scheduler's: -test.cpu sets GOMAXPROCS, and nothing of the caller's
     // GC or debug settings applies.
@@ -101,7 +105,10 @@ pub fn run(
     let start = Instant::now();
     let limit = deadline(benchtime);
     let status = loop {
-        if let Some(s) = child.try_wait().map_err(|e| fail(e.to_string(), String::new()))? {
+        if let Some(s) = child
+            .try_wait()
+            .map_err(|e| fail(e.to_string(), String::new()))?
+        {
             break Some(s);
         }
         if start.elapsed() > limit {
@@ -147,8 +154,12 @@ mod tests {
             (l.name.as_str(), l.procs, l.iterations, l.ns_per_op),
             ("BenchmarkSyscall", 2, 5_000_000, 416.0)
         );
-        let l = parse_line("BenchmarkCreateGoroutinesParallel-2\t10000000\t       170 ns/op").unwrap();
-        assert_eq!((l.name.as_str(), l.procs), ("BenchmarkCreateGoroutinesParallel", 2));
+        let l =
+            parse_line("BenchmarkCreateGoroutinesParallel-2\t10000000\t       170 ns/op").unwrap();
+        assert_eq!(
+            (l.name.as_str(), l.procs),
+            ("BenchmarkCreateGoroutinesParallel", 2)
+        );
         let l = parse_line("BenchmarkMatmult\t 1000000\t      1063 ns/op").unwrap();
         assert_eq!((l.procs, l.ns_per_op), (1, 1063.0));
         // With -benchmem (not asked for, but harmless).
@@ -163,7 +174,10 @@ mod tests {
         assert_eq!(lines.len(), 2);
         assert_eq!((lines[0].procs, lines[0].ns_per_op), (1, 36.6));
         assert_eq!((lines[1].procs, lines[1].ns_per_op), (2, 46.3));
-        assert_eq!(lines[1].raw, "BenchmarkSyscall-2\t 5000000\t        46.3 ns/op");
+        assert_eq!(
+            lines[1].raw,
+            "BenchmarkSyscall-2\t 5000000\t        46.3 ns/op"
+        );
     }
 
     #[test]

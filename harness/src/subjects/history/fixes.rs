@@ -171,13 +171,13 @@ pub fn write_2011_shims(dir: &Path, release: &Release) -> Result<PathBuf, Histor
     for (name, text) in [("hg", hg.as_str()), ("cc", cc)] {
         let path = dir.join(name);
         write(&path, text)?;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).map_err(
-            |err| HistoryError::Io {
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).map_err(|err| {
+            HistoryError::Io {
                 what: "write",
                 path: path.clone(),
                 err,
-            },
-        )?;
+            }
+        })?;
     }
     Ok(dir.to_path_buf())
 }
@@ -231,7 +231,8 @@ mod tests {
 
     const EXPORT: &str =
         "// Copyright 2010 The Go Authors.\n\npackage runtime\n\nvar F64toint = f64toint\n";
-    const PROC: &str = "package runtime_test\n\nimport (\n\t\"runtime\"\n\t\"sync/atomic\"\n\t\"testing\"\n)\n";
+    const PROC: &str =
+        "package runtime_test\n\nimport (\n\t\"runtime\"\n\t\"sync/atomic\"\n\t\"testing\"\n)\n";
 
     #[test]
     fn the_2011_before_tree_gets_bison3_and_the_benchmarks() {

@@ -207,7 +207,10 @@ mod tests {
             dir,
         };
         let text = e.to_string();
-        assert!(text.contains("566bcaa407c2e2895ec93e04d09b684c3b7a1d59"), "{text}");
+        assert!(
+            text.contains("566bcaa407c2e2895ec93e04d09b684c3b7a1d59"),
+            "{text}"
+        );
         assert!(
             text.contains("/src/go-2011-07-19-before.src.tar.gz"),
             "{text}"
@@ -218,6 +221,9 @@ mod tests {
     #[test]
     fn no_source_dir_names_the_flag_and_variable() {
         let text = HistoryError::NoSourceDir.to_string();
-        assert!(text.contains("--go-src") && text.contains("LAB_GO_SRC"), "{text}");
+        assert!(
+            text.contains("--go-src") && text.contains("LAB_GO_SRC"),
+            "{text}"
+        );
     }
 }

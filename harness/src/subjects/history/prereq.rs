@@ -50,7 +50,9 @@ pub fn tools(release: &Release) -> &'static [Tool] {
 
 /// The first of the release's tools that is not on `path` (a PATH-style list).
 pub fn missing_on(release: &Release, path: Option<&std::ffi::OsStr>) -> Option<Tool> {
-    let dirs: Vec<PathBuf> = path.map(|p| std::env::split_paths(p).collect()).unwrap_or_default();
+    let dirs: Vec<PathBuf> = path
+        .map(|p| std::env::split_paths(p).collect())
+        .unwrap_or_default();
     tools(release)
         .iter()
         .copied()

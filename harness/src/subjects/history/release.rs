@@ -210,7 +210,9 @@ impl Dialect {
             Dialect::Seconds => {
                 let s = format!("{:.9}", d.as_secs_f64());
                 let s = s.trim_end_matches('0');
-                let s = s.strip_suffix('.').map_or(s.to_string(), |w| format!("{w}.0"));
+                let s = s
+                    .strip_suffix('.')
+                    .map_or(s.to_string(), |w| format!("{w}.0"));
                 s
             }
             Dialect::Duration => {
@@ -256,7 +258,10 @@ mod tests {
         assert!(by_name("go1.2").is_none());
         for r in RELEASES {
             assert_eq!(r.sha256.len(), 64, "{}", r.name);
-            assert!(r.sha256.bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+            assert!(r
+                .sha256
+                .bytes()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
             assert_eq!(r.commit.len(), 40, "{}", r.name);
             assert!(r.archive.ends_with(".tar.gz"));
         }
@@ -273,7 +278,10 @@ mod tests {
         assert_eq!(before.archive, "go-2011-07-19-before.src.tar.gz");
         assert_eq!(before.flow, Flow::Make2011);
         assert!(before.fixes.contains(&Fix::Cl4723042Tests));
-        assert!(!by_name("go2011-cl").unwrap().fixes.contains(&Fix::Cl4723042Tests));
+        assert!(!by_name("go2011-cl")
+            .unwrap()
+            .fixes
+            .contains(&Fix::Cl4723042Tests));
         assert!(by_name("go1.4.3").unwrap().fixes.is_empty());
     }
 
@@ -319,7 +327,10 @@ mod tests {
         assert_eq!(Dialect::Seconds.benchtime(ms(1500)), "1.5");
         assert_eq!(Dialect::Duration.benchtime(Duration::from_secs(2)), "2s");
         assert_eq!(Dialect::Duration.benchtime(ms(100)), "100ms");
-        assert_eq!(Dialect::Duration.benchtime(Duration::from_micros(1500)), "1500us");
+        assert_eq!(
+            Dialect::Duration.benchtime(Duration::from_micros(1500)),
+            "1500us"
+        );
         assert_eq!(Dialect::Duration.benchtime(Duration::from_nanos(7)), "7ns");
     }
 

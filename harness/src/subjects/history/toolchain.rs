@@ -400,10 +400,7 @@ pub fn ensure_test_binary(tc: &Toolchain, progress: Progress) -> Result<(), Hist
     };
     clean_go_env(&mut cmd);
     cmd.env("GOROOT", &go)
-        .env(
-            "PATH",
-            path_with(&[&tc.dir.join("shim"), &go.join("bin")]),
-        )
+        .env("PATH", path_with(&[&tc.dir.join("shim"), &go.join("bin")]))
         .env("CGO_ENABLED", "0");
     let step = match tc.release.flow {
         Flow::Dist => "`go test -c runtime`",
@@ -444,10 +441,7 @@ fn run_logged(
             return Ok(status.success());
         }
         let last = last_line(log).unwrap_or_default();
-        progress(&format!(
-            "{step} {:>3}s  {last}",
-            start.elapsed().as_secs()
-        ));
+        progress(&format!("{step} {:>3}s  {last}", start.elapsed().as_secs()));
         std::thread::sleep(Duration::from_millis(250));
     }
 }
@@ -582,6 +576,10 @@ mod tests {
         let e = build_failed(r, "make.bash", &log);
         assert_eq!(e.detail(), Some("one\ntwo"));
         let text = e.to_string();
-        assert!(text.contains("go1.0.3: make.bash failed") && text.contains("lab history build go1.0.3"), "{text}");
+        assert!(
+            text.contains("go1.0.3: make.bash failed")
+                && text.contains("lab history build go1.0.3"),
+            "{text}"
+        );
     }
 }

@@ -68,47 +68,62 @@ var Entersyscall = entersyscall
 var Exitsyscall = exitsyscall
 ";
 
-/// What the lab adds to the `before` tree's `proc_test.go`: the CL's two benchmarks, the same
-/// loop (a thousand empty syscalls, or syscalls around 100 steps of local work, between
-/// Goscheds, on GOMAXPROCS goroutines sharing one counter), so that the tree before the CL
-/// runs the benchmark the CL was measured with.
+/// What the lab adds to the `before` tree's `proc_test.go`: the CL's two benchmarks, statement
+/// for statement (a thousand empty syscalls, or syscalls around 100 steps of local work,
+/// between Goscheds, on GOMAXPROCS goroutines sharing one counter), so that the tree before the
+/// CL runs the very loop the CL's tree runs and the two compile alike. (The code is the CL's,
+/// by the Go authors, under the BSD licence of the file it is added to: a fair old-against-new
+/// comparison needs the same statements on both sides.)
 const BENCH_SYSCALL: &str = "
 // Added by the lab: CL 4723042's benchmarks, so that the tree before it runs them too.
 
 func BenchmarkSyscall(b *testing.B) {
-	labSyscallBench(b, 0)
+	const CallsPerSched = 1000
+	procs := runtime.GOMAXPROCS(-1)
+	N := int32(b.N / CallsPerSched)
+	c := make(chan bool, procs)
+	for p := 0; p < procs; p++ {
+		go func() {
+			for atomic.AddInt32(&N, -1) >= 0 {
+				runtime.Gosched()
+				for g := 0; g < CallsPerSched; g++ {
+					runtime.Entersyscall()
+					runtime.Exitsyscall()
+				}
+			}
+			c <- true
+		}()
+	}
+	for p := 0; p < procs; p++ {
+		<-c
+	}
 }
 
 func BenchmarkSyscallWork(b *testing.B) {
-	labSyscallBench(b, 100)
-}
-
-// labSyscallBench: per batch a Gosched and then 1000 entersyscall/exitsyscall pairs, each
-// around `work` steps of foo*2/2, on one goroutine per proc until b.N calls are done.
-func labSyscallBench(b *testing.B, work int) {
-	const calls = 1000
+	const CallsPerSched = 1000
+	const LocalWork = 100
 	procs := runtime.GOMAXPROCS(-1)
-	left := int32(b.N / calls)
-	done := make(chan bool, procs)
+	N := int32(b.N / CallsPerSched)
+	c := make(chan bool, procs)
 	for p := 0; p < procs; p++ {
 		go func() {
 			foo := 42
-			for atomic.AddInt32(&left, -1) >= 0 {
+			for atomic.AddInt32(&N, -1) >= 0 {
 				runtime.Gosched()
-				for i := 0; i < calls; i++ {
+				for g := 0; g < CallsPerSched; g++ {
 					runtime.Entersyscall()
-					for j := 0; j < work; j++ {
+					for i := 0; i < LocalWork; i++ {
 						foo *= 2
 						foo /= 2
 					}
 					runtime.Exitsyscall()
 				}
 			}
-			done <- foo == 42
+			c <- foo == 42
 		}()
 	}
 	for p := 0; p < procs; p++ {
-		<-done
+		<-c
 	}
 }
 ";

@@ -29,7 +29,7 @@ pub const STAMP: &str = "lab-built";
 pub const TEST_BINARY: &str = "runtime.test";
 /// The version of the build recipe (flow, fixes, shims, environment): a stamp of another one
 /// is a stale build. Raise it whenever any of those change.
-pub const RECIPE: u32 = 1;
+pub const RECIPE: u32 = 2;
 
 /// The folder that holds every release's build: `target/gohist/`.
 pub fn cache_root() -> PathBuf {
@@ -65,12 +65,11 @@ pub struct Stamp {
 
 impl Stamp {
     fn render(&self) -> String {
-        format!(
-            "recipe {}\nversion {}\nskipped {}\n",
-            self.recipe,
-            self.version,
-            self.skipped.join(" ")
-        )
+        let mut text = format!("recipe {}\nversion {}\n", self.recipe, self.version);
+        if !self.skipped.is_empty() {
+            text.push_str(&format!("skipped {}\n", self.skipped.join(" ")));
+        }
+        text
     }
 
     fn parse(text: &str) -> Option<Stamp> {
@@ -196,6 +195,7 @@ fn build(
         if found.trim() != want {
             return Err(HistoryError::WrongVersion {
                 release,
+                archive: archive.path.clone(),
                 found: found.trim().to_string(),
             });
         }
@@ -412,6 +412,10 @@ pub fn ensure_test_binary(tc: &Toolchain, progress: Progress) -> Result<(), Hist
     }
     // Renamed into place, so that a binary in the cache is always a whole one.
     std::fs::rename(&built, &dest).map_err(io("place", &dest))?;
+    if tc.release.flow == Flow::Dist {
+        // The scratch folder is empty now but for what `go test` left; nothing reads it.
+        let _ = std::fs::remove_dir_all(tc.dir.join("test-build"));
+    }
     Ok(())
 }
 
@@ -549,6 +553,115 @@ mod tests {
         let tc = cached(r, &archive, root.path()).unwrap();
         assert_eq!(tc.goroot(), dir.join("go"));
         assert_eq!(tc.test_binary(), dir.join(TEST_BINARY));
+    }
+
+    /// A `.tar.gz` of `go/` holding `files` (path, mode, text), as a release archive is.
+    fn fake_archive(path: &Path, files: &[(&str, u32, &str)]) -> Archive {
+        let gz =
+            flate2::write::GzEncoder::new(File::create(path).unwrap(), flate2::Compression::fast());
+        let mut b = tar::Builder::new(gz);
+        for (name, mode, text) in files {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(text.len() as u64);
+            h.set_mode(*mode);
+            h.set_cksum();
+            b.append_data(&mut h, format!("go/{name}"), text.as_bytes())
+                .unwrap();
+        }
+        b.into_inner().unwrap().finish().unwrap();
+        Archive {
+            path: path.to_path_buf(),
+            sha256: archive::sha256_file(path).unwrap(),
+        }
+    }
+
+    /// A make.bash that "builds" a `go` command answering `version` and `test -c`, whose
+    /// runtime.test prints one benchmark line.
+    const FAKE_MAKE: &str = "#!/bin/bash\necho building the fake\nmkdir -p ../bin\ncat > ../bin/go <<'EOF'\n#!/bin/sh\ncase \"$1\" in\nversion) echo 'go version go1.4.3 linux/amd64' ;;\ntest) printf '#!/bin/sh\\necho PASS\\necho \"BenchmarkSyscall-2\\t 100\\t 5.5 ns/op\"\\n' > runtime.test; chmod +x runtime.test ;;\nesac\nEOF\nchmod +x ../bin/go\n";
+
+    #[test]
+    fn a_whole_build_from_a_fake_tree_replaces_a_half_done_one() {
+        if prereq::check(by_name("go1.4.3").unwrap()).is_err() {
+            eprintln!("skipped: no bash or gcc on PATH");
+            return;
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let archive = fake_archive(
+            &tmp.path().join("go1.4.3.src.tar.gz"),
+            &[
+                ("VERSION", 0o644, "go1.4.3"),
+                ("src/make.bash", 0o755, FAKE_MAKE),
+            ],
+        );
+        let root = tmp.path().join("gohist");
+        let r = by_name("go1.4.3").unwrap();
+        let dir = build_dir(&root, r, &archive.sha256);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("left-over"), "half done").unwrap();
+        let mut steps = Vec::new();
+        let tc = ensure(r, &archive, &root, &mut |s: &str| steps.push(s.to_string())).unwrap();
+        assert!(
+            !dir.join("left-over").exists(),
+            "the half-done build is gone"
+        );
+        assert_eq!(tc.stamp.version, "go version go1.4.3 linux/amd64");
+        assert_eq!(state(&dir), State::Built(tc.stamp.clone()));
+        assert!(tc.test_binary().is_file() && !dir.join("test-build").exists());
+        assert!(std::fs::read_to_string(dir.join("build.log"))
+            .unwrap()
+            .contains("building the fake"));
+        assert!(steps.iter().any(|s| s == "unpacking"), "{steps:?}");
+        let bench = r.benchmark("syscall").unwrap();
+        let line = super::super::bench::run(&tc, bench, 2, Duration::from_millis(1)).unwrap();
+        assert_eq!((line.procs, line.iterations, line.ns_per_op), (2, 100, 5.5));
+        // At procs 1 the fake prints no line for it: an error naming the command.
+        let err = super::super::bench::run(&tc, bench, 1, Duration::from_millis(1)).unwrap_err();
+        assert!(
+            err.to_string().contains("printed no BenchmarkSyscall line"),
+            "{err}"
+        );
+        // Cached: nothing is built again.
+        let again = ensure(r, &archive, &root, &mut |s: &str| panic!("rebuilt: {s}")).unwrap();
+        assert_eq!(again.stamp, tc.stamp);
+    }
+
+    #[test]
+    fn a_failed_build_shows_its_tail_and_leaves_no_stamp() {
+        if prereq::check(by_name("go1.4.3").unwrap()).is_err() {
+            eprintln!("skipped: no bash or gcc on PATH");
+            return;
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let archive = fake_archive(
+            &tmp.path().join("a.tar.gz"),
+            &[
+                ("VERSION", 0o644, "go1.4.3"),
+                (
+                    "src/make.bash",
+                    0o755,
+                    "#!/bin/bash\necho 'cc: error: boom'\nexit 1\n",
+                ),
+            ],
+        );
+        let root = tmp.path().join("gohist");
+        let r = by_name("go1.4.3").unwrap();
+        let err = ensure(r, &archive, &root, &mut |_: &str| {}).unwrap_err();
+        assert!(err.detail().unwrap().contains("cc: error: boom"), "{err:?}");
+        assert!(err.to_string().contains("make.bash failed"), "{err}");
+        assert_eq!(state(&build_dir(&root, r, &archive.sha256)), State::Stale);
+        // Another release's tree is refused before anything runs.
+        let wrong = fake_archive(
+            &tmp.path().join("b.tar.gz"),
+            &[
+                ("VERSION", 0o644, "go1.5"),
+                ("src/make.bash", 0o755, "exit 1\n"),
+            ],
+        );
+        let err = ensure(r, &wrong, &root, &mut |_: &str| {}).unwrap_err();
+        assert!(
+            err.to_string().contains("holds \"go1.5\", not go1.4.3"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -5,10 +5,10 @@ use super::args::{duration_arg, procs_arg, procs_or_cores, ProcsList};
 use crate::error::LabError;
 use crate::measure::stats::Spread;
 use crate::output::machine;
-use crate::subjects::history::archive::{self, Archive};
+use crate::subjects::history::archive;
 use crate::subjects::history::release::{self, Release, RELEASES};
 use crate::subjects::history::toolchain::{self, State, Toolchain};
-use crate::subjects::history::{bench, prereq, HistoryError};
+use crate::subjects::history::{self, bench, prereq, HistoryError};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
@@ -173,6 +173,14 @@ fn build(go_src: Option<&Path>, args: BuildArgs) -> Result<(), HistoryError> {
             .iter()
             .filter(|r| dir.join(r.archive).is_file())
             .collect();
+        for r in RELEASES.iter().filter(|r| !dir.join(r.archive).is_file()) {
+            eprintln!(
+                "lab: {}: no {} in {}, not built",
+                r.name,
+                r.archive,
+                dir.display()
+            );
+        }
         if found.is_empty() {
             // None there: say what the first one is and where to get it.
             return Err(archive::find(&RELEASES[0], &dir)
@@ -195,24 +203,26 @@ fn build(go_src: Option<&Path>, args: BuildArgs) -> Result<(), HistoryError> {
 
 /// The release's toolchain and test binary, built if needed with a progress line.
 fn ensure(r: &'static Release, dir: &Path, quiet: bool) -> Result<Toolchain, HistoryError> {
-    let archive: Archive = archive::find(r, dir)?;
-    if let Some(w) = archive.warning(r) {
-        eprintln!("lab: warning: {w}");
-    }
-    let root = toolchain::cache_root();
-    if let Some(tc) = toolchain::cached(r, &archive, &root) {
-        if tc.test_binary().is_file() {
-            return Ok(tc);
-        }
-    }
     let bar = spinner(quiet, r.name);
     let start = Instant::now();
-    let tc = toolchain::ensure(r, &archive, &root, &mut |msg: &str| {
-        bar.set_message(msg.to_string())
-    });
+    // Without a terminal (CI, a log) no spinner: one line when a build starts instead.
+    let mut announced = quiet || !bar.is_hidden();
+    let prepared = history::prepare(
+        r,
+        dir,
+        &mut |w: &str| bar.suspend(|| eprintln!("lab: warning: {w}")),
+        &mut |msg: &str| {
+            if !announced {
+                eprintln!("lab: building {} (a minute or two)", r.name);
+                announced = true;
+            }
+            bar.set_message(msg.to_string());
+        },
+    );
     bar.finish_and_clear();
-    let tc = tc?;
-    if !quiet {
+    let prepared = prepared?;
+    let tc = prepared.toolchain;
+    if prepared.built && !quiet {
         eprintln!(
             "lab: {} built in {:.0} s{}",
             r.name,

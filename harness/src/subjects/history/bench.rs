@@ -1,6 +1,6 @@
 //! Go's own runtime benchmarks, run from a release's cached test binary in the release's flag
 //! dialect, one process per run (no `-test.count` before Go 1.19), and their output lines
-//! parsed: `BenchmarkSyscall-2	 5000000	       416 ns/op` (no `-N` at procs 1; the July-2011
+//! parsed: `BenchmarkSyscall-2   5000000         416 ns/op` (no `-N` at procs 1; the July-2011
 //! trees print the package too, `runtime_test.BenchmarkSyscall`).
 
 use super::release::GoBench;
@@ -160,8 +160,11 @@ mod tests {
             (l.name.as_str(), l.procs),
             ("BenchmarkCreateGoroutinesParallel", 2)
         );
-        let l = parse_line("BenchmarkMatmult\t 1000000\t      1063 ns/op").unwrap();
-        assert_eq!((l.procs, l.ns_per_op), (1, 1063.0));
+        // Go 1.1.2, as its test binary printed them here.
+        let l = parse_line("BenchmarkMatmult\t 5000000\t         8.42 ns/op").unwrap();
+        assert_eq!((l.procs, l.iterations, l.ns_per_op), (1, 5_000_000, 8.42));
+        let l = parse_line("BenchmarkMatmult-2\t10000000\t         2.83 ns/op").unwrap();
+        assert_eq!((l.procs, l.iterations, l.ns_per_op), (2, 10_000_000, 2.83));
         // With -benchmem (not asked for, but harmless).
         let l = parse_line("BenchmarkChanSync-4  2000000  779 ns/op  0 B/op  0 allocs/op").unwrap();
         assert_eq!((l.procs, l.ns_per_op), (4, 779.0));
@@ -169,10 +172,15 @@ mod tests {
 
     #[test]
     fn go_1_0_lines() {
-        let out = "PASS\nBenchmarkSyscall\t 5000000\t        36.6 ns/op\nBenchmarkSyscall-2\t 5000000\t        46.3 ns/op\n";
+        // Go 1.0.3, as its test binary printed them here.
+        let out = "PASS\nBenchmarkSyscall\t 5000000\t        36.6 ns/op\nBenchmarkSyscall-2\t 5000000\t        46.3 ns/op\nBenchmarkChanSync-2\t   10000\t     17456 ns/op\n";
         let lines = parse_output(out);
-        assert_eq!(lines.len(), 2);
+        assert_eq!(lines.len(), 3);
         assert_eq!((lines[0].procs, lines[0].ns_per_op), (1, 36.6));
+        assert_eq!(
+            (lines[2].name.as_str(), lines[2].procs, lines[2].iterations),
+            ("BenchmarkChanSync", 2, 10_000)
+        );
         assert_eq!((lines[1].procs, lines[1].ns_per_op), (2, 46.3));
         assert_eq!(
             lines[1].raw,

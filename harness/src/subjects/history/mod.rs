@@ -4,9 +4,15 @@
 //! cached toolchain and runtime test binary ([`toolchain`]), and running Go's own runtime
 //! benchmarks in a release's dialect ([`bench`]).
 //!
+//! Every caller goes through [`prepare`] (archive found and checked, toolchain and test binary
+//! built or taken from the cache) and then [`bench::run`] (one process, one figure); the
+//! release columns and `lab fidelity` are meant to do the same, with
+//! [`release::Release::benchmark`] saying which lab workloads a release measures with its own
+//! benchmark.
+//!
 //! Nothing here downloads anything: a missing archive or tool is an error that says what it
-//! is and where to get it. Nothing here reads the lab's own `shared/` data either: the fixes
-//! and the 2011 benchmark hunk are the lab's code.
+//! is and where to get it. Nothing is read but the archives: the fixes and the 2011 benchmark
+//! hunk are the lab's own code.
 
 pub mod archive;
 pub mod bench;
@@ -18,7 +24,57 @@ pub mod toolchain;
 use prereq::Tool;
 use release::{Fix, Release};
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use toolchain::Toolchain;
+
+/// A release made ready by [`prepare`].
+#[derive(Debug)]
+pub struct Prepared {
+    pub toolchain: Toolchain,
+    /// Whether anything was built (the toolchain, or only its test binary) this time.
+    pub built: bool,
+}
+
+/// The front door for every caller (`lab history`, and the release columns and `lab fidelity`
+/// to come): the release's archive in the folder `src_dir`, hashed, and its toolchain with its
+/// runtime test binary, built under `target/gohist/` unless they are cached. `warn` hears an
+/// archive whose sha256 is not the table's (before any build starts); `progress` hears what a
+/// build is doing, and is not called when everything is cached.
+pub fn prepare(
+    release: &'static Release,
+    src_dir: &Path,
+    warn: &mut dyn FnMut(&str),
+    progress: toolchain::Progress,
+) -> Result<Prepared, HistoryError> {
+    prepare_in(&toolchain::cache_root(), release, src_dir, warn, progress)
+}
+
+/// [`prepare`] with the builds under `root` rather than `target/gohist/`.
+pub fn prepare_in(
+    root: &Path,
+    release: &'static Release,
+    src_dir: &Path,
+    warn: &mut dyn FnMut(&str),
+    progress: toolchain::Progress,
+) -> Result<Prepared, HistoryError> {
+    let archive = archive::find(release, src_dir)?;
+    if let Some(w) = archive.warning(release) {
+        warn(&w);
+    }
+    if let Some(tc) = toolchain::cached(release, &archive, root) {
+        if tc.test_binary().is_file() {
+            return Ok(Prepared {
+                toolchain: tc,
+                built: false,
+            });
+        }
+    }
+    let toolchain = toolchain::ensure(release, &archive, root, progress)?;
+    Ok(Prepared {
+        toolchain,
+        built: true,
+    })
+}
 
 /// Why a release could not be found, built or run. Printed by the CLI as one line; a failed
 /// build or run also has the tail of its log ([`HistoryError::detail`]).
@@ -44,6 +100,7 @@ pub enum HistoryError {
     /// The tree's `VERSION` file names another release.
     WrongVersion {
         release: &'static Release,
+        archive: PathBuf,
         found: String,
     },
     /// A host-side fix did not find the lines it changes.
@@ -127,11 +184,15 @@ impl fmt::Display for HistoryError {
             HistoryError::NotAGoTree { archive, why } => {
                 write!(f, "{} is not a Go source archive: {why}", archive.display())
             }
-            HistoryError::WrongVersion { release, found } => write!(
+            HistoryError::WrongVersion {
+                release,
+                archive,
+                found,
+            } => write!(
                 f,
                 "{}: the archive {} holds {found:?}, not {}",
                 release.name,
-                release.archive,
+                archive.display(),
                 release.version.unwrap_or(release.name)
             ),
             HistoryError::FixFailed { fix, path, why } => write!(
@@ -216,6 +277,44 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains('\n'));
+    }
+
+    #[test]
+    fn a_cached_build_is_taken_without_building() {
+        let src = tempfile::tempdir().unwrap();
+        let root = tempfile::tempdir().unwrap();
+        let r = by_name("go1.4.3").unwrap();
+        std::fs::write(src.path().join(r.archive), b"my own archive").unwrap();
+        let sha = archive::sha256_file(&src.path().join(r.archive)).unwrap();
+        let dir = toolchain::build_dir(root.path(), r, &sha);
+        std::fs::create_dir_all(dir.join("go")).unwrap();
+        std::fs::write(
+            dir.join(toolchain::STAMP),
+            format!(
+                "recipe {}\nversion go version go1.4.3 linux/amd64\n",
+                toolchain::RECIPE
+            ),
+        )
+        .unwrap();
+        std::fs::write(dir.join(toolchain::TEST_BINARY), b"").unwrap();
+        let mut warnings = Vec::new();
+        let p = prepare_in(
+            root.path(),
+            r,
+            src.path(),
+            &mut |w: &str| warnings.push(w.to_string()),
+            &mut |m: &str| panic!("nothing to build, yet: {m}"),
+        )
+        .unwrap();
+        assert!(!p.built);
+        assert_eq!(p.toolchain.dir, dir);
+        assert_eq!(p.toolchain.stamp.version, "go version go1.4.3 linux/amd64");
+        assert_eq!(
+            warnings.len(),
+            1,
+            "the hash is not the table's: {warnings:?}"
+        );
+        assert!(warnings[0].contains(&sha) && warnings[0].contains(r.sha256));
     }
 
     #[test]

@@ -208,12 +208,13 @@ impl Dialect {
     pub fn benchtime(self, d: Duration) -> String {
         match self {
             Dialect::Seconds => {
+                // Go 1.0's flag is a float64 of seconds: the shortest exact decimal, `1.0` not `1`.
                 let s = format!("{:.9}", d.as_secs_f64());
                 let s = s.trim_end_matches('0');
-                let s = s
-                    .strip_suffix('.')
-                    .map_or(s.to_string(), |w| format!("{w}.0"));
-                s
+                match s.strip_suffix('.') {
+                    Some(whole) => format!("{whole}.0"),
+                    None => s.to_string(),
+                }
             }
             Dialect::Duration => {
                 let ns = d.as_nanos();

@@ -283,7 +283,10 @@ mod tests {
         let t = tree(&[
             ("src/cmd/gc/bisonerrors", BISON),
             ("src/pkg/runtime/export_test.go", EXPORT),
-            ("src/pkg/runtime/proc_test.go", "import \"testing\"\n"),
+            (
+                "src/pkg/runtime/proc_test.go",
+                "import (\n\t\"runtime\"\n\t\"testing\"\n)\n",
+            ),
         ]);
         let err = apply(by_name("go2011-before").unwrap(), t.path()).unwrap_err();
         assert!(err.to_string().contains("sync/atomic"), "{err}");

@@ -1,6 +1,7 @@
 //! The lab's errors: each one is printed by the CLI as one line, with exit code 2.
 
 use crate::measure::procs::ProcsError;
+use crate::subjects::history::HistoryError;
 use schedcore::RunError;
 use std::fmt;
 use std::path::PathBuf;
@@ -41,6 +42,8 @@ pub enum LabError {
         procs: usize,
         err: RunError,
     },
+    /// `lab history`: a historical release could not be found, built or run.
+    History(HistoryError),
 }
 
 impl fmt::Display for LabError {
@@ -67,6 +70,7 @@ impl fmt::Display for LabError {
                 procs,
                 err,
             } => write!(f, "{bench} on {sched} with procs {procs} failed: {err}"),
+            LabError::History(e) => e.fmt(f),
         }
     }
 }
@@ -76,5 +80,11 @@ impl std::error::Error for LabError {}
 impl From<ProcsError> for LabError {
     fn from(e: ProcsError) -> Self {
         LabError::Procs(e)
+    }
+}
+
+impl From<HistoryError> for LabError {
+    fn from(e: HistoryError) -> Self {
+        LabError::History(e)
     }
 }

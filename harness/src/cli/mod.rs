@@ -6,11 +6,13 @@
 //! report.html);
 //! `lab run` measures one combination and prints every counter and latency percentile;
 //! `lab plot` redraws a saved run's charts, summary and report.html; `lab report` puts several
-//! run folders on one page. Every error is one line on stderr and exit code 2.
+//! run folders on one page; `lab history` builds the real historical Go releases and runs
+//! their own runtime benchmarks. Every error is one line on stderr and exit code 2.
 
 mod args;
 mod check_go;
 mod compare;
+mod history;
 mod list;
 mod overhead;
 mod plot;
@@ -24,6 +26,7 @@ use crate::subjects::registry;
 use check_go::CheckGoArgs;
 use clap::{Parser, Subcommand};
 use compare::CompareArgs;
+use history::HistoryArgs;
 use overhead::OverheadArgs;
 use plot::PlotArgs;
 use pool::PoolArgs;
@@ -79,6 +82,11 @@ enum Cmd {
     /// figures a trace gives (scheduling latency, each M's time split, migrations and
     /// hand-offs per op) in summary.md and figures.json.
     Trace(TraceArgs),
+    /// The real historical Go runtimes (Go 1.0.3, 1.1.2, 1.4.3 and the July-2011 pair around
+    /// CL 4723042), built from their source archives (--go-src DIR or LAB_GO_SRC) and cached
+    /// under target/gohist/: `list` what is there, `build` them, `bench` their own runtime
+    /// benchmarks.
+    History(HistoryArgs),
 }
 
 /// `lab`'s `main`: a peer's child (see [`child::main_if_child`]) or the command line; an
@@ -114,6 +122,7 @@ pub fn main() -> ExitCode {
         Cmd::CheckGo(args) => check_go::check_go(args),
         Cmd::Overhead(args) => overhead::overhead(args),
         Cmd::Trace(args) => trace::trace(args),
+        Cmd::History(args) => history::history(args),
     });
     match result {
         Ok(Ok(())) => ExitCode::SUCCESS,
@@ -136,7 +145,7 @@ pub fn main() -> ExitCode {
 /// the usage block and the pointer to --help.
 fn one_line(e: &clap::Error) -> String {
     if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-        return "a command is needed: compare, run, trace, plot, report or list (see lab --help)"
+        return "a command is needed: compare, run, trace, plot, report, list or history (see lab --help)"
             .into();
     }
     let text = e.render().to_string();

@@ -7,6 +7,7 @@
 //! nothing of the registry, so the peers depend on it and the registry on the peers, with no
 //! circle.
 
+pub mod history;
 pub mod peers;
 pub mod registry;
 

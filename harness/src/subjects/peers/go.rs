@@ -149,7 +149,7 @@ pub fn find_on_path(name: &str) -> Option<PathBuf> {
 }
 
 /// The workspace's `target/` (or `$CARGO_TARGET_DIR` as the lab was built with it).
-fn target_dir() -> PathBuf {
+pub fn target_dir() -> PathBuf {
     match option_env!("CARGO_TARGET_DIR") {
         Some(d) if Path::new(d).is_absolute() => PathBuf::from(d),
         Some(d) => Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(d),

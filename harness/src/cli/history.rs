@@ -1,0 +1,312 @@
+//! `lab history`: the real historical Go runtimes, built from their source archives (`list`,
+//! `build`) and their own runtime benchmarks run (`bench`).
+
+use super::args::{duration_arg, procs_arg, procs_or_cores, ProcsList};
+use crate::error::LabError;
+use crate::measure::stats::Spread;
+use crate::output::machine;
+use crate::subjects::history::archive;
+use crate::subjects::history::release::{self, Release, RELEASES};
+use crate::subjects::history::toolchain::{self, State, Toolchain};
+use crate::subjects::history::{self, bench, prereq, HistoryError};
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+#[derive(Args)]
+pub(super) struct HistoryArgs {
+    /// The folder of source archives (go1.0.3.src.tar.gz, go1.1.2.src.tar.gz,
+    /// go1.4.3.src.tar.gz, go-2011-07-19-before.src.tar.gz, go-2011-07-19-cl4723042.src.tar.gz)
+    /// [default: $LAB_GO_SRC]
+    #[arg(long, global = true, value_name = "DIR")]
+    go_src: Option<PathBuf>,
+    #[command(subcommand)]
+    cmd: HistoryCmd,
+}
+
+#[derive(Subcommand)]
+enum HistoryCmd {
+    /// Each release: its archive (found, sha256 as in the lab's table or not), whether it is
+    /// built and where, its version, and Go's runtime benchmarks it has.
+    List,
+    /// Build releases from their archives (once: cached under target/gohist/), with the
+    /// host-side fixes a current Debian needs, and their runtime test binaries.
+    Build(BuildArgs),
+    /// Run a release's own runtime benchmark from its test binary (building it first if
+    /// needed), one process per run, and print Go's lines and the median ns/op per procs.
+    Bench(BenchArgs),
+}
+
+#[derive(Args)]
+struct BuildArgs {
+    /// Releases to build [default: every one whose archive is in the folder]
+    #[arg(value_name = "RELEASE", value_parser = clap::builder::PossibleValuesParser::new(release::names()))]
+    releases: Vec<String>,
+    /// No progress line on stderr
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// The release
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(release::names()))]
+    release: String,
+    /// The benchmark: a lab workload (syscall, syscall-work, chan-sync, create-goroutines,
+    /// create-goroutines-parallel, matmult, ...) or Go's name (SyscallWork); `lab history
+    /// list` shows which each release has
+    #[arg(long)]
+    bench: String,
+    /// -test.cpu values, one process each: ranges and lists, e.g. 1..4 or 1,2 [default:
+    /// 1..<cores>]
+    #[arg(long, value_parser = procs_arg)]
+    procs: Option<ProcsList>,
+    /// -test.benchtime, given in the release's dialect (seconds as a number before Go 1.1)
+    #[arg(long, default_value = "1s", value_parser = duration_arg)]
+    benchtime: Duration,
+    /// Runs per procs value, each its own process (no -test.count before Go 1.19)
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    count: u32,
+    /// No progress line on stderr
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// `lab history`.
+pub(super) fn history(args: HistoryArgs) -> Result<(), LabError> {
+    let result = match args.cmd {
+        HistoryCmd::List => list(args.go_src.as_deref()),
+        HistoryCmd::Build(b) => build(args.go_src.as_deref(), b),
+        HistoryCmd::Bench(b) => run_bench(args.go_src.as_deref(), b),
+    };
+    result.map_err(|e| {
+        if let Some(detail) = e.detail() {
+            eprintln!("{detail}");
+        }
+        LabError::History(e)
+    })
+}
+
+/// `lab history list`.
+fn list(go_src: Option<&Path>) -> Result<(), HistoryError> {
+    let dir = archive::source_dir(go_src);
+    let root = toolchain::cache_root();
+    let mut out = String::new();
+    match &dir {
+        Ok(d) => out.push_str(&format!("archives in {}\n", d.display())),
+        Err(e) => out.push_str(&format!("archives: none ({e})\n")),
+    }
+    out.push_str(&format!("builds in {}\n", root.display()));
+    for r in RELEASES {
+        out.push_str(&format!("{:<14} {}\n", r.name, r.about));
+        let found = dir.as_ref().ok().map(|d| archive::find(r, d));
+        let archive_line = match &found {
+            None => "not looked for".to_string(),
+            Some(Err(HistoryError::ArchiveMissing { .. })) => format!("missing ({})", r.archive),
+            Some(Err(e)) => e.to_string(),
+            Some(Ok(a)) if a.known(r) => {
+                format!("{} (sha256 as in the lab's table)", a.path.display())
+            }
+            Some(Ok(a)) => format!(
+                "{} (sha256 {} is not the lab's {}: taken as the same release)",
+                a.path.display(),
+                a.sha256,
+                r.sha256
+            ),
+        };
+        out.push_str(&format!("  {:<10} {archive_line}\n", "archive"));
+        let sha = match &found {
+            Some(Ok(a)) => a.sha256.clone(),
+            _ => r.sha256.to_string(),
+        };
+        let bdir = toolchain::build_dir(&root, r, &sha);
+        let build_line = match toolchain::state(&bdir) {
+            State::Absent => "not built".to_string(),
+            State::Stale => format!(
+                "unfinished or stale, will be built afresh: {}",
+                bdir.display()
+            ),
+            State::Built(stamp) => {
+                let test = if bdir.join(toolchain::TEST_BINARY).is_file() {
+                    "test binary ready"
+                } else {
+                    "no test binary yet"
+                };
+                let skipped = if stamp.skipped.is_empty() {
+                    String::new()
+                } else {
+                    format!("; make -k skipped {}", stamp.skipped.join(", "))
+                };
+                format!("{} ({}; {test}{skipped})", bdir.display(), stamp.version)
+            }
+        };
+        out.push_str(&format!("  {:<10} {build_line}\n", "build"));
+        let tools: Vec<&str> = prereq::tools(r).iter().map(|t| t.name).collect();
+        let missing = prereq::missing_on(r, std::env::var_os("PATH").as_deref());
+        out.push_str(&format!(
+            "  {:<10} {}{}\n",
+            "needs",
+            tools.join(", "),
+            missing.map_or(String::new(), |t| format!(
+                " ({} is missing: apt-get install {})",
+                t.name, t.package
+            ))
+        ));
+        let benches: Vec<String> = r
+            .benchmarks
+            .iter()
+            .map(|b| format!("{} ({})", b.workload, b.go))
+            .collect();
+        out.push_str(&format!("  {:<10} {}\n", "benchmarks", benches.join(", ")));
+    }
+    print!("{out}");
+    Ok(())
+}
+
+/// `lab history build`.
+fn build(go_src: Option<&Path>, args: BuildArgs) -> Result<(), HistoryError> {
+    let dir = archive::source_dir(go_src)?;
+    let chosen: Vec<&'static Release> = if args.releases.is_empty() {
+        let found: Vec<&'static Release> = RELEASES
+            .iter()
+            .filter(|r| dir.join(r.archive).is_file())
+            .collect();
+        for r in RELEASES.iter().filter(|r| !dir.join(r.archive).is_file()) {
+            eprintln!(
+                "lab: {}: no {} in {}, not built",
+                r.name,
+                r.archive,
+                dir.display()
+            );
+        }
+        if found.is_empty() {
+            // None there: say what the first one is and where to get it.
+            return Err(archive::find(&RELEASES[0], &dir)
+                .err()
+                .unwrap_or(HistoryError::NoSourceDir));
+        }
+        found
+    } else {
+        args.releases
+            .iter()
+            .map(|n| release::by_name(n).ok_or_else(|| HistoryError::UnknownRelease(n.clone())))
+            .collect::<Result<_, _>>()?
+    };
+    for r in chosen {
+        let tc = ensure(r, &dir, args.quiet)?;
+        println!("{:<14} {} ({})", r.name, tc.dir.display(), tc.stamp.version);
+    }
+    Ok(())
+}
+
+/// The release's toolchain and test binary, built if needed with a progress line.
+fn ensure(r: &'static Release, dir: &Path, quiet: bool) -> Result<Toolchain, HistoryError> {
+    let bar = spinner(quiet, r.name);
+    let start = Instant::now();
+    // Without a terminal (CI, a log) no spinner: one line when a build starts instead.
+    let mut announced = quiet || !bar.is_hidden();
+    let prepared = history::prepare(
+        r,
+        dir,
+        &mut |w: &str| bar.suspend(|| eprintln!("lab: warning: {w}")),
+        &mut |msg: &str| {
+            if !announced {
+                eprintln!("lab: building {} (a minute or two)", r.name);
+                announced = true;
+            }
+            bar.set_message(msg.to_string());
+        },
+    );
+    bar.finish_and_clear();
+    let prepared = prepared?;
+    let tc = prepared.toolchain;
+    if prepared.built && !quiet {
+        eprintln!(
+            "lab: {} built in {:.0} s{}",
+            r.name,
+            start.elapsed().as_secs_f64(),
+            if tc.stamp.skipped.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (make -k went past {}, which the runtime's tests do not need)",
+                    tc.stamp.skipped.join(", ")
+                )
+            }
+        );
+    }
+    Ok(tc)
+}
+
+/// A one-line spinner on stderr (hidden when it is not a terminal or with `--quiet`).
+fn spinner(quiet: bool, name: &str) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template(&format!("{{spinner}} {name}: {{wide_msg}}"))
+            .expect("valid progress template"),
+    );
+    bar.enable_steady_tick(Duration::from_millis(250));
+    bar
+}
+
+/// `lab history bench`.
+fn run_bench(go_src: Option<&Path>, args: BenchArgs) -> Result<(), HistoryError> {
+    let r = release::by_name(&args.release)
+        .ok_or_else(|| HistoryError::UnknownRelease(args.release.clone()))?;
+    let b = r
+        .benchmark(&args.bench)
+        .ok_or_else(|| HistoryError::UnknownBench {
+            release: r,
+            name: args.bench.clone(),
+        })?;
+    let dir = archive::source_dir(go_src)?;
+    let tc = ensure(r, &dir, args.quiet)?;
+    let procs = procs_or_cores(args.procs, machine::cores());
+    println!(
+        "# {} ({}), its own {} as the lab's {}, -test.benchtime={}, {} run(s) per procs, one process each",
+        r.name,
+        tc.stamp.version,
+        b.func(),
+        b.workload,
+        r.dialect.benchtime(args.benchtime),
+        args.count
+    );
+    let mut figures: Vec<Vec<f64>> = vec![Vec::new(); procs.len()];
+    // Runs interleaved across procs, so that a drift of the machine touches every column.
+    for _ in 0..args.count {
+        for (i, &p) in procs.iter().enumerate() {
+            let line = bench::run(&tc, b, p, args.benchtime)?;
+            println!("{}", line.raw);
+            figures[i].push(line.ns_per_op);
+        }
+    }
+    for (p, f) in procs.iter().zip(&figures) {
+        if let Some(s) = Spread::of(f) {
+            println!(
+                "# {} procs {p}: {} ns/op (median of {}, {}..{})",
+                b.workload,
+                fmt_ns(s.median),
+                f.len(),
+                fmt_ns(s.min),
+                fmt_ns(s.max)
+            );
+        }
+    }
+    Ok(())
+}
+
+fn fmt_ns(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.3}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
+    }
+}

@@ -1,0 +1,140 @@
+//! `lab history`: its errors (one line, exit code 2, no toolchain needed), and, where the
+//! source archives are beside the workspace (`../shared/gohist`, as CI has them), one real
+//! build of Go 1.4.3 and one run of its own BenchmarkSyscall.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn lab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lab"))
+        .args(args)
+        .env_remove("LAB_GO_SRC")
+        .output()
+        .expect("run lab")
+}
+
+fn stderr_line(out: &Output) -> String {
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    err
+}
+
+#[test]
+fn no_archive_folder_is_one_line() {
+    let err = stderr_line(&lab(&["history", "build"]));
+    assert!(
+        err.contains("--go-src") && err.contains("LAB_GO_SRC"),
+        "{err}"
+    );
+    let err = stderr_line(&lab(&["history", "--go-src", "/no/such/dir", "build"]));
+    assert!(err.contains("/no/such/dir"), "{err}");
+}
+
+#[test]
+fn a_missing_archive_says_where_to_get_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let err = stderr_line(&lab(&["history", "--go-src", d, "build", "go1.1.2"]));
+    assert!(
+        err.contains("no go1.1.2.src.tar.gz") && err.contains("download page"),
+        "{err}"
+    );
+    let err = stderr_line(&lab(&["history", "build", "--go-src", d, "go2011-cl"]));
+    assert!(
+        err.contains("8330e9e06541633dc590e94e409bffcf25cecca3"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_names_are_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let err = stderr_line(&lab(&["history", "--go-src", d, "build", "go1.2"]));
+    assert!(err.contains("go1.0.3"), "{err}");
+    let err = stderr_line(&lab(&[
+        "history",
+        "--go-src",
+        d,
+        "bench",
+        "--release",
+        "go1.0.3",
+        "--bench",
+        "matmult",
+    ]));
+    assert!(
+        err.contains("go1.0.3 has no runtime benchmark \"matmult\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn list_needs_no_archives() {
+    let out = lab(&["history", "list"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for name in [
+        "go2011-before",
+        "go2011-cl",
+        "go1.0.3",
+        "go1.1.2",
+        "go1.4.3",
+    ] {
+        assert!(text.contains(name), "{text}");
+    }
+    assert!(text.contains("not looked for"), "{text}");
+}
+
+/// The archives beside the workspace, as CI has them.
+fn archives() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/gohist");
+    dir.join("go1.4.3.src.tar.gz").is_file().then_some(dir)
+}
+
+/// Builds Go 1.4.3 (about 70-100 s on 2 cores, once: it is cached under target/gohist/) and
+/// runs its BenchmarkSyscall for a moment; asserts only that a figure came out.
+#[test]
+fn go_1_4_3_builds_and_runs_its_syscall_benchmark() {
+    let Some(dir) = archives() else {
+        eprintln!(
+            "skipped: no ../shared/gohist/go1.4.3.src.tar.gz beside the workspace (CI has it)"
+        );
+        return;
+    };
+    let start = Instant::now();
+    let out = lab(&[
+        "history",
+        "--go-src",
+        dir.to_str().unwrap(),
+        "bench",
+        "--release",
+        "go1.4.3",
+        "--bench",
+        "syscall",
+        "--procs",
+        "1",
+        "--benchtime",
+        "10ms",
+        "--quiet",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "stdout: {text}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("BenchmarkSyscall"))
+        .unwrap_or_else(|| panic!("no benchmark line in {text}"));
+    let ns: f64 = line
+        .split_whitespace()
+        .nth(2)
+        .and_then(|f| f.parse().ok())
+        .unwrap_or_else(|| panic!("no ns/op in {line:?}"));
+    assert!(ns > 0.0, "{line}");
+    assert!(text.contains("# syscall procs 1:"), "{text}");
+    assert!(start.elapsed() < Duration::from_secs(600));
+}

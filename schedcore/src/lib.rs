@@ -6,6 +6,7 @@ pub mod bounded;
 pub mod chan;
 pub mod context;
 pub mod exit;
+pub mod guarded;
 pub mod lock;
 pub mod memory;
 pub mod note;

@@ -205,7 +205,7 @@ impl Row {
 /// Whether a delta with p-value `p` is significant (p below [`crate::measure::stats::ALPHA`]);
 /// a delta without one (results.json from before p-values) is taken as it stands.
 pub fn significant(p: Option<f64>) -> bool {
-    p.map_or(true, |p| p < crate::measure::stats::ALPHA)
+    p.is_none_or(|p| p < crate::measure::stats::ALPHA)
 }
 
 /// Sets `p_value` on every row against the row of `columns[0]` at the same workload and procs.

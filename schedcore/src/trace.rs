@@ -193,6 +193,9 @@ pub struct Trace {
     pub has_ps: bool,
     /// The trace's length, from the tracer's start to its collection, in nanoseconds.
     pub span_ns: u64,
+    /// The tracer's start: the origin of every timestamp (so that a clock read outside the
+    /// runtime can be placed in the trace).
+    pub started: std::time::Instant,
     /// TSC ticks per nanosecond measured over the run (1.0 where the `Instant` clock is used).
     pub ticks_per_ns: f64,
     pub ms: Vec<MTrace>,
@@ -536,6 +539,7 @@ impl Tracer {
             procs,
             has_ps,
             span_ns,
+            started: self.start,
             ticks_per_ns,
             ms,
         })
@@ -725,6 +729,7 @@ mod tests {
             procs: 2,
             has_ps: true,
             span_ns: 1000,
+            started: Instant::now(),
             ticks_per_ns: 1.0,
             ms,
         }

@@ -170,8 +170,10 @@ pub struct Traced {
     /// The run's trace (`None` when tracing was off, or the runtime ignored it).
     pub trace: Option<Trace>,
     /// Where each round of the ramp was timed, from its start to its start plus its timed
-    /// length, in ns from just before the runtime booted (the trace's clock starts a few
-    /// microseconds later, when the runtime makes its tracer); empty when tracing was off.
+    /// length, in ns from the tracer's start, the origin of the trace's timestamps (a
+    /// round's clock reads are placed on the trace's clock through `Trace::started`; they used
+    /// to count from just before the runtime booted, which put them late by the boot's length,
+    /// past the trace's end on a loaded machine); empty when tracing was off.
     pub rounds_ns: Vec<(u64, u64)>,
 }
 
@@ -198,16 +200,15 @@ pub fn measure_traced<S: Scheduler>(
     schedcore::memory::trim_heap();
     let (aim, starve_after, steps) = (settings.aim(), settings.starve_after, settings.work);
     let placed = trace.is_some();
-    let booted = Instant::now();
-    let ((ramp, last, rounds_ns), mut report) = S::run(&cfg, move || {
+    let ((ramp, last, rounds_at), mut report) = S::run(&cfg, move || {
         let mut last = None;
         let mut at = Vec::new();
         let ramp = ramp_until(aim, min_n, max_n, |n| {
-            let start = placed.then(|| booted.elapsed());
+            let start = placed.then(Instant::now);
             let mut b = round(work, n, starve_after, steps);
             let out = (b.elapsed(), b.starved());
             if let Some(s) = start {
-                at.push((s.as_nanos() as u64, (s + out.0).as_nanos() as u64));
+                at.push((s, s + out.0));
             }
             last = Some((b.take_latencies(), b.starved()));
             out
@@ -216,6 +217,17 @@ pub fn measure_traced<S: Scheduler>(
     })?;
     let (lat, starved) = last;
     let trace = report.trace.take();
+    // Each round in the trace's time: from the tracer's start, the origin of its timestamps.
+    let rounds_ns = match &trace {
+        Some(t) => rounds_at
+            .iter()
+            .map(|&(s, e)| {
+                let ns = |i: Instant| i.saturating_duration_since(t.started).as_nanos() as u64;
+                (ns(s), ns(e))
+            })
+            .collect(),
+        None => Vec::new(),
+    };
     let counters = report
         .counters
         .iter()

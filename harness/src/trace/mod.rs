@@ -448,6 +448,7 @@ pub(crate) mod testing {
             procs: 1,
             has_ps: true,
             span_ns,
+            started: std::time::Instant::now(),
             ticks_per_ns: 1.0,
             ms,
         }

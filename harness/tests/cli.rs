@@ -693,6 +693,7 @@ fn delta_fixture() -> harness::output::results::Results {
         latency: Default::default(),
         p_value: None,
         memory: None,
+        method: None,
     };
     let mut res = harness::output::results::Results {
         started: "2026-01-01T00:00:00Z".into(),

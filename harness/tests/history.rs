@@ -138,3 +138,79 @@ fn go_1_4_3_builds_and_runs_its_syscall_benchmark() {
     assert!(text.contains("# syscall procs 1:"), "{text}");
     assert!(start.elapsed() < Duration::from_secs(600));
 }
+
+/// The releases as columns of `lab compare`: Go 1.0.3, 1.1.2 and 1.4.3 and the CL's July-2011
+/// tree beside a port, each row measured by the release's own benchmark where it has one and
+/// by the lab's go program built by it elsewhere, and saying which; what a release cannot
+/// express is n/a with its reason. Builds what is not cached (CI's earlier step builds all
+/// five); asserts no figure beyond its being there.
+#[test]
+fn releases_are_columns_measured_both_ways() {
+    let Some(dir) = archives() else {
+        eprintln!("skipped: no ../shared/gohist beside the workspace (CI has it)");
+        return;
+    };
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = lab(&[
+        "compare",
+        "--go-src",
+        dir.to_str().unwrap(),
+        "--sched",
+        "2013",
+        "--peers",
+        "go1.0.3,go1.1.2,go1.4.3,go2011-cl",
+        "--bench",
+        "syscall,ping-pong,ping-pong-hog,syscall-excess",
+        "--procs",
+        "1",
+        "--count",
+        "1",
+        "--benchtime",
+        "5ms",
+        "--format",
+        "json",
+        "--quiet",
+        "--out",
+        out_dir.path().to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "stdout: {text}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let res: serde_json::Value = serde_json::from_str(text.trim()).expect("results JSON");
+    let rows = res["rows"].as_array().unwrap();
+    let row = |sched: &str, bench: &str| {
+        rows.iter()
+            .find(|r| r["sched"] == sched && r["bench"] == bench)
+            .unwrap_or_else(|| panic!("no row {sched} {bench}"))
+    };
+    let figure = |r: &serde_json::Value| r["ns_per_op"].as_f64().filter(|v| *v > 0.0);
+    let method = |r: &serde_json::Value| r["method"].as_str().unwrap_or("").to_string();
+    let na = |r: &serde_json::Value| r["na"].as_str().unwrap_or("").to_string();
+    for rel in ["go1.0.3", "go1.1.2", "go1.4.3", "go2011-cl"] {
+        let r = row(rel, "syscall");
+        assert!(figure(r).is_some(), "{rel} syscall: {r}");
+        assert!(method(r).contains("own runtime benchmark"), "{r}");
+    }
+    for rel in ["go1.0.3", "go1.1.2", "go1.4.3"] {
+        let r = row(rel, "ping-pong");
+        assert!(figure(r).is_some(), "{rel} ping-pong: {r}");
+        assert!(
+            method(r).contains(&format!("go program built by {rel}")),
+            "{r}"
+        );
+    }
+    assert!(figure(row("go1.4.3", "ping-pong-hog")).is_some());
+    assert!(na(row("go1.1.2", "ping-pong-hog")).contains("preemption"));
+    assert!(na(row("go1.0.3", "syscall-excess")).contains("linkname"));
+    assert!(figure(row("go1.1.2", "syscall-excess")).is_some());
+    assert!(na(row("go2011-cl", "ping-pong")).contains("predate Go 1"));
+    // The machine record has each release's version.
+    let peers = &res["machine"]["peers"];
+    assert_eq!(
+        peers["go1.1.2"], "go version go1.1.2 linux/amd64",
+        "{peers}"
+    );
+}

@@ -119,6 +119,7 @@ fn child_line_round_trips() {
         latencies: Default::default(),
         starved: true,
         memory: None,
+        method: None,
     };
     let line = child::Line::of("may", "", "ping-pong-hog", 1, &m);
     let (back, m2) = child::parse(&line.to_json(), "ping-pong-hog", 1).unwrap();

@@ -300,6 +300,7 @@ fn row_runs(sched: &str, bench: &str, procs: usize, runs: Option<Vec<f64>>, over
         latency: BTreeMap::new(),
         p_value: None,
         memory: None,
+        method: None,
     }
 }
 

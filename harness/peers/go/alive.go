@@ -5,8 +5,7 @@
 package main
 
 import (
-	"bufio"
-	"os"
+	"io/ioutil"
 	"runtime"
 	"strconv"
 	"strings"
@@ -59,14 +58,11 @@ func alive(group int64) func(n int64) bool {
 
 // statusBytes reads a `Name:  1234 kB` line of /proc/self/status, in bytes (0 without it).
 func statusBytes(field string) uint64 {
-	f, err := os.Open("/proc/self/status")
+	status, err := ioutil.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		line := s.Text()
+	for _, line := range strings.Split(string(status), "\n") {
 		if strings.HasPrefix(line, field) {
 			parts := strings.Fields(line[len(field):])
 			if len(parts) == 0 {

@@ -16,6 +16,13 @@
 // "peak_goroutines" where the workload samples runtime.NumGoroutine() at its peak.)
 //
 // A failed check prints {"error": "..."} instead and exits 1. `-list` prints the workloads.
+//
+// The program is written in the Go 1 language and library of Go 1.0, so that the historical
+// releases the lab builds (`lab history`) compile it too: no digit separators, no math/bits,
+// no bufio.Scanner, no `for range` without variables. The one thing Go 1.0 to 1.4 cannot
+// express is a call of the runtime's own entersyscall/exitsyscall (//go:linkname came with Go
+// 1.5): syscall_runtime.go and empty.s carry a build constraint, and an older release's
+// program has no such workloads (its -list says which it has).
 package main
 
 import (
@@ -34,18 +41,16 @@ type workload func(n int64) bool
 
 // workloads by their lab name (harness/src/subjects/registry.rs): a round is the wall time of
 // the call.
+// (The four syscall workloads that call the runtime's entersyscall/exitsyscall join them
+// from syscall_runtime.go, built by Go 1.5 and later only.)
 var workloads = map[string]workload{
-	"syscall":                    benchSyscall,
-	"syscall-work":               benchSyscallWork,
-	"syscall-excess":             benchSyscallExcess,
-	"syscall-excess-work":        benchSyscallExcessWork,
 	"syscall-block":              benchSyscallBlock,
 	"create-goroutines":          benchCreateGoroutines,
 	"create-goroutines-parallel": benchCreateGoroutinesParallel,
 	"create-goroutines-single":   benchCreateGoroutinesSingle,
-	"goroutines-alive-10k":       alive(10_000),
-	"goroutines-alive-100k":      alive(100_000),
-	"goroutines-alive":           alive(1_000_000),
+	"goroutines-alive-10k":       alive(10000),
+	"goroutines-alive-100k":      alive(100000),
+	"goroutines-alive":           alive(1000000),
 	"chain-spawn":                benchChainSpawn,
 	"yield-many":                 benchYieldMany,
 	"ping-pong":                  benchPingPong,

@@ -7,12 +7,12 @@ package main
 
 import (
 	"math"
-	"math/bits"
+	"math/big"
 	"time"
 )
 
 // maxN is testing.B's bound on N (n < 1e9).
-const maxN = 1_000_000_000
+const maxN = 1000000000
 
 type round struct {
 	n       int64
@@ -26,11 +26,8 @@ func ramp(benchtime time.Duration, minN, capN int64, run func(n int64) time.Dura
 	capN = min64(max64(capN, 1), maxN)
 	n := int64(1)
 	rounds := []round{{n, run(n)}}
-	for {
-		last := rounds[len(rounds)-1]
-		if !((last.elapsed < benchtime || n < minN) && n < capN) {
-			return rounds
-		}
+	// (Go 1.0 wants a return statement at the end, so the loop has its condition.)
+	for last := rounds[0]; (last.elapsed < benchtime || n < minN) && n < capN; last = rounds[len(rounds)-1] {
 		n = min64(predictN(benchtime, last), capN)
 		if last.elapsed >= benchtime {
 			// Only here because N is below the batch: go straight to it.
@@ -38,6 +35,7 @@ func ramp(benchtime time.Duration, minN, capN int64, run func(n int64) time.Dura
 		}
 		rounds = append(rounds, round{n, run(n)})
 	}
+	return rounds
 }
 
 // predictN is the next N after round last: benchtime*N/elapsed computed in 128 bits, plus a
@@ -47,13 +45,13 @@ func predictN(benchtime time.Duration, last round) int64 {
 	if prev == 0 {
 		prev = 1
 	}
-	hi, lo := bits.Mul64(uint64(benchtime.Nanoseconds()), uint64(last.n))
-	var n uint64
-	if hi >= prev {
-		n = math.MaxUint64 / 2
-	} else {
-		n, _ = bits.Div64(hi, lo, prev)
-		n = minU64(n, math.MaxUint64/2)
+	// The product in arbitrary precision (math/bits came with Go 1.9); every operand is a
+	// positive int64.
+	q := new(big.Int).Mul(big.NewInt(benchtime.Nanoseconds()), big.NewInt(last.n))
+	q.Quo(q, big.NewInt(int64(prev)))
+	n := uint64(math.MaxUint64 / 2)
+	if q.BitLen() <= 63 {
+		n = uint64(q.Int64())
 	}
 	n += n / 5
 	n = minU64(n, 100*uint64(last.n))
@@ -76,18 +74,12 @@ func roundDown10(n int64) int64 {
 // roundUp rounds n up to 1, 2, 3 or 5 times a power of ten (testing's roundUp).
 func roundUp(n int64) int64 {
 	base := roundDown10(n)
-	switch {
-	case n <= base:
-		return base
-	case n <= 2*base:
-		return 2 * base
-	case n <= 3*base:
-		return 3 * base
-	case n <= 5*base:
-		return 5 * base
-	default:
-		return 10 * base
+	for _, m := range []int64{1, 2, 3, 5} {
+		if n <= m*base {
+			return m * base
+		}
 	}
+	return 10 * base
 }
 
 func min64(a, b int64) int64 {

@@ -1,8 +1,8 @@
 // The syscall family (seed 002's BenchmarkSyscall and its relatives) on the real runtime:
 // GOMAXPROCS goroutines (or 4x as many) share N/calls batches through an atomic counter; each
-// batch is a Gosched and then `calls` entersyscall/exitsyscall pairs around a body. The pairs
-// are the runtime's own functions, reached through //go:linkname as Go's runtime test reaches
-// them through export_test.go (runtime.Entersyscall, runtime.Exitsyscall).
+// batch is a Gosched and then `calls` calls around a body. Here: the shared loop and
+// syscall-block, whose calls are real system calls; the four workloads whose pairs are the
+// runtime's own entersyscall/exitsyscall are in syscall_runtime.go (Go 1.5 and later).
 
 package main
 
@@ -10,14 +10,7 @@ import (
 	"runtime"
 	"sync/atomic"
 	"syscall"
-	_ "unsafe" // for go:linkname
 )
-
-//go:linkname entersyscall runtime.entersyscall
-func entersyscall()
-
-//go:linkname exitsyscall runtime.exitsyscall
-func exitsyscall()
 
 // callsPerSched is BenchmarkSyscall's CallsPerSched: syscalls between two goscheds.
 const callsPerSched = 1000
@@ -32,7 +25,7 @@ const excess = 4
 var localWork = 100
 
 // blockFor is how long each call of syscall-block sleeps (as the lab's BLOCK_FOR).
-const blockFor = 20_000 // ns
+const blockFor = 20000 // ns
 
 // batches runs the shared loop with `perProc` goroutines for each of GOMAXPROCS; `loop` does
 // one goroutine's work and reports whether its foo came back as 42.
@@ -51,37 +44,6 @@ func batches(n int64, perProc int, calls int64, loop func(left *int64) bool) boo
 	return ok
 }
 
-// The loops are written out once per body, with nothing but inline code between
-// entersyscall and exitsyscall: a call there could grow the stack, which the runtime forbids
-// inside a syscall.
-
-func emptyLoop(left *int64) bool {
-	for atomic.AddInt64(left, -1) >= 0 {
-		runtime.Gosched()
-		for i := 0; i < callsPerSched; i++ {
-			entersyscall()
-			exitsyscall()
-		}
-	}
-	return true
-}
-
-func workLoop(left *int64) bool {
-	foo := int64(42)
-	for atomic.AddInt64(left, -1) >= 0 {
-		runtime.Gosched()
-		for i := 0; i < callsPerSched; i++ {
-			entersyscall()
-			for j := 0; j < localWork; j++ {
-				foo *= 2
-				foo /= 2
-			}
-			exitsyscall()
-		}
-	}
-	return foo == 42
-}
-
 // blockLoop's calls are real system calls: syscall.Nanosleep goes through syscall.Syscall,
 // which makes the runtime's entersyscall/exitsyscall pair itself.
 func blockLoop(left *int64) bool {
@@ -97,10 +59,4 @@ func blockLoop(left *int64) bool {
 	return true
 }
 
-func benchSyscall(n int64) bool       { return batches(n, 1, callsPerSched, emptyLoop) }
-func benchSyscallWork(n int64) bool   { return batches(n, 1, callsPerSched, workLoop) }
-func benchSyscallExcess(n int64) bool { return batches(n, excess, callsPerSched, emptyLoop) }
-func benchSyscallExcessWork(n int64) bool {
-	return batches(n, excess, callsPerSched, workLoop)
-}
 func benchSyscallBlock(n int64) bool { return batches(n, 1, blockCallsPerSched, blockLoop) }

@@ -35,9 +35,14 @@ pub(super) struct CompareArgs {
     count: u32,
     #[command(flatten)]
     runtime: RuntimeArgs,
-    /// Peers measured as extra columns, comma-separated (e.g. floor)
+    /// Peers measured as extra columns, comma-separated (e.g. floor, go, or the real releases
+    /// go1.0.3, go1.1.2, go1.4.3, go2011-before, go2011-cl built from --go-src; `lab list`)
     #[arg(long, value_delimiter = ',')]
     peers: Vec<String>,
+    /// The folder of Go source archives the release peers are built from (once, cached under
+    /// target/gohist/; `lab history list` names the files) [default: $LAB_GO_SRC]
+    #[arg(long, value_name = "DIR")]
+    go_src: Option<PathBuf>,
     /// What to print on stdout
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
@@ -86,6 +91,9 @@ pub(super) fn compare(args: CompareArgs) -> Result<(), LabError> {
     };
     // Made before the first measurement, so an unwritable folder fails at once.
     let dir = RunDir::create(&args.out, started, &args.label).map_err(io_err)?;
+    if let Some(dir) = &args.go_src {
+        crate::subjects::history::archive::set_source_dir(dir.clone());
+    }
     let mut machine = Machine::detect();
     // Builds the go peer (or says once how to install Go) before the progress bar starts.
     machine.peers = crate::subjects::peers::versions(&args.peers);

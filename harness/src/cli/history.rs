@@ -7,13 +7,11 @@ use crate::measure::stats::Spread;
 use crate::output::machine;
 use crate::subjects::history::archive;
 use crate::subjects::history::release::{self, Release, RELEASES};
-use crate::subjects::history::toolchain::{self, State, Toolchain};
+use crate::subjects::history::toolchain::{self, State};
 use crate::subjects::history::{self, bench, prereq, HistoryError};
 use clap::{Args, Subcommand};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[derive(Args)]
 pub(super) struct HistoryArgs {
@@ -195,63 +193,10 @@ fn build(go_src: Option<&Path>, args: BuildArgs) -> Result<(), HistoryError> {
             .collect::<Result<_, _>>()?
     };
     for r in chosen {
-        let tc = ensure(r, &dir, args.quiet)?;
+        let tc = history::ready(r, &dir, args.quiet)?;
         println!("{:<14} {} ({})", r.name, tc.dir.display(), tc.stamp.version);
     }
     Ok(())
-}
-
-/// The release's toolchain and test binary, built if needed with a progress line.
-fn ensure(r: &'static Release, dir: &Path, quiet: bool) -> Result<Toolchain, HistoryError> {
-    let bar = spinner(quiet, r.name);
-    let start = Instant::now();
-    // Without a terminal (CI, a log) no spinner: one line when a build starts instead.
-    let mut announced = quiet || !bar.is_hidden();
-    let prepared = history::prepare(
-        r,
-        dir,
-        &mut |w: &str| bar.suspend(|| eprintln!("lab: warning: {w}")),
-        &mut |msg: &str| {
-            if !announced {
-                eprintln!("lab: building {} (a minute or two)", r.name);
-                announced = true;
-            }
-            bar.set_message(msg.to_string());
-        },
-    );
-    bar.finish_and_clear();
-    let prepared = prepared?;
-    let tc = prepared.toolchain;
-    if prepared.built && !quiet {
-        eprintln!(
-            "lab: {} built in {:.0} s{}",
-            r.name,
-            start.elapsed().as_secs_f64(),
-            if tc.stamp.skipped.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    " (make -k went past {}, which the runtime's tests do not need)",
-                    tc.stamp.skipped.join(", ")
-                )
-            }
-        );
-    }
-    Ok(tc)
-}
-
-/// A one-line spinner on stderr (hidden when it is not a terminal or with `--quiet`).
-fn spinner(quiet: bool, name: &str) -> ProgressBar {
-    if quiet || !std::io::stderr().is_terminal() {
-        return ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
-    }
-    let bar = ProgressBar::new_spinner();
-    bar.set_style(
-        ProgressStyle::with_template(&format!("{{spinner}} {name}: {{wide_msg}}"))
-            .expect("valid progress template"),
-    );
-    bar.enable_steady_tick(Duration::from_millis(250));
-    bar
 }
 
 /// `lab history bench`.
@@ -265,7 +210,7 @@ fn run_bench(go_src: Option<&Path>, args: BenchArgs) -> Result<(), HistoryError>
             name: args.bench.clone(),
         })?;
     let dir = archive::source_dir(go_src)?;
-    let tc = ensure(r, &dir, args.quiet)?;
+    let tc = history::ready(r, &dir, args.quiet)?;
     let procs = procs_or_cores(args.procs, machine::cores());
     println!(
         "# {} ({}), its own {} as the lab's {}, -test.benchtime={}, {} run(s) per procs, one process each",

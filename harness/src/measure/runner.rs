@@ -75,6 +75,10 @@ pub struct Measurement {
     pub starved: bool,
     /// What the run's memory came to, where the subject reports it.
     pub memory: Option<MemoryFigures>,
+    /// How the figure was produced, where a subject has more than one way (a historical
+    /// release: its own `go test` benchmark, or the lab's program built by it); `None` for
+    /// the lab's runtimes and the peers that have one way.
+    pub method: Option<String>,
 }
 
 /// A run's memory: the process's resident set at the start and at its peak (process-wide, see
@@ -245,6 +249,7 @@ pub fn measure_traced<S: Scheduler>(
             latencies,
             starved,
             memory: MemoryFigures::of_report(&report),
+            method: None,
         },
         trace,
         rounds_ns,

@@ -66,6 +66,11 @@ pub struct Row {
     /// (`None` for subjects that do not report it, and in results.json files from before).
     #[serde(default)]
     pub memory: Option<MemoryFigures>,
+    /// How the figures were produced, where the subject has more than one way: for a
+    /// historical release, its own `go test` runtime benchmark or the lab's go program built by
+    /// it (see `subjects/peers/release.rs`). `None` for every other subject.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
 }
 
 impl Row {
@@ -120,6 +125,7 @@ impl Row {
             latency: percentiles(median),
             p_value: None,
             memory: median.memory,
+            method: median.method.clone(),
         }
     }
 
@@ -153,6 +159,7 @@ impl Row {
                 .collect(),
             na: None,
             memory: run.memory,
+            method: run.method.clone(),
             ..Row::not_applicable(sched, peer, bench, procs, cores, "")
         }
     }
@@ -188,6 +195,7 @@ impl Row {
             latency: BTreeMap::new(),
             p_value: None,
             memory: None,
+            method: None,
         }
     }
 

@@ -74,6 +74,8 @@ pub fn render(res: &Results) -> String {
     let mut any_over = false;
     let mut notes: Vec<String> = Vec::new();
     let mut starved: Vec<String> = Vec::new();
+    // (column, method, workloads) where a column says how its rows were measured.
+    let mut methods: Vec<(String, String, Vec<&str>)> = Vec::new();
     // Whether a delta is `~`, and the run counts (baseline, column) that can never be
     // significant.
     let mut any_same = false;
@@ -102,6 +104,13 @@ pub fn render(res: &Results) -> String {
                 let s = format!("{c} on {bench}");
                 if !starved.contains(&s) {
                     starved.push(s);
+                }
+            }
+            if let Some(how) = row.and_then(|r| r.method.as_deref()) {
+                match methods.iter_mut().find(|(col, m, _)| col == c && m == how) {
+                    Some((_, _, benches)) if !benches.contains(&bench) => benches.push(bench),
+                    Some(_) => {}
+                    None => methods.push((c.clone(), how.to_string(), vec![bench])),
                 }
             }
             if let Some(why) = row.and_then(|r| r.na.as_deref()) {
@@ -197,6 +206,10 @@ pub fn render(res: &Results) -> String {
             res.work,
             crate::workloads::LOCAL_WORK
         );
+    }
+    methods.sort_by_key(|(col, _, _)| cols.iter().position(|c| c == col));
+    for (col, how, benches) in methods {
+        let _ = writeln!(out, "how {col} was measured: {how}: {}", benches.join(", "));
     }
     for n in notes {
         let _ = writeln!(out, "{n}");

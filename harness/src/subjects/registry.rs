@@ -12,6 +12,7 @@
 //! entries. Dispatch by name ends in a function monomorphized for one scheduler and one
 //! workload: no `dyn` inside a timed loop.
 
+use super::peers::release::ReleasePeer;
 use super::peers::{floor::Floor, go::Go, may::May, rayon::Rayon, tokio::Tokio};
 use super::{Failure, Peer};
 use crate::measure::runner::{self, Measurement, Settings};
@@ -129,6 +130,13 @@ pub const PEERS: &[PeerInfo] = &[
     PeerInfo::of::<Go>(),
     PeerInfo::of::<May>(),
     PeerInfo::of::<Tokio>(),
+    // The historical releases, in `history::release::RELEASES`' order (a test checks each is
+    // here).
+    PeerInfo::of::<ReleasePeer<0>>(),
+    PeerInfo::of::<ReleasePeer<1>>(),
+    PeerInfo::of::<ReleasePeer<2>>(),
+    PeerInfo::of::<ReleasePeer<3>>(),
+    PeerInfo::of::<ReleasePeer<4>>(),
 ];
 
 /// Visits a scheduler type chosen at run time: `visit::<S>` is monomorphized for each one.

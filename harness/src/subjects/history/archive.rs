@@ -18,9 +18,20 @@ use std::path::{Path, PathBuf};
 /// The environment variable naming the folder of archives when `--go-src` is not given.
 pub const ENV: &str = "LAB_GO_SRC";
 
-/// The folder of archives: `--go-src` if given, else `$LAB_GO_SRC`.
+/// The `--go-src` of a command whose release columns look the folder up later
+/// ([`source_dir`] with no flag), set once by the command line.
+static FLAG: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Makes `dir` the folder of archives for the rest of the process (a command's `--go-src`); a
+/// second call is ignored.
+pub fn set_source_dir(dir: PathBuf) {
+    let _ = FLAG.set(dir);
+}
+
+/// The folder of archives: `flag` if given, else the one [`set_source_dir`] was given, else
+/// `$LAB_GO_SRC`.
 pub fn source_dir(flag: Option<&Path>) -> Result<PathBuf, HistoryError> {
-    let dir = match flag {
+    let dir = match flag.or(FLAG.get().map(PathBuf::as_path)) {
         Some(d) => d.to_path_buf(),
         None => match std::env::var_os(ENV) {
             Some(d) if !d.is_empty() => PathBuf::from(d),

@@ -5,8 +5,8 @@
 //! benchmarks in a release's dialect ([`bench`]).
 //!
 //! Every caller goes through [`prepare`] (archive found and checked, toolchain and test binary
-//! built or taken from the cache) and then [`bench::run`] (one process, one figure); the
-//! release columns and `lab fidelity` are meant to do the same, with
+//! built or taken from the cache; [`ready`] adds a progress line) and then [`bench::run`] (one
+//! process, one figure); the release columns (`subjects/peers/release.rs`) do the same, with
 //! [`release::Release::benchmark`] saying which lab workloads a release measures with its own
 //! benchmark.
 //!
@@ -21,10 +21,13 @@ pub mod prereq;
 pub mod release;
 pub mod toolchain;
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use prereq::Tool;
 use release::{Fix, Release};
 use std::fmt;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 use toolchain::Toolchain;
 
 /// A release made ready by [`prepare`].
@@ -74,6 +77,62 @@ pub fn prepare_in(
         toolchain,
         built: true,
     })
+}
+
+/// [`prepare`] with what a person at a terminal sees: a spinner with the build log's latest
+/// line while a build runs (one line saying a build started where stderr is no terminal), the
+/// time it took, and a warning for an archive whose hash is not the table's; nothing with
+/// `quiet`.
+pub fn ready(r: &'static Release, dir: &Path, quiet: bool) -> Result<Toolchain, HistoryError> {
+    let bar = spinner(quiet, r.name);
+    let start = Instant::now();
+    // Without a terminal (CI, a log) no spinner: one line when a build starts instead.
+    let mut announced = quiet || !bar.is_hidden();
+    let prepared = prepare(
+        r,
+        dir,
+        &mut |w: &str| bar.suspend(|| eprintln!("lab: warning: {w}")),
+        &mut |msg: &str| {
+            if !announced {
+                eprintln!("lab: building {} (a minute or two)", r.name);
+                announced = true;
+            }
+            bar.set_message(msg.to_string());
+        },
+    );
+    bar.finish_and_clear();
+    let prepared = prepared?;
+    let tc = prepared.toolchain;
+    if prepared.built && !quiet {
+        eprintln!(
+            "lab: {} built in {:.0} s{}",
+            r.name,
+            start.elapsed().as_secs_f64(),
+            if tc.stamp.skipped.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (make -k went past {}, which the runtime's tests do not need)",
+                    tc.stamp.skipped.join(", ")
+                )
+            }
+        );
+    }
+    Ok(tc)
+}
+
+/// A one-line spinner on stderr (hidden when it is not a terminal or with `quiet`).
+fn spinner(quiet: bool, name: &str) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template(&format!("{{spinner}} {name}: {{wide_msg}}"))
+            .expect("valid progress template"),
+    );
+    bar.enable_steady_tick(Duration::from_millis(250));
+    bar
 }
 
 /// Why a release could not be found, built or run. Printed by the CLI as one line; a failed

@@ -27,6 +27,9 @@ pub struct Release {
     pub dialect: Dialect,
     /// Go's own runtime benchmarks it has, with the lab workloads they correspond to.
     pub benchmarks: &'static [GoBench],
+    /// Whether its scheduler preempts a running goroutine at its next function call (Go 1.2
+    /// on): without it, a CPU hog that never blocks keeps GOMAXPROCS 1 forever.
+    pub preempts: bool,
 }
 
 /// How a tree is built.
@@ -124,6 +127,7 @@ pub const RELEASES: &[Release] = &[
         fixes: &[Fix::BisonErrors3, Fix::Cl4723042Tests],
         dialect: Dialect::Seconds,
         benchmarks: BENCH_2011,
+        preempts: false,
     },
     Release {
         name: "go2011-cl",
@@ -136,6 +140,7 @@ pub const RELEASES: &[Release] = &[
         fixes: &[Fix::BisonErrors3],
         dialect: Dialect::Seconds,
         benchmarks: BENCH_2011,
+        preempts: false,
     },
     Release {
         name: "go1.0.3",
@@ -148,6 +153,7 @@ pub const RELEASES: &[Release] = &[
         fixes: &[Fix::DistNoWerror],
         dialect: Dialect::Seconds,
         benchmarks: BENCH_GO10,
+        preempts: false,
     },
     Release {
         name: "go1.1.2",
@@ -160,6 +166,7 @@ pub const RELEASES: &[Release] = &[
         fixes: &[Fix::DistNoWerror],
         dialect: Dialect::Duration,
         benchmarks: BENCH_GO11,
+        preempts: false,
     },
     Release {
         name: "go1.4.3",
@@ -172,6 +179,7 @@ pub const RELEASES: &[Release] = &[
         fixes: &[],
         dialect: Dialect::Duration,
         benchmarks: BENCH_GO11,
+        preempts: true,
     },
 ];
 

@@ -171,6 +171,7 @@ pub fn parse(stdout: &str, bench: &str, procs: usize) -> Result<(Line, Measureme
         memory: line
             .memory
             .map(|m| MemoryFigures::new(m.peak_goroutines, None, m.rss_start, m.rss_peak)),
+        method: None,
     };
     Ok((line, m))
 }

@@ -77,6 +77,7 @@ impl Peer for Floor {
             latencies: BTreeMap::new(),
             starved: false,
             memory: None,
+            method: None,
         })
     }
 }

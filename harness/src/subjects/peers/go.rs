@@ -43,6 +43,15 @@ pub const WORKLOADS: &[&str] = &[
     "yield-many",
 ];
 
+/// The workloads whose pairs are the runtime's own entersyscall/exitsyscall, reached through
+/// `//go:linkname` (`syscall_runtime.go`): a program built by a Go before 1.5 has none of them.
+pub const LINKNAME_WORKLOADS: &[&str] = &[
+    "syscall",
+    "syscall-work",
+    "syscall-excess",
+    "syscall-excess-work",
+];
+
 /// The program's sources, embedded so a lab binary builds exactly the program it was built
 /// with (name, contents).
 const SOURCES: &[(&str, &str)] = &[
@@ -52,6 +61,10 @@ const SOURCES: &[(&str, &str)] = &[
     ("ramp.go", include_str!("../../../peers/go/ramp.go")),
     ("alive.go", include_str!("../../../peers/go/alive.go")),
     ("syscall.go", include_str!("../../../peers/go/syscall.go")),
+    (
+        "syscall_runtime.go",
+        include_str!("../../../peers/go/syscall_runtime.go"),
+    ),
     (
         "workloads.go",
         include_str!("../../../peers/go/workloads.go"),
@@ -79,7 +92,6 @@ impl Peer for Go {
 
     /// Measures `bench` at the settings' procs in a fresh Go process (GOMAXPROCS = procs).
     fn measure(bench: &WorkloadInfo, settings: &Settings) -> Result<Measurement, Failure> {
-        let (procs, benchtime) = (settings.procs, settings.benchtime);
         if settings.iterations.is_some() {
             return Err(Failure::NotApplicable(super::child::NO_FIXED_N));
         }
@@ -89,19 +101,32 @@ impl Peer for Go {
             ));
         }
         let bin = program().map_err(Failure::NotApplicable)?;
-        let mut cmd = Command::new(&bin.path);
-        cmd.env("GOMAXPROCS", procs.to_string())
-            // The lab's figures are for the scheduler: no GC tracing or debug settings from the
-            // caller's environment.
-            .env_remove("GODEBUG")
-            .env_remove("GOGC")
-            .args(["-bench", bench.name, "-procs", &procs.to_string()])
-            .args(["-benchtime", &format!("{}ns", benchtime.as_nanos())])
-            .args(["-batch", &bench.batch.to_string()])
-            .args(["-maxn", &bench.max_n.to_string()])
-            .args(["-work", &settings.work.to_string()]);
-        child::run(NAME, cmd, bench.name, procs, child::deadline(benchtime))
+        run(NAME, &bin.path, bench, settings)
     }
+}
+
+/// One run of a built program (this peer's, or one a historical release built: see
+/// `release.rs`) on `bench` at the settings' procs, named `peer` in its errors.
+pub fn run(
+    peer: &str,
+    program: &Path,
+    bench: &WorkloadInfo,
+    settings: &Settings,
+) -> Result<Measurement, Failure> {
+    let (procs, benchtime) = (settings.procs, settings.benchtime);
+    let mut cmd = Command::new(program);
+    cmd.env("GOMAXPROCS", procs.to_string())
+        // The lab's figures are for the scheduler: no GC tracing or debug settings from the
+        // caller's environment.
+        .env_remove("GODEBUG")
+        .env_remove("GOGC")
+        .args(["-bench", bench.name, "-procs", &procs.to_string()])
+        // Go 1.0's flag package reads a duration with a unit, as every later one does.
+        .args(["-benchtime", &format!("{}ns", benchtime.as_nanos())])
+        .args(["-batch", &bench.batch.to_string()])
+        .args(["-maxn", &bench.max_n.to_string()])
+        .args(["-work", &settings.work.to_string()]);
+    child::run(peer, cmd, bench.name, procs, child::deadline(benchtime))
 }
 
 /// `go version` of the Go the peer is built with, for the run's machine record; `None` (and
@@ -128,7 +153,7 @@ pub fn program() -> Result<&'static Program, &'static str> {
                 eprintln!("lab: {INSTALL_HINT}");
                 return Err(NOT_INSTALLED);
             };
-            build(&go, &target_dir().join("go-peer")).map_err(|e| {
+            build(&go, &target_dir().join("go-peer"), None).map_err(|e| {
                 eprintln!("lab: go peer: {e}");
                 if e.starts_with("`go version`") {
                     NOT_INSTALLED
@@ -158,11 +183,23 @@ pub fn target_dir() -> PathBuf {
 }
 
 /// Builds the program with `go` under `cache/<hash of sources and go version>/`, unless it is
-/// there already; the error is one line.
-pub fn build(go: &Path, cache: &Path) -> Result<Program, String> {
-    let out = Command::new(go)
-        .arg("version")
-        .env("GOTOOLCHAIN", "local")
+/// there already; the error is one line. `goroot` is given for a historical release's `go`
+/// (Go 1.0 to 1.4): it runs in GOPATH mode with that GOROOT, an empty GOPATH of its own and
+/// none of today's flags.
+pub fn build(go: &Path, cache: &Path, goroot: Option<&Path>) -> Result<Program, String> {
+    let isolate = |cmd: &mut Command| {
+        if let Some(root) = goroot {
+            cmd.env("GOROOT", root)
+                .env("GOPATH", cache.join("gopath"))
+                .env_remove("GOFLAGS")
+                .env_remove("GO111MODULE")
+                .env_remove("GOBIN");
+        }
+    };
+    let mut version_cmd = Command::new(go);
+    version_cmd.arg("version").env("GOTOOLCHAIN", "local");
+    isolate(&mut version_cmd);
+    let out = version_cmd
         .output()
         .map_err(|e| format!("`go version` failed to start: {e}"))?;
     if !out.status.success() {
@@ -190,8 +227,12 @@ pub fn build(go: &Path, cache: &Path) -> Result<Program, String> {
     }
     let tmp = dir.join(format!("lab-go-peer.{}.tmp", std::process::id()));
     let mut cmd = Command::new(go);
-    cmd.current_dir(&src)
-        .args(["build", "-trimpath", "-o"])
+    cmd.current_dir(&src).arg("build");
+    if goroot.is_none() {
+        cmd.arg("-trimpath");
+    }
+    isolate(&mut cmd);
+    cmd.arg("-o")
         .arg(&tmp)
         .arg(".")
         // Only the Go that is here, nothing fetched: the program uses the standard library.

@@ -204,6 +204,7 @@ mod imp {
             latencies: BTreeMap::new(),
             starved,
             memory: None,
+            method: None,
         };
         Ok(Line::of(NAME, "", bench, procs, &m))
     }

@@ -9,13 +9,14 @@ pub mod go;
 pub mod may;
 mod pool;
 pub mod rayon;
+pub mod release;
 pub mod tokio;
 
 /// The versions of the runtimes behind `peers` that the run's machine file records (the `go`
-/// peer's `go version`; building it, or saying once how to install Go, happens here, before
-/// the first measurement).
+/// peer's and each release's `go version`; building them, or saying once why one cannot be
+/// had, happens here, before the first measurement).
 pub fn versions(peers: &[String]) -> std::collections::BTreeMap<String, String> {
-    let mut v = std::collections::BTreeMap::new();
+    let mut v = release::prepare(peers);
     if peers.iter().any(|p| p == go::NAME) {
         if let Some(version) = go::version() {
             v.insert(go::NAME.to_string(), version);

@@ -92,6 +92,7 @@ impl Peer for Rayon {
             latencies: BTreeMap::new(),
             starved: false,
             memory: None,
+            method: None,
         })
     }
 }

@@ -161,6 +161,7 @@ mod imp {
             latencies: BTreeMap::new(),
             starved,
             memory: None,
+            method: None,
         })
     }
 

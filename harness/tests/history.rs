@@ -214,3 +214,46 @@ fn releases_are_columns_measured_both_ways() {
         "{peers}"
     );
 }
+
+/// `lab check-go --release`: the program a release builds against the release's own
+/// benchmarks, a row per workload both have; the July-2011 trees say why they have none.
+#[test]
+fn check_go_covers_a_release() {
+    let Some(dir) = archives() else {
+        eprintln!("skipped: no ../shared/gohist beside the workspace (CI has it)");
+        return;
+    };
+    let out = lab(&[
+        "check-go",
+        "--go-src",
+        dir.to_str().unwrap(),
+        "--release",
+        "go1.4.3,go2011-cl",
+        "--procs",
+        "1",
+        "--count",
+        "1",
+        "--benchtime",
+        "5ms",
+        "--quiet",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "stdout: {text}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for bench in [
+        "BenchmarkChanSync ",
+        "BenchmarkCreateGoroutines ",
+        "BenchmarkCreateGoroutinesParallel ",
+        "BenchmarkMatmult ",
+    ] {
+        assert!(
+            text.lines().any(|l| l.starts_with(bench)),
+            "{bench}: {text}"
+        );
+    }
+    assert!(text.contains("go version go1.4.3"), "{text}");
+    assert!(text.contains("go2011-cl: nothing to check"), "{text}");
+}

@@ -7,7 +7,9 @@
 
 use crate::measure::runner::Settings;
 use crate::measure::stats::Spread;
+use crate::subjects::history::release::{Release, RELEASES};
 use crate::subjects::peers::go::{self, Go};
+use crate::subjects::peers::release::{self, Way};
 use crate::subjects::registry;
 use crate::subjects::{Failure, Peer};
 use crate::workloads::WorkloadInfo;
@@ -193,37 +195,113 @@ pub fn check(
     procs: &[usize],
     count: usize,
     benchtime: Duration,
-    mut step: impl FnMut(String),
+    step: impl FnMut(String),
 ) -> Result<Vec<Check>, String> {
     let bins = TestBinaries::build()?;
+    check_pairs(
+        PAIRS,
+        procs,
+        count,
+        step,
+        |pair, p| bins.run(pair, p, benchtime),
+        |bench, p| peer_run(bench, p, benchtime),
+    )
+}
+
+/// The pairs of a historical release: every workload it has as one of its own runtime
+/// benchmarks that the lab's go program built by it also has (none for the July-2011 trees,
+/// which build no program; on Go 1.0.3 to 1.4.3 the syscall benchmarks are left out: the
+/// program reaches the runtime's entersyscall only from Go 1.5 on).
+pub fn release_pairs(r: &Release) -> Vec<Pair> {
+    let settings = Settings::new(1, Duration::from_millis(1));
+    r.benchmarks
+        .iter()
+        .filter_map(|b| {
+            let w = registry::workload(b.workload)?;
+            // The way the program would take, were the release's benchmark not there.
+            let alone = Release {
+                benchmarks: &[],
+                ..*r
+            };
+            (release::way(&alone, w, &settings) == Ok(Way::Program)).then_some(pair(
+                w.name,
+                w.go_name,
+                Package::Runtime,
+            ))
+        })
+        .collect()
+}
+
+/// [`check`] for the historical release `RELEASES[index]`: its own `go test` benchmarks against
+/// the lab's program built by it, on [`release_pairs`].
+pub fn check_release(
+    index: usize,
+    procs: &[usize],
+    count: usize,
+    benchtime: Duration,
+    step: impl FnMut(String),
+) -> Result<Vec<Check>, String> {
+    let r = &RELEASES[index];
+    let pairs = release_pairs(r);
+    let one = |bench: &WorkloadInfo, p: usize, way: Way| {
+        release::measure_way(index, way, bench, &Settings::new(p, benchtime))
+            .map(|m| m.ns_per_op())
+            .map_err(|e| format!("{} on {}: {e}", r.name, bench.name))
+    };
+    check_pairs(
+        &pairs,
+        procs,
+        count,
+        step,
+        |pair, p| {
+            let w = registry::workload(pair.bench).expect("a pair names a workload");
+            let b = r
+                .benchmark(pair.bench)
+                .expect("a release pair is its benchmark");
+            one(w, p, Way::GoTest(b))
+        },
+        |bench, p| one(bench, p, Way::Program),
+    )
+}
+
+/// Every pair at every procs, `count` interleaved runs of `go_test` and `peer` each.
+fn check_pairs(
+    pairs: &[Pair],
+    procs: &[usize],
+    count: usize,
+    mut step: impl FnMut(String),
+    go_test: impl Fn(&Pair, usize) -> Result<f64, String>,
+    peer: impl Fn(&WorkloadInfo, usize) -> Result<f64, String>,
+) -> Result<Vec<Check>, String> {
     let mut out = Vec::new();
-    for pair in PAIRS {
+    for pair in pairs {
         let bench = registry::workload(pair.bench).expect("every pair names a lab workload");
         for &p in procs {
-            let (mut gt, mut peer) = (Vec::new(), Vec::new());
+            let (mut gt, mut pr) = (Vec::new(), Vec::new());
             for k in 0..count {
                 step(format!(
                     "{} at procs {p}, run {}/{count}",
                     pair.bench,
                     k + 1
                 ));
-                gt.push(bins.run(pair, p, benchtime)?);
-                peer.push(peer_run(bench, p, benchtime)?);
+                gt.push(go_test(pair, p)?);
+                pr.push(peer(bench, p)?);
             }
             out.push(Check {
                 pair: *pair,
                 procs: p,
                 go_test: Spread::of(&gt).expect("count is at least 1"),
-                peer: Spread::of(&peer).expect("count is at least 1"),
-                p_value: crate::measure::stats::mann_whitney_u(&gt, &peer),
+                peer: Spread::of(&pr).expect("count is at least 1"),
+                p_value: crate::measure::stats::mann_whitney_u(&gt, &pr),
             });
         }
     }
     Ok(out)
 }
 
-/// The table: workload, procs, `go test`'s and the peer's medians, their ratio, within 10%.
-pub fn render(checks: &[Check], go_version: &str) -> String {
+/// The table: workload, procs, `go test`'s and the peer's medians, their ratio, within 10%;
+/// `go_version` heads the footnote, which says where the `go test` side comes from.
+pub fn render(checks: &[Check], go_version: &str, source: &str) -> String {
     use crate::output::benchfmt::{format_ns, row_name};
     let spread = |x: &Spread| format!("±{:.0}%", x.rel_spread() * 100.0);
     let mut s = format!(
@@ -256,7 +334,7 @@ pub fn render(checks: &[Check], go_version: &str) -> String {
         ));
     }
     s.push_str(&format!(
-        "({go_version}; medians, ± the larger distance to min or max; differ: the two sides' runs differ by the two-sided Mann-Whitney U test, p < 0.05, `~` where the machine's noise hides any difference; ping-pong's go test is peers/go/pingpong_test.go, the rest Go's runtime package)\n"
+        "({go_version}; medians, ± the larger distance to min or max; differ: the two sides' runs differ by the two-sided Mann-Whitney U test, p < 0.05, `~` where the machine's noise hides any difference; {source})\n"
     ));
     s
 }
@@ -272,6 +350,29 @@ mod tests {
         assert_eq!(parse_ns_per_op(out, "BenchmarkSyscall"), Some(31.0));
         assert_eq!(parse_ns_per_op(out, "BenchmarkSyscallWork"), Some(512.0));
         assert_eq!(parse_ns_per_op(out, "BenchmarkMatmult"), None);
+    }
+
+    #[test]
+    fn release_pairs_are_what_both_sides_have() {
+        let names = |r: &str| -> Vec<&str> {
+            release_pairs(crate::subjects::history::release::by_name(r).unwrap())
+                .iter()
+                .map(|p| p.bench)
+                .collect()
+        };
+        assert_eq!(names("go1.0.3"), ["chan-sync"]);
+        for r in ["go1.1.2", "go1.4.3"] {
+            assert_eq!(
+                names(r),
+                [
+                    "chan-sync",
+                    "create-goroutines",
+                    "create-goroutines-parallel",
+                    "matmult"
+                ]
+            );
+        }
+        assert!(names("go2011-cl").is_empty() && names("go2011-before").is_empty());
     }
 
     #[test]

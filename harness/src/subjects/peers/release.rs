@@ -85,14 +85,25 @@ pub fn way(r: &Release, bench: &WorkloadInfo, settings: &Settings) -> Result<Way
     Ok(Way::Program)
 }
 
-/// One measurement of `bench` on `RELEASES[index]`.
+/// One measurement of `bench` on `RELEASES[index]`, the way [`way`] chooses.
 fn measure(
     index: usize,
     bench: &WorkloadInfo,
     settings: &Settings,
 ) -> Result<Measurement, Failure> {
+    let way = way(&RELEASES[index], bench, settings).map_err(Failure::NotApplicable)?;
+    measure_way(index, way, bench, settings)
+}
+
+/// One measurement of `bench` on `RELEASES[index]` the way given (`lab check-go` measures the
+/// workloads a release has as benchmarks both ways).
+pub fn measure_way(
+    index: usize,
+    way: Way,
+    bench: &WorkloadInfo,
+    settings: &Settings,
+) -> Result<Measurement, Failure> {
     let r = &RELEASES[index];
-    let way = way(r, bench, settings).map_err(Failure::NotApplicable)?;
     let tc = toolchain(index).map_err(Failure::NotApplicable)?;
     let fail = |e: String| Failure::Run(RunError::Panic(format!("{}: {e}", r.name)));
     let mut m = match way {

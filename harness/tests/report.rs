@@ -1,7 +1,9 @@
 //! report.html and `lab report`, read the way a browser reads them: the pages are parsed as
 //! HTML (scraper, html5ever's parser) and checked for their parts: every chart summary.md
 //! lists as one inline SVG, every row of the table, the machine and the command, no address
-//! that a browser would fetch; and across two runs, both column groups and the marks.
+//! that a browser would fetch; and across two runs, both column groups and the marks. A
+//! `lab trace` folder's report.html likewise: the timeline inline, a row and a section per
+//! traced scheduler, the figures of figures.json.
 
 use harness::output::benchfmt::row_name;
 use harness::output::results::Results;
@@ -272,6 +274,135 @@ fn report_puts_runs_side_by_side() {
             page.to_str().unwrap(),
         ]);
         assert_eq!(marks(&page)[0].1, want, "{x:?} {y:?}");
+    }
+}
+
+/// `lab trace` on three schedulers, a short run: its report.html, parsed, against its
+/// figures.json, command.txt and machine.json.
+#[test]
+fn trace_writes_a_self_contained_report() {
+    let out = tempfile::tempdir().unwrap();
+    let scheds = ["2011", "2013", "2014"];
+    ok(&[
+        "trace",
+        "--sched",
+        &scheds.join(","),
+        "--bench",
+        "ping-pong",
+        "--procs",
+        "2",
+        "--benchtime",
+        "1ms",
+        "--json-window",
+        "1ms",
+        "--quiet",
+        "--label",
+        "trace-report",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    let dirs: Vec<PathBuf> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    let dir = &dirs[0];
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    let doc = Html::parse_document(&html);
+    assert_self_contained(&html, &doc);
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+    let figures: serde_json::Value = serde_json::from_str(&read("figures.json")).unwrap();
+    let machine: harness::output::machine::Machine =
+        serde_json::from_str(&read("machine.json")).unwrap();
+
+    // The title, the workload, the command and the machine.
+    let title: String = doc
+        .select(&sel("head title"))
+        .next()
+        .unwrap()
+        .text()
+        .collect();
+    assert!(
+        title.starts_with("lab: trace of ping-pong at procs 2") && title.contains("trace-report"),
+        "{title}"
+    );
+    let h1: String = doc.select(&sel("h1")).next().unwrap().text().collect();
+    assert!(
+        h1.starts_with("Trace ") && h1.contains("trace-report"),
+        "{h1}"
+    );
+    let text: String = doc.root_element().text().collect();
+    assert!(text.contains("BenchmarkPingPong"), "no workload");
+    let command = read("command.txt");
+    let command = command.trim();
+    assert!(
+        command.contains("trace --sched 2011,2013,2014"),
+        "{command}"
+    );
+    assert!(text.contains(command), "no command");
+    assert!(text.contains(&machine.cpu_model), "no CPU");
+    assert!(text.contains(&machine.kernel), "no kernel");
+
+    // The timeline, inline, the one picture of the page, with a panel per scheduler.
+    let figs: Vec<_> = doc
+        .select(&sel("figure[data-chart=\"timeline.svg\"]"))
+        .collect();
+    assert_eq!(figs.len(), 1);
+    assert_eq!(figs[0].select(&sel("svg")).count(), 1);
+    assert_eq!(doc.select(&sel("svg")).count(), 1);
+    assert_eq!(doc.select(&sel("img")).count(), 0);
+    let svg_text: String = figs[0]
+        .select(&sel("svg text"))
+        .flat_map(|t| t.text())
+        .collect();
+    for s in scheds {
+        assert!(svg_text.contains(&format!("{s} (")), "no panel of {s}");
+    }
+
+    // A row per scheduler, in order, with figures.json's ns/op; the columns of the terminal's.
+    let heads: Vec<String> = doc
+        .select(&sel("table#schedulers-table thead th"))
+        .map(|th| th.text().collect())
+        .collect();
+    assert_eq!(heads, harness::trace::summary::COLUMNS);
+    let rows: Vec<Vec<String>> = doc
+        .select(&sel("table#schedulers-table tbody tr"))
+        .map(|tr| {
+            tr.select(&sel("td"))
+                .map(|td| td.text().collect())
+                .collect()
+        })
+        .collect();
+    let traced = figures["schedulers"].as_array().unwrap();
+    assert_eq!(rows.len(), scheds.len());
+    assert_eq!(traced.len(), scheds.len());
+    for ((row, s), t) in rows.iter().zip(scheds).zip(traced) {
+        assert_eq!(row[0], s);
+        assert_eq!(row.len(), heads.len());
+        let ns = |k: &str| {
+            t[k].as_f64()
+                .map_or("-".into(), harness::output::benchfmt::format_ns)
+        };
+        assert_eq!(row[1], ns("ns_per_op_untraced"), "{row:?}");
+        assert_eq!(row[2], ns("ns_per_op_traced"), "{row:?}");
+
+        // Its section: the latency table (or why there is none) and a row per M plus the total.
+        let section = doc
+            .select(&sel(&format!("section[data-sched=\"{s}\"]")))
+            .next()
+            .unwrap_or_else(|| panic!("no section for {s}"));
+        let split: Vec<String> = section
+            .select(&sel("table.split tbody tr td:first-child"))
+            .map(|td| td.text().collect())
+            .collect();
+        let ms = t["figures"]["split"].as_array().unwrap();
+        assert_eq!(split.len(), ms.len() + 1, "{split:?}");
+        assert_eq!(split.last().unwrap(), "all but sysmon");
+        let has_latency = !t["figures"]["latency"].is_null();
+        assert_eq!(
+            section.select(&sel("table.latency")).count(),
+            has_latency as usize
+        );
     }
 }
 

@@ -1,9 +1,10 @@
 //! `lab trace` end to end: on every scheduler, a real run's `trace.json` is well-formed Chrome
 //! trace-event JSON, every slice is closed and slices nest, every goroutine's first start is
 //! preceded by its create and every start after a block by an unblock, and every flow arrow
-//! goes from an event to a goroutine's start; the run folder holds the pictures, figures.json
-//! and summary.md. In process, the figures of a real trace hold together (every start has its
-//! cause when no ring wrapped, each M's time adds up).
+//! goes from an event to a goroutine's start; the run folder holds the pictures, figures.json,
+//! summary.md and report.html (tests/report.rs reads the page). In process, the figures of a
+//! real trace hold together (every start has its cause when no ring wrapped, each M's time
+//! adds up).
 
 use harness::measure::runner::{self, Settings};
 use harness::schedcore::bounded::with_timeout;
@@ -282,6 +283,7 @@ fn check_folder(dir: &Path, sched: &str) {
         "machine.json",
         "command.txt",
         "timeline.svg",
+        "report.html",
     ] {
         assert!(dir.join(f).is_file(), "{f} missing in {}", dir.display());
     }

@@ -1,5 +1,5 @@
 //! `lab trace`: one workload traced on each scheduler given, into a run folder (trace.json,
-//! the timeline picture, summary.md and figures.json).
+//! the timeline picture, summary.md, figures.json and report.html).
 
 use super::args::{duration_arg, RuntimeArgs, Selection};
 use super::command_line;
@@ -142,6 +142,13 @@ pub(super) fn trace(args: TraceArgs) -> Result<(), LabError> {
     };
     dir.write("summary.md", &trsum::render(&header, &runs))
         .map_err(io_err)?;
+    let started = humantime::format_rfc3339_seconds(started).to_string();
+    let page = tr::report::Run {
+        started: &started,
+        label: &args.label,
+        machine: &machine,
+    };
+    tr::report::write(dir.path(), &header, &page, &runs).map_err(io_err)?;
     let path = dir.commit().map_err(io_err)?;
     print!(
         "{} at procs {procs} (benchtime {})\n{}trace in {}\n",

@@ -1,10 +1,12 @@
-//! What the lab's two HTML pages share (a run's report.html, [`crate::output::report`], and
-//! `lab report`'s page across runs, [`crate::output::across`]): escaping, the page shell with
-//! its style sheet, the few lines of script that sort and filter a table, and inline SVG.
+//! What the lab's HTML pages share (a run's report.html, [`crate::output::report`], a trace's,
+//! [`crate::trace::report`], and `lab report`'s page across runs, [`crate::output::across`]):
+//! escaping, the page shell with its style sheet, the few lines of script that sort and filter
+//! a table, the machine facts, and inline SVG.
 //!
 //! A page is one file that names no address: no font, script or picture is fetched, so it
 //! opens the same from a disk, a mail attachment or a code host's raw view.
 
+use crate::output::machine::Machine;
 use std::fmt::Write;
 
 /// `s` escaped for HTML text and attribute values.
@@ -121,6 +123,34 @@ pub fn facts(items: &[(&str, String)]) -> String {
     }
     s.push_str("</dl>\n");
     s
+}
+
+/// The facts every page of a run opens with: the command and the machine it ran on (CPU,
+/// cores, system, the rustc and commit that built the lab), as [`facts`] items.
+pub fn machine_facts(command: &str, machine: &Machine) -> Vec<(&'static str, String)> {
+    let commit = machine.git_commit.as_deref().unwrap_or("unknown");
+    vec![
+        ("command", format!("<code>{}</code>", esc(command))),
+        ("CPU", esc(&machine.cpu_model)),
+        ("cores", machine.cores.to_string()),
+        (
+            "system",
+            format!(
+                "{}, kernel {} ({})",
+                esc(&machine.os),
+                esc(&machine.kernel),
+                esc(&machine.arch)
+            ),
+        ),
+        (
+            "built with",
+            format!(
+                "{}, commit <code>{}</code>",
+                esc(&machine.rustc),
+                esc(commit)
+            ),
+        ),
+    ]
 }
 
 /// The class of a delta cell: pale when not significant, else by its direction.

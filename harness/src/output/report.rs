@@ -75,38 +75,16 @@ pub fn render(res: &Results, machine: &Machine, charts: &[(&Chart, &str)]) -> St
         esc(&res.started),
         esc(&res.label)
     );
-    let commit = machine.git_commit.as_deref().unwrap_or("unknown");
-    let mut facts = vec![
-        ("command", format!("<code>{}</code>", esc(&res.command))),
-        ("CPU", esc(&machine.cpu_model)),
-        ("cores", machine.cores.to_string()),
-        (
-            "system",
-            format!(
-                "{}, kernel {} ({})",
-                esc(&machine.os),
-                esc(&machine.kernel),
-                esc(&machine.arch)
-            ),
+    let mut facts = html::machine_facts(&res.command, machine);
+    facts.push((
+        "runs",
+        format!(
+            "benchtime {}, count {}: each figure is the median of the runs, ± the larger \
+             distance to min or max",
+            humantime::format_duration(std::time::Duration::from_nanos(res.benchtime_ns)),
+            res.count
         ),
-        (
-            "built with",
-            format!(
-                "{}, commit <code>{}</code>",
-                esc(&machine.rustc),
-                esc(commit)
-            ),
-        ),
-        (
-            "runs",
-            format!(
-                "benchtime {}, count {}: each figure is the median of the runs, ± the larger \
-                 distance to min or max",
-                humantime::format_duration(std::time::Duration::from_nanos(res.benchtime_ns)),
-                res.count
-            ),
-        ),
-    ];
+    ));
     for (peer, version) in &machine.peers {
         facts.push(("peer", format!("{}: {}", esc(peer), esc(version))));
     }

@@ -1,8 +1,9 @@
 //! `lab trace`: one workload on one or more schedulers with the execution tracer on
 //! (`Config::trace`), turned into a Chrome trace-event file ([`chrome`]), a timeline picture of
 //! a short window ([`timeline`]) and the figures only a trace gives ([`figures`]): scheduling
-//! latency, each M's time split, migrations and hand-offs per op. [`lanes`] rebuilds what each
-//! M did from its events, [`starts`] what made each goroutine start.
+//! latency, each M's time split, migrations and hand-offs per op, written as summary.md
+//! ([`summary`]) and report.html ([`report`]). [`lanes`] rebuilds what each M did from its
+//! events, [`starts`] what made each goroutine start.
 //!
 //! Windows: the rings keep the last `events` of every M, so the trace is complete only from
 //! [`schedcore::trace::Trace::complete_from`] on. The figures cover the ramp's last round
@@ -14,6 +15,7 @@
 pub mod chrome;
 pub mod figures;
 pub mod lanes;
+pub mod report;
 pub mod starts;
 pub mod summary;
 pub mod timeline;

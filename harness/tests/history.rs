@@ -257,3 +257,88 @@ fn check_go_covers_a_release() {
     assert!(text.contains("go version go1.4.3"), "{text}");
     assert!(text.contains("go2011-cl: nothing to check"), "{text}");
 }
+
+/// A short `lab fidelity` (procs 1, a moment per run): every real column produced a figure,
+/// and the run folder's outputs are well formed (fidelity.json with the seed's table and the
+/// cells, report.html with every table and a chart per workload, summary.md). It asserts no
+/// figure.
+#[test]
+fn a_short_fidelity_run_is_well_formed() {
+    let Some(dir) = archives() else {
+        eprintln!("skipped: no ../shared/gohist beside the workspace (CI has it)");
+        return;
+    };
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = lab(&[
+        "fidelity",
+        "--go-src",
+        dir.to_str().unwrap(),
+        "--bench",
+        "syscall,ping-pong,wakeup-spinning-5us",
+        "--procs",
+        "1",
+        "--count",
+        "1",
+        "--benchtime",
+        "5ms",
+        "--quiet",
+        "--out",
+        out_dir.path().to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "stdout: {text}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("The seed's table"), "{text}");
+    assert!(
+        text.contains("wakeup-spinning-5us: the go peer has no version"),
+        "{text}"
+    );
+    let run = std::fs::read_dir(out_dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_dir())
+        .expect("a run folder");
+    let read =
+        |f: &str| std::fs::read_to_string(run.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+    let res: serde_json::Value = serde_json::from_str(&read("results.json")).unwrap();
+    let rows = res["rows"].as_array().unwrap();
+    for real in [
+        "go2011-before",
+        "go2011-cl",
+        "go1.0.3",
+        "go1.1.2",
+        "go1.4.3",
+    ] {
+        let r = rows
+            .iter()
+            .find(|r| r["sched"] == real && r["bench"] == "syscall")
+            .unwrap_or_else(|| panic!("no {real} syscall row"));
+        assert!(r["ns_per_op"].as_f64().is_some_and(|v| v > 0.0), "{r}");
+    }
+    let f: serde_json::Value = serde_json::from_str(&read("fidelity.json")).unwrap();
+    assert_eq!(f["seed"].as_array().unwrap().len(), 1, "{}", f["seed"]);
+    // syscall on five pairs, ping-pong on three.
+    assert_eq!(f["cells"].as_array().unwrap().len(), 8, "{}", f["cells"]);
+    assert_eq!(f["deltas"].as_array().unwrap().len(), 6);
+    let html = scraper::Html::parse_document(&read("report.html"));
+    let sel = |s: &str| scraper::Selector::parse(s).unwrap();
+    for id in ["summary", "seed", "cells", "shapes", "deltas", "charts"] {
+        assert!(
+            html.select(&sel(&format!("#{id}"))).next().is_some(),
+            "no #{id} in report.html"
+        );
+    }
+    assert_eq!(
+        html.select(&sel("figure svg")).count(),
+        2,
+        "a chart per workload"
+    );
+    let seed_rows = html.select(&sel("#seed + div table tbody tr")).count();
+    assert_eq!(seed_rows, 1);
+    let page = read("report.html");
+    assert!(!page.contains("http://") && !page.contains("https://"));
+    assert!(read("summary.md").contains("## The seed's table"));
+}

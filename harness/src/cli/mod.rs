@@ -12,6 +12,7 @@
 mod args;
 mod check_go;
 mod compare;
+mod fidelity;
 mod history;
 mod list;
 mod overhead;
@@ -87,6 +88,14 @@ enum Cmd {
     /// under target/gohist/: `list` what is there, `build` them, `bench` their own runtime
     /// benchmarks.
     History(HistoryArgs),
+    /// Every port beside its real ancestor, built from source (--go-src DIR or LAB_GO_SRC), in
+    /// one interleaved run: 2011-lock and 2011 against the July-2011 trees either side of CL
+    /// 4723042 (the seed's own table, on futex2011), 2011 against Go 1.0.3 (on spin), 2013
+    /// against Go 1.1.2, 2014 against Go 1.4.3; per cell the port/real ratio, per workload the
+    /// shape across procs, and every release-to-release delta beside history's, with a
+    /// summary on top; a run folder with fidelity.json, summary.md, report.html and a chart
+    /// per workload.
+    Fidelity(fidelity::FidelityArgs),
 }
 
 /// `lab`'s `main`: a peer's child (see [`child::main_if_child`]) or the command line; an
@@ -123,6 +132,7 @@ pub fn main() -> ExitCode {
         Cmd::Overhead(args) => overhead::overhead(args),
         Cmd::Trace(args) => trace::trace(args),
         Cmd::History(args) => history::history(args),
+        Cmd::Fidelity(args) => fidelity::fidelity(args),
     });
     match result {
         Ok(Ok(())) => ExitCode::SUCCESS,

@@ -3,11 +3,13 @@
 //!
 //! [`ramp`], [`runner`], [`stats`], [`procs`], [`progress`] and [`bare`] touch nothing of the
 //! lab but `workloads/`. [`plan`] (what `lab compare` and `lab run` measure), [`overhead`]
-//! (the harness against bare loops) and [`checkgo`] (the go peer against `go test`) run whole
+//! (the harness against bare loops), [`checkgo`] (the go peer against `go test`) and
+//! [`fidelity`] (each port against its real ancestor) run whole
 //! comparisons: they name the `subjects/` and fold their runs into rows of `output/`.
 
 pub mod bare;
 pub mod checkgo;
+pub mod fidelity;
 pub mod overhead;
 pub mod plan;
 pub mod procs;

@@ -391,6 +391,27 @@ fn gaps(res: &Results, bench: &str, sched: &str) -> String {
     }
 }
 
+/// The ns/op line of column `col` on `bench` (`None` where it has no row there), dashed for
+/// a peer.
+fn column_line(res: &Results, bench: &str, col: &str, color: RGBColor) -> Option<Line> {
+    if !res.rows.iter().any(|r| r.sched == col && r.bench == bench) {
+        return None;
+    }
+    let points: Vec<(f64, f64)> = procs_of(res, bench)
+        .iter()
+        .filter_map(|&p| {
+            let r = find(res, bench, col, p)?;
+            Some((p as f64, r.ns_per_op?))
+        })
+        .collect();
+    Some(Line {
+        name: format!("{col}{}", gaps(res, bench, col)),
+        peer: res.rows.iter().any(|r| r.sched == col && r.peer),
+        color,
+        points,
+    })
+}
+
 fn ns_chart(
     draw: Draw,
     res: &Results,
@@ -398,28 +419,64 @@ fn ns_chart(
     title: &str,
     foot: &str,
 ) -> Result<bool, String> {
-    let procs = procs_of(res, bench);
-    let mut lines = Vec::new();
-    for (i, col) in res.columns.iter().enumerate() {
-        let points: Vec<(f64, f64)> = procs
-            .iter()
-            .filter_map(|&p| {
-                let r = find(res, bench, col, p)?;
-                Some((p as f64, r.ns_per_op?))
-            })
-            .collect();
-        let peer = res.rows.iter().any(|r| r.sched == *col && r.peer);
-        let has_rows = res.rows.iter().any(|r| r.sched == *col && r.bench == bench);
-        if !has_rows {
-            continue;
+    let lines = res
+        .columns
+        .iter()
+        .enumerate()
+        .filter_map(|(i, col)| column_line(res, bench, col, COLORS[i % COLORS.len()]))
+        .collect();
+    ns_lines_chart(draw, lines, &procs_of(res, bench), title, foot)
+}
+
+/// `lab fidelity`'s chart per workload: each pair of `pairs` (port column, real column) in a
+/// color of its own, the port solid and its ancestor dashed (the release columns are peers).
+pub fn draw_pairs(
+    res: &Results,
+    machine: &Machine,
+    dir: &Path,
+    pairs: &[(&str, &str)],
+) -> Result<Vec<Chart>, String> {
+    register_font();
+    let foot = format!("measured on {}", machine_line(machine));
+    let mut charts = Vec::new();
+    for (bench, go) in benches(res) {
+        let c = Chart {
+            bench: bench.to_string(),
+            kind: Kind::NsPerOp,
+            stem: format!("{bench}-fidelity"),
+            title: format!("{go}: each port (solid) and its real ancestor (dashed), ns/op"),
+        };
+        let lines = || {
+            pairs
+                .iter()
+                .enumerate()
+                .flat_map(|(i, (port, real))| {
+                    let color = COLORS[i % COLORS.len()];
+                    [port, real]
+                        .into_iter()
+                        .filter_map(move |col| column_line(res, bench, col, color))
+                })
+                .collect::<Vec<Line>>()
+        };
+        let procs = procs_of(res, bench);
+        if draw_both(dir, &c, |a| {
+            ns_lines_chart(a, lines(), &procs, &c.title, &foot)
+        })? {
+            charts.push(c);
         }
-        lines.push(Line {
-            name: format!("{col}{}", gaps(res, bench, col)),
-            peer,
-            color: COLORS[i % COLORS.len()],
-            points,
-        });
     }
+    Ok(charts)
+}
+
+/// Draws ns/op `lines` against `procs` (log scale where they spread widely); false when there
+/// is no figure.
+fn ns_lines_chart(
+    draw: Draw,
+    lines: Vec<Line>,
+    procs: &[usize],
+    title: &str,
+    foot: &str,
+) -> Result<bool, String> {
     let ys: Vec<f64> = lines
         .iter()
         .flat_map(|l| l.points.iter().map(|p| p.1))

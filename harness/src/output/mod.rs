@@ -1,6 +1,7 @@
 //! The outputs of a run: its rows ([`results`]: results.json and results.csv), Go's benchmark
 //! text ([`benchfmt`]: bench.txt), the terminal table ([`table`]), the charts ([`chart`]),
-//! summary.md ([`summary`]), report.html ([`report`], with [`html`]), the machine it ran on
+//! summary.md ([`summary`]), report.html ([`report`], with [`html`]), `lab fidelity`'s tables
+//! ([`fidelity`]), the machine it ran on
 //! ([`machine`]), the run folder they are written into ([`rundir`]), two builds' runs pooled
 //! ([`pool`]), and several run folders side by side (`lab report`: [`across`]).
 //!
@@ -10,6 +11,7 @@
 pub mod across;
 pub mod benchfmt;
 pub mod chart;
+pub mod fidelity;
 pub mod html;
 pub mod machine;
 pub mod pool;

@@ -253,7 +253,7 @@ pub fn render_latency(res: &Results) -> String {
 }
 
 /// Lines of cells, the first column left-aligned, the others right-aligned.
-fn align(lines: &[Vec<String>]) -> String {
+pub fn align(lines: &[Vec<String>]) -> String {
     let ncols = lines[0].len();
     let widths: Vec<usize> = (0..ncols)
         .map(|j| {

@@ -342,3 +342,81 @@ fn a_short_fidelity_run_is_well_formed() {
     assert!(!page.contains("http://") && !page.contains("https://"));
     assert!(read("summary.md").contains("## The seed's table"));
 }
+
+/// `lab history profile`: a release's run under perf, grouped by subsystem, the shares adding
+/// up to the run's ns/op. Skips where perf cannot record here (no perf, or no permission).
+#[test]
+fn a_release_profile_splits_its_time() {
+    let Some(dir) = archives() else {
+        eprintln!("skipped: no ../shared/gohist beside the workspace (CI has it)");
+        return;
+    };
+    let perf_works = Command::new("perf")
+        .args([
+            "record",
+            "-q",
+            "-e",
+            "cpu-clock",
+            "-o",
+            "/dev/null",
+            "--",
+            "true",
+        ])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !perf_works {
+        eprintln!("skipped: `perf record -e cpu-clock` does not work here");
+        return;
+    }
+    let out = lab(&[
+        "history",
+        "--go-src",
+        dir.to_str().unwrap(),
+        "profile",
+        "--release",
+        "go1.4.3",
+        "--bench",
+        "ping-pong",
+        "--benchtime",
+        "20ms",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "stdout: {text}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ns = |row: &str| -> f64 {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(row))
+            .unwrap_or_else(|| panic!("no {row} row in {text}"));
+        line[row.len()..]
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{line}"))
+    };
+    let parts: f64 = [
+        "channels",
+        "scheduler",
+        "locks and atomics",
+        "runtime mechanics",
+        "memory and GC",
+        "workload",
+        "kernel",
+        "other",
+    ]
+    .iter()
+    .map(|r| ns(r))
+    .sum();
+    let total = ns("total");
+    assert!(
+        total > 0.0 && (parts - total).abs() <= 0.01 * total + 0.5,
+        "{text}"
+    );
+    assert!(
+        ns("channels") > 0.0,
+        "ping-pong spends time in channels: {text}"
+    );
+}

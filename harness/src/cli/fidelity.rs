@@ -48,6 +48,11 @@ pub(super) struct FidelityArgs {
     /// A short label for the run folder's name (letters, digits, . _ -)
     #[arg(long, default_value = "fidelity")]
     label: String,
+    /// After the run, profile each release of every release-to-release step under perf (one
+    /// run per release, workload and procs) and split each real delta by runtime subsystem
+    /// (needs perf: Debian's linux-perf)
+    #[arg(long)]
+    profile: bool,
     /// No progress on stderr
     #[arg(long)]
     quiet: bool,
@@ -65,6 +70,9 @@ pub(super) fn fidelity(args: FidelityArgs) -> Result<(), LabError> {
     }
     // Without the archives there is nothing real to set a port beside: say so at once.
     let src = archive::source_dir(args.go_src.as_deref())?;
+    if args.profile {
+        crate::subjects::history::profile::perf().map_err(LabError::BadValue)?;
+    }
     archive::set_source_dir(src);
     let plan = FidelityPlan::new(
         &args.bench,
@@ -103,12 +111,18 @@ pub(super) fn fidelity(args: FidelityArgs) -> Result<(), LabError> {
         machine,
         rows,
     };
-    let f = fidelity::analyse(
+    let mut f = fidelity::analyse(
         &results.rows,
         &results.machine.cpu_model,
         cores,
         &plan.left_out,
     );
+    if args.profile {
+        let bar = Progress::new(0, args.quiet);
+        f.splits = fidelity::split(&results.rows, &plan, |what| bar.running(what))
+            .map_err(LabError::BadValue)?;
+        bar.finish();
+    }
     dir.write("results.json", &results.to_json())
         .map_err(io_err)?;
     let csv = results

@@ -35,6 +35,28 @@ enum HistoryCmd {
     /// Run a release's own runtime benchmark from its test binary (building it first if
     /// needed), one process per run, and print Go's lines and the median ns/op per procs.
     Bench(BenchArgs),
+    /// Where a release spends a workload's time: one run (the way a release column measures
+    /// it) under `perf record -e cpu-clock`, its samples grouped by runtime subsystem
+    /// (channels, scheduler, locks and atomics, runtime mechanics, memory and GC, the
+    /// workload, the kernel), each share in ns of the run's own ns/op. Needs perf (Debian's
+    /// linux-perf).
+    Profile(ProfileArgs),
+}
+
+#[derive(Args)]
+struct ProfileArgs {
+    /// The releases, comma-separated: one profile each, side by side
+    #[arg(long, value_delimiter = ',', required = true, value_parser = clap::builder::PossibleValuesParser::new(release::names()))]
+    release: Vec<String>,
+    /// The lab workload (ping-pong, create-goroutines, syscall, ...)
+    #[arg(long)]
+    bench: String,
+    /// GOMAXPROCS
+    #[arg(long, default_value_t = 1)]
+    procs: usize,
+    /// Aim for a timed round of this length
+    #[arg(long, default_value = "1s", value_parser = duration_arg)]
+    benchtime: Duration,
 }
 
 #[derive(Args)]
@@ -78,6 +100,7 @@ pub(super) fn history(args: HistoryArgs) -> Result<(), LabError> {
         HistoryCmd::List => list(args.go_src.as_deref()),
         HistoryCmd::Build(b) => build(args.go_src.as_deref(), b),
         HistoryCmd::Bench(b) => run_bench(args.go_src.as_deref(), b),
+        HistoryCmd::Profile(p) => return profile(args.go_src.as_deref(), p),
     };
     result.map_err(|e| {
         if let Some(detail) = e.detail() {
@@ -85,6 +108,63 @@ pub(super) fn history(args: HistoryArgs) -> Result<(), LabError> {
         }
         LabError::History(e)
     })
+}
+
+/// `lab history profile`: a column per release, a row per subsystem.
+fn profile(go_src: Option<&Path>, args: ProfileArgs) -> Result<(), LabError> {
+    use crate::subjects::history::profile::{self, Subsystem};
+    let bench =
+        crate::subjects::registry::workload(&args.bench).ok_or_else(|| LabError::UnknownName {
+            kind: "workload",
+            name: args.bench.clone(),
+            known: crate::subjects::registry::WORKLOADS
+                .iter()
+                .map(|w| w.name)
+                .collect(),
+        })?;
+    profile::perf().map_err(LabError::BadValue)?;
+    archive::set_source_dir(archive::source_dir(go_src)?);
+    let settings = crate::measure::runner::Settings::new(args.procs, args.benchtime);
+    let mut profiles = Vec::new();
+    for name in &args.release {
+        let index = crate::subjects::peers::release::index(name).expect("clap checked it");
+        profiles.push(profile::profile(index, bench, &settings).map_err(LabError::BadValue)?);
+    }
+    let mut lines = vec![
+        std::iter::once(format!("{} at procs {}", bench.go_name, args.procs))
+            .chain(profiles.iter().map(|p| format!("{} ns/op", p.release)))
+            .chain(profiles.iter().map(|p| format!("{} share", p.release)))
+            .collect::<Vec<String>>(),
+    ];
+    for s in Subsystem::ALL {
+        lines.push(
+            std::iter::once(s.name().to_string())
+                .chain(profiles.iter().map(|p| format!("{:.1}", p.ns(s))))
+                .chain(
+                    profiles
+                        .iter()
+                        .map(|p| format!("{:.0}%", p.shares.get(&s).unwrap_or(&0.0) * 100.0)),
+                )
+                .collect(),
+        );
+    }
+    lines.push(
+        std::iter::once("total".to_string())
+            .chain(profiles.iter().map(|p| format!("{:.1}", p.ns_per_op)))
+            .chain(profiles.iter().map(|_| "100%".to_string()))
+            .collect(),
+    );
+    print!("{}", crate::output::table::align(&lines));
+    for p in &profiles {
+        println!("\n{}: the functions with the most samples", p.release);
+        for (pct, sym, sub) in &p.top {
+            println!("  {pct:5.1}%  {sym}  ({sub})");
+        }
+    }
+    println!(
+        "\n(one run each under perf record -e cpu-clock; a subsystem's ns is its share of the process's samples times the run's ns/op)"
+    );
+    Ok(())
 }
 
 /// `lab history list`.

@@ -12,6 +12,7 @@ use crate::measure::progress::Progress;
 use crate::measure::runner::{Measurement, Settings};
 use crate::measure::stats::{mann_whitney_u, Spread, ALPHA};
 use crate::output::results::Row;
+use crate::subjects::history::profile::{self, Profile, Subsystem};
 use crate::subjects::history::release;
 use crate::subjects::peers::release::way;
 use crate::subjects::registry::{self, Subject};
@@ -462,6 +463,86 @@ pub struct Fidelity {
     pub steps: Vec<(usize, String, String)>,
     /// Workloads no pair shares, with the reason.
     pub left_out: Vec<(String, String)>,
+    /// With `--profile`: every release delta split by runtime subsystem (see [`split`]).
+    #[serde(default)]
+    pub splits: Vec<Split>,
+}
+
+/// A release-to-release delta of the real runtimes split by subsystem (`perf`, one run of
+/// each release), beside the ports' delta of the same step.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Split {
+    pub step: usize,
+    pub bench: String,
+    pub go_name: String,
+    pub procs: usize,
+    /// The two profiles (from, to).
+    pub from: Profile,
+    pub to: Profile,
+    /// The ports' change of the medians, in ns/op.
+    pub port_ns: Option<f64>,
+}
+
+impl Split {
+    /// A subsystem's change, in ns/op of the profiled runs.
+    pub fn delta(&self, s: Subsystem) -> f64 {
+        self.to.ns(s) - self.from.ns(s)
+    }
+}
+
+/// Profiles each release of [`STEPS`] on every workload and procs of the rows where the step
+/// has figures on both sides, and splits each real delta by subsystem; `step` hears what is
+/// running.
+pub fn split(
+    rows: &[Row],
+    plan: &FidelityPlan,
+    mut step: impl FnMut(String),
+) -> Result<Vec<Split>, String> {
+    let mut cache: Vec<Profile> = Vec::new();
+    let mut out = Vec::new();
+    for (si, s) in STEPS.iter().enumerate() {
+        let (a, b) = (&PAIRS[s.from], &PAIRS[s.to]);
+        for &bench in &plan.benches {
+            for &procs in &plan.procs {
+                let get = |c: &str| find(rows, c, bench.name, procs).and_then(|r| r.ns_per_op);
+                let (Some(_), Some(_)) = (get(a.real), get(b.real)) else {
+                    continue;
+                };
+                let mut prof = |real: &str| -> Result<Profile, String> {
+                    if let Some(p) = cache
+                        .iter()
+                        .find(|p| p.release == real && p.bench == bench.name && p.procs == procs)
+                    {
+                        return Ok(p.clone());
+                    }
+                    step(format!(
+                        "profiling {} at procs {procs} on {real}",
+                        bench.name
+                    ));
+                    let index = crate::subjects::peers::release::index(real)
+                        .expect("every pair's release is a peer");
+                    let p = profile::profile(index, bench, &plan.settings(procs))?;
+                    cache.push(p.clone());
+                    Ok(p)
+                };
+                let (from, to) = (prof(a.real)?, prof(b.real)?);
+                let port_ns = match (get(a.column), get(b.column)) {
+                    (Some(x), Some(y)) => Some(y - x),
+                    _ => None,
+                };
+                out.push(Split {
+                    step: si,
+                    bench: bench.name.to_string(),
+                    go_name: bench.go_name.to_string(),
+                    procs,
+                    from,
+                    to,
+                    port_ns,
+                });
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn find<'a>(rows: &'a [Row], col: &str, bench: &str, procs: usize) -> Option<&'a Row> {
@@ -657,6 +738,7 @@ pub fn analyse(
             .iter()
             .map(|(b, w)| (b.to_string(), w.clone()))
             .collect(),
+        splits: Vec::new(),
     }
 }
 

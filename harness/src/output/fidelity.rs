@@ -10,6 +10,7 @@ use crate::output::html::{self, esc};
 use crate::output::machine::Machine;
 use crate::output::results::Results;
 use crate::output::table::{self, align};
+use crate::subjects::history::profile::Subsystem;
 use std::fmt::Write;
 
 /// A table: a title, a note under it, a header and rows of text cells.
@@ -247,6 +248,31 @@ pub fn tables(f: &Fidelity) -> Vec<Table> {
             })
             .collect(),
     });
+    if !f.splits.is_empty() {
+        let mut head = vec!["benchmark".to_string(), "releases".to_string()];
+        head.extend(Subsystem::ALL.iter().map(|s| s.name().to_string()));
+        head.extend(["real".to_string(), "ports".to_string()]);
+        out.push(Table {
+            id: "splits",
+            title: "Release deltas split by runtime subsystem (ns/op; perf, one run of each release)".into(),
+            note: "each cell: the subsystem's ns/op in the later release less the earlier one's (its share of the perf samples times the profiled run's ns/op); real: the profiled runs' change; ports: the change of the ports' medians in the main run".into(),
+            head,
+            rows: f
+                .splits
+                .iter()
+                .map(|sp| {
+                    let mut r = vec![
+                        row_name(&sp.go_name, sp.procs),
+                        STEPS[sp.step].real_name(),
+                    ];
+                    r.extend(Subsystem::ALL.iter().map(|&s| format!("{:+.0}", sp.delta(s))));
+                    r.push(format!("{:+.0}", sp.to.ns_per_op - sp.from.ns_per_op));
+                    r.push(sp.port_ns.map_or(String::new(), |d| format!("{d:+.0}")));
+                    r
+                })
+                .collect(),
+        });
+    }
     out
 }
 

@@ -71,6 +71,18 @@ pub fn run(
     procs: usize,
     benchtime: Duration,
 ) -> Result<BenchLine, HistoryError> {
+    run_with(tc, bench, procs, benchtime, &[])
+}
+
+/// [`run`] with the test binary started by `wrap` (its program and arguments, the binary's
+/// command line after them: `perf record ... --`); none when empty.
+pub fn run_with(
+    tc: &Toolchain,
+    bench: GoBench,
+    procs: usize,
+    benchtime: Duration,
+    wrap: &[String],
+) -> Result<BenchLine, HistoryError> {
     let fail = |why: String, tail: String| HistoryError::BenchFailed {
         release: tc.release,
         bench: bench.func(),
@@ -85,7 +97,14 @@ pub fn run(
     let err = out
         .try_clone()
         .map_err(|e| fail(format!("no temp file: {e}"), String::new()))?;
-    let mut cmd = Command::new(&bin);
+    let mut cmd = match wrap.split_first() {
+        Some((program, rest)) => {
+            let mut c = Command::new(program);
+            c.args(rest).arg(&bin);
+            c
+        }
+        None => Command::new(&bin),
+    };
     cmd.args(&args)
         .current_dir(&tc.dir)
         .stdin(Stdio::null())

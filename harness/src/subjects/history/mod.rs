@@ -1,8 +1,9 @@
 //! The real historical Go runtimes, built from their source archives: the five trees the lab
 //! knows ([`release`]), their archives found and checked ([`archive`]), the host-side fixes
 //! they need on a current Debian ([`fixes`]), the tools their builds need ([`prereq`]), the
-//! cached toolchain and runtime test binary ([`toolchain`]), and running Go's own runtime
-//! benchmarks in a release's dialect ([`bench`]).
+//! cached toolchain and runtime test binary ([`toolchain`]), running Go's own runtime
+//! benchmarks in a release's dialect ([`bench`]), and a release's time split by runtime
+//! subsystem under `perf` ([`profile`]).
 //!
 //! Every caller goes through [`prepare`] (archive found and checked, toolchain and test binary
 //! built or taken from the cache; [`ready`] adds a progress line) and then [`bench::run`] (one
@@ -18,6 +19,7 @@ pub mod archive;
 pub mod bench;
 pub mod fixes;
 pub mod prereq;
+pub mod profile;
 pub mod release;
 pub mod toolchain;
 

@@ -113,8 +113,27 @@ pub fn run(
     bench: &WorkloadInfo,
     settings: &Settings,
 ) -> Result<Measurement, Failure> {
+    run_with(peer, program, bench, settings, &[])
+}
+
+/// [`run`] with the program started by `wrap` (its program and arguments, the program's
+/// command line after them: `perf record ... --`); none when empty.
+pub fn run_with(
+    peer: &str,
+    program: &Path,
+    bench: &WorkloadInfo,
+    settings: &Settings,
+    wrap: &[String],
+) -> Result<Measurement, Failure> {
     let (procs, benchtime) = (settings.procs, settings.benchtime);
-    let mut cmd = Command::new(program);
+    let mut cmd = match wrap.split_first() {
+        Some((first, rest)) => {
+            let mut c = Command::new(first);
+            c.args(rest).arg(program);
+            c
+        }
+        None => Command::new(program),
+    };
     cmd.env("GOMAXPROCS", procs.to_string())
         // The lab's figures are for the scheduler: no GC tracing or debug settings from the
         // caller's environment.

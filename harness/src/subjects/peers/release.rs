@@ -103,18 +103,30 @@ pub fn measure_way(
     bench: &WorkloadInfo,
     settings: &Settings,
 ) -> Result<Measurement, Failure> {
+    measure_wrapped(index, way, bench, settings, &[])
+}
+
+/// [`measure_way`] with the process started by `wrap` (`perf record ... --`; see
+/// `history/profile.rs`).
+pub fn measure_wrapped(
+    index: usize,
+    way: Way,
+    bench: &WorkloadInfo,
+    settings: &Settings,
+    wrap: &[String],
+) -> Result<Measurement, Failure> {
     let r = &RELEASES[index];
     let tc = toolchain(index).map_err(Failure::NotApplicable)?;
     let fail = |e: String| Failure::Run(RunError::Panic(format!("{}: {e}", r.name)));
     let mut m = match way {
         Way::GoTest(b) => {
-            let line = bench::run(tc, b, settings.procs, settings.benchtime)
+            let line = bench::run_with(tc, b, settings.procs, settings.benchtime, wrap)
                 .map_err(|e| fail(e.to_string()))?;
             go_test_measurement(line.iterations, line.ns_per_op)
         }
         Way::Program => {
             let program = program(index).map_err(Failure::NotApplicable)?;
-            go::run(r.name, program, bench, settings)?
+            go::run_with(r.name, program, bench, settings, wrap)?
         }
     };
     m.method = Some(way.describe(r));

@@ -107,7 +107,7 @@ pub(super) fn compare(args: CompareArgs) -> Result<(), LabError> {
     let results = Results {
         started: humantime::format_rfc3339_seconds(started).to_string(),
         label: args.label.clone(),
-        command: command.clone(),
+        command,
         benchtime_ns: plan.benchtime.as_nanos() as u64,
         starve_after_ns: plan.starve_after.as_nanos() as u64,
         count: plan.count,
@@ -118,20 +118,7 @@ pub(super) fn compare(args: CompareArgs) -> Result<(), LabError> {
         rows,
     };
     let json = results.to_json();
-    let csv = results
-        .to_csv()
-        .map_err(|e| io_err(std::io::Error::other(e)))?;
-    dir.write("results.json", &json).map_err(io_err)?;
-    dir.write("results.csv", &csv).map_err(io_err)?;
-    dir.write("bench.txt", &results.bench_txt())
-        .map_err(io_err)?;
-    dir.write(
-        "machine.json",
-        &serde_json::to_string_pretty(&results.machine).expect("machine serializes"),
-    )
-    .map_err(io_err)?;
-    dir.write("command.txt", &format!("{command}\n"))
-        .map_err(io_err)?;
+    results.write_data(&dir).map_err(io_err)?;
     let charts =
         chart::draw_all(&results, &results.machine, dir.path()).map_err(LabError::Chart)?;
     dir.write(

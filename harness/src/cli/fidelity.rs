@@ -101,7 +101,7 @@ pub(super) fn fidelity(args: FidelityArgs) -> Result<(), LabError> {
     let results = Results {
         started: humantime::format_rfc3339_seconds(started).to_string(),
         label: args.label.clone(),
-        command: command.clone(),
+        command,
         benchtime_ns: plan.benchtime.as_nanos() as u64,
         starve_after_ns: crate::workloads::DEFAULT_STARVE_AFTER.as_nanos() as u64,
         count: plan.count,
@@ -123,21 +123,7 @@ pub(super) fn fidelity(args: FidelityArgs) -> Result<(), LabError> {
             .map_err(LabError::BadValue)?;
         bar.finish();
     }
-    dir.write("results.json", &results.to_json())
-        .map_err(io_err)?;
-    let csv = results
-        .to_csv()
-        .map_err(|e| io_err(std::io::Error::other(e)))?;
-    dir.write("results.csv", &csv).map_err(io_err)?;
-    dir.write("bench.txt", &results.bench_txt())
-        .map_err(io_err)?;
-    dir.write(
-        "machine.json",
-        &serde_json::to_string_pretty(&results.machine).expect("machine serializes"),
-    )
-    .map_err(io_err)?;
-    dir.write("command.txt", &format!("{command}\n"))
-        .map_err(io_err)?;
+    results.write_data(&dir).map_err(io_err)?;
     dir.write(
         "fidelity.json",
         &serde_json::to_string_pretty(&f).expect("fidelity serializes"),

@@ -8,15 +8,15 @@
 //! that appears in two pairs on two locks is two columns (`2011` and `2011+spin`).
 
 use crate::error::LabError;
+use crate::measure::plan::{self, Column};
 use crate::measure::progress::Progress;
-use crate::measure::runner::{Measurement, Settings};
+use crate::measure::runner::Settings;
 use crate::measure::stats::{mann_whitney_u, Spread, ALPHA};
 use crate::output::results::Row;
 use crate::subjects::history::profile::{self, Profile, Subsystem};
 use crate::subjects::history::release;
 use crate::subjects::peers::release::way;
 use crate::subjects::registry::{self, Subject};
-use crate::subjects::Failure;
 use crate::workloads::WorkloadInfo;
 use schedcore::LockKind;
 use serde::{Deserialize, Serialize};
@@ -171,29 +171,8 @@ impl FidelityPlan {
         cores: usize,
         work: u64,
     ) -> Result<FidelityPlan, LabError> {
-        let mut ws: Vec<&'static WorkloadInfo> = Vec::new();
-        if benches.is_empty() {
-            ws.extend(registry::WORKLOADS.iter().filter(|w| w.core));
-        }
-        for name in benches {
-            let w = registry::workload(name).ok_or_else(|| LabError::UnknownName {
-                kind: "workload",
-                name: name.clone(),
-                known: registry::WORKLOADS.iter().map(|w| w.name).collect(),
-            })?;
-            if !ws.iter().any(|x| x.name == w.name) {
-                ws.push(w);
-            }
-        }
-        if procs.is_empty() {
-            return Err(crate::measure::procs::ProcsError::Empty.into());
-        }
-        if benchtime.is_zero() {
-            return Err(LabError::BadValue("--benchtime must be above zero".into()));
-        }
-        if count == 0 {
-            return Err(LabError::BadValue("--count must be at least 1".into()));
-        }
+        let ws = plan::workloads(benches)?;
+        plan::check(&procs, benchtime, count)?;
         let mut plan = FidelityPlan {
             benches: Vec::new(),
             procs,
@@ -230,28 +209,36 @@ impl FidelityPlan {
         }
     }
 
-    /// The columns measured on `bench`, as (column name, subject, lock).
-    fn subjects(&self, bench: &WorkloadInfo) -> Vec<(String, Subject, Option<LockKind>)> {
+    /// The columns measured on `bench`: the ports of the pairs that share it, on their
+    /// partners' locks, then the releases.
+    fn columns(&self, bench: &WorkloadInfo) -> Vec<Column> {
         let pairs = pairs_for(bench, &self.settings(1));
-        let mut out = Vec::new();
-        for &i in &pairs {
+        let ports = pairs.iter().map(|&i| {
             let p = &PAIRS[i];
             let s = registry::scheduler(p.port).expect("every pair's port is a scheduler");
-            out.push((p.column.to_string(), Subject::Sched(s), Some(p.lock)));
-        }
-        for &i in &pairs {
+            Column {
+                name: p.column.to_string(),
+                subject: Subject::Sched(s),
+                lock: Some(p.lock),
+            }
+        });
+        let reals = pairs.iter().map(|&i| {
             let p = &PAIRS[i];
             let r = registry::peer(p.real).expect("every release is a peer");
-            out.push((p.real.to_string(), Subject::Peer(r), None));
-        }
-        out
+            Column {
+                name: p.real.to_string(),
+                subject: Subject::Peer(r),
+                lock: None,
+            }
+        });
+        ports.chain(reals).collect()
     }
 
     /// How many measurements the plan makes (at most).
     pub fn measurements(&self) -> usize {
         self.benches
             .iter()
-            .map(|b| self.subjects(b).len())
+            .map(|b| self.columns(b).len())
             .sum::<usize>()
             * self.procs.len()
             * self.count
@@ -262,52 +249,16 @@ impl FidelityPlan {
     pub fn run(&self, progress: &Progress) -> Result<Vec<Row>, LabError> {
         let mut rows = Vec::new();
         for &bench in &self.benches {
-            let subjects = self.subjects(bench);
+            let columns = self.columns(bench);
             for &procs in &self.procs {
-                let n = subjects.len();
-                let mut runs: Vec<Vec<Measurement>> = vec![Vec::new(); n];
-                let mut na: Vec<Option<&'static str>> = vec![None; n];
-                for k in 0..self.count {
-                    for (i, (name, s, lock)) in subjects.iter().enumerate() {
-                        if na[i].is_some() || runs[i].last().is_some_and(|m| m.starved) {
-                            progress.step();
-                            continue;
-                        }
-                        progress.running(format!(
-                            "{} at procs {procs} on {name} (run {}/{})",
-                            bench.name,
-                            k + 1,
-                            self.count
-                        ));
-                        let settings = Settings {
-                            lock: *lock,
-                            ..self.settings(procs)
-                        };
-                        match s.measure(bench, &settings) {
-                            Ok(m) => runs[i].push(m),
-                            Err(Failure::NotApplicable(why)) => na[i] = Some(why),
-                            Err(Failure::Run(err)) => {
-                                return Err(LabError::Run {
-                                    sched: name.clone(),
-                                    bench: bench.name.to_string(),
-                                    procs,
-                                    err,
-                                })
-                            }
-                        }
-                        progress.step();
-                    }
-                }
-                for (i, (name, s, _)) in subjects.iter().enumerate() {
-                    rows.push(match na[i] {
-                        Some(why) => {
-                            Row::not_applicable(name, s.is_peer(), bench, procs, self.cores, why)
-                        }
-                        None => {
-                            Row::measured(name, s.is_peer(), bench, procs, self.cores, &runs[i])
-                        }
-                    });
-                }
+                rows.extend(plan::run_columns(
+                    &columns,
+                    bench,
+                    &self.settings(procs),
+                    self.count,
+                    self.cores,
+                    progress,
+                )?);
             }
         }
         Ok(rows)

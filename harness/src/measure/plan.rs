@@ -73,23 +73,8 @@ impl Plan {
             seen.push(s.name());
             new
         });
-        let mut ws: Vec<&'static WorkloadInfo> = Vec::new();
-        if benches.is_empty() {
-            ws.extend(registry::WORKLOADS.iter().filter(|w| w.core));
-        }
-        for name in benches {
-            let w = registry::workload(name).ok_or_else(|| LabError::UnknownName {
-                kind: "workload",
-                name: name.clone(),
-                known: registry::WORKLOADS.iter().map(|w| w.name).collect(),
-            })?;
-            if !ws.iter().any(|x| x.name == w.name) {
-                ws.push(w);
-            }
-        }
-        if procs.is_empty() {
-            return Err(crate::measure::procs::ProcsError::Empty.into());
-        }
+        let ws = workloads(benches)?;
+        check(&procs, benchtime, count)?;
         for s in &subjects {
             if let Some(&p) = procs.iter().find(|&&p| p > s.max_procs()) {
                 return Err(LabError::ProcsOverLimit {
@@ -98,12 +83,6 @@ impl Plan {
                     max: s.max_procs(),
                 });
             }
-        }
-        if benchtime.is_zero() {
-            return Err(LabError::BadValue("--benchtime must be above zero".into()));
-        }
-        if count == 0 {
-            return Err(LabError::BadValue("--count must be at least 1".into()));
         }
         Ok(Plan {
             subjects,
@@ -144,12 +123,18 @@ impl Plan {
     /// subject's other runs of that combination are skipped (they would starve alike). Each
     /// row carries the p-value of its runs against the first column's.
     pub fn run(&self, progress: &Progress) -> Result<Vec<Row>, LabError> {
+        let columns: Vec<Column> = self
+            .subjects
+            .iter()
+            .map(|&s| Column {
+                name: s.name().to_string(),
+                subject: s,
+                lock: None,
+            })
+            .collect();
         let mut rows = Vec::new();
         for &bench in &self.benches {
             for &procs in &self.procs {
-                let n = self.subjects.len();
-                let mut runs: Vec<Vec<Measurement>> = vec![Vec::new(); n];
-                let mut na: Vec<Option<&'static str>> = vec![None; n];
                 let settings = Settings {
                     starve_after: self.starve_after,
                     lock: self.lock,
@@ -158,52 +143,114 @@ impl Plan {
                     max_goroutines: self.max_goroutines,
                     ..Settings::new(procs, self.benchtime)
                 };
-                for k in 0..self.count {
-                    for (i, s) in self.subjects.iter().enumerate() {
-                        if na[i].is_some() || runs[i].last().is_some_and(|m| m.starved) {
-                            progress.step();
-                            continue;
-                        }
-                        progress.running(format!(
-                            "{} at procs {procs} on {} (run {}/{})",
-                            bench.name,
-                            s.name(),
-                            k + 1,
-                            self.count
-                        ));
-                        match s.measure(bench, &settings) {
-                            Ok(m) => runs[i].push(m),
-                            Err(Failure::NotApplicable(why)) => na[i] = Some(why),
-                            Err(Failure::Run(err)) => {
-                                return Err(LabError::Run {
-                                    sched: s.name().to_string(),
-                                    bench: bench.name.to_string(),
-                                    procs,
-                                    err,
-                                })
-                            }
-                        }
-                        progress.step();
-                    }
-                }
-                for (i, s) in self.subjects.iter().enumerate() {
-                    rows.push(match na[i] {
-                        Some(why) => Row::not_applicable(
-                            s.name(),
-                            s.is_peer(),
-                            bench,
-                            procs,
-                            self.cores,
-                            why,
-                        ),
-                        None => {
-                            Row::measured(s.name(), s.is_peer(), bench, procs, self.cores, &runs[i])
-                        }
-                    });
-                }
+                rows.extend(run_columns(
+                    &columns, bench, &settings, self.count, self.cores, progress,
+                )?);
             }
         }
         crate::output::results::set_p_values(&mut rows, &self.columns());
         Ok(rows)
     }
+}
+
+/// The workloads named (an empty list: the core set), each once, in the order given.
+pub fn workloads(names: &[String]) -> Result<Vec<&'static WorkloadInfo>, LabError> {
+    let mut ws: Vec<&'static WorkloadInfo> = Vec::new();
+    if names.is_empty() {
+        ws.extend(registry::WORKLOADS.iter().filter(|w| w.core));
+    }
+    for name in names {
+        let w = registry::workload(name).ok_or_else(|| LabError::UnknownName {
+            kind: "workload",
+            name: name.clone(),
+            known: registry::WORKLOADS.iter().map(|w| w.name).collect(),
+        })?;
+        if !ws.iter().any(|x| x.name == w.name) {
+            ws.push(w);
+        }
+    }
+    Ok(ws)
+}
+
+/// The checks every plan makes of its procs, benchtime and count.
+pub fn check(procs: &[usize], benchtime: Duration, count: usize) -> Result<(), LabError> {
+    if procs.is_empty() {
+        return Err(crate::measure::procs::ProcsError::Empty.into());
+    }
+    if benchtime.is_zero() {
+        return Err(LabError::BadValue("--benchtime must be above zero".into()));
+    }
+    if count == 0 {
+        return Err(LabError::BadValue("--count must be at least 1".into()));
+    }
+    Ok(())
+}
+
+/// A column of a run: its name in the table, what it measures, and the runtime lock it runs
+/// on where it differs from the run's (`lab fidelity` runs one port on two locks).
+#[derive(Clone, Debug)]
+pub struct Column {
+    pub name: String,
+    pub subject: Subject,
+    pub lock: Option<LockKind>,
+}
+
+/// One workload at one procs on every column, `count` runs each, interleaved (run 1 of each,
+/// then run 2 of each...) so a slow spell of the machine hits every column alike; a row per
+/// column. The first failed run stops everything; after a starved run, a column's other runs
+/// are skipped (they would starve alike); a peer's n/a is known after one try.
+pub fn run_columns(
+    columns: &[Column],
+    bench: &'static WorkloadInfo,
+    settings: &Settings,
+    count: usize,
+    cores: usize,
+    progress: &Progress,
+) -> Result<Vec<Row>, LabError> {
+    let procs = settings.procs;
+    let n = columns.len();
+    let mut runs: Vec<Vec<Measurement>> = vec![Vec::new(); n];
+    let mut na: Vec<Option<&'static str>> = vec![None; n];
+    for k in 0..count {
+        for (i, c) in columns.iter().enumerate() {
+            if na[i].is_some() || runs[i].last().is_some_and(|m| m.starved) {
+                progress.step();
+                continue;
+            }
+            progress.running(format!(
+                "{} at procs {procs} on {} (run {}/{count})",
+                bench.name,
+                c.name,
+                k + 1,
+            ));
+            let settings = Settings {
+                lock: c.lock.or(settings.lock),
+                ..settings.clone()
+            };
+            match c.subject.measure(bench, &settings) {
+                Ok(m) => runs[i].push(m),
+                Err(Failure::NotApplicable(why)) => na[i] = Some(why),
+                Err(Failure::Run(err)) => {
+                    return Err(LabError::Run {
+                        sched: c.name.clone(),
+                        bench: bench.name.to_string(),
+                        procs,
+                        err,
+                    })
+                }
+            }
+            progress.step();
+        }
+    }
+    Ok(columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let peer = c.subject.is_peer();
+            match na[i] {
+                Some(why) => Row::not_applicable(&c.name, peer, bench, procs, cores, why),
+                None => Row::measured(&c.name, peer, bench, procs, cores, &runs[i]),
+            }
+        })
+        .collect())
 }

@@ -268,6 +268,20 @@ fn default_work() -> u64 {
 }
 
 impl Results {
+    /// Writes the run's data into `dir`: results.json, results.csv, bench.txt, machine.json and
+    /// command.txt.
+    pub fn write_data(&self, dir: &crate::output::rundir::RunDir) -> std::io::Result<()> {
+        dir.write("results.json", &self.to_json())?;
+        let csv = self.to_csv().map_err(std::io::Error::other)?;
+        dir.write("results.csv", &csv)?;
+        dir.write("bench.txt", &self.bench_txt())?;
+        dir.write(
+            "machine.json",
+            &serde_json::to_string_pretty(&self.machine).expect("machine serializes"),
+        )?;
+        dir.write("command.txt", &format!("{}\n", self.command))
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("results serialize")
     }

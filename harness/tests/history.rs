@@ -14,6 +14,17 @@ fn lab(args: &[&str]) -> Output {
         .expect("run lab")
 }
 
+/// The stdout of a run that must have succeeded (else both outputs in the failure).
+fn succeeded(out: &Output) -> String {
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "stdout: {text}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
 fn stderr_line(out: &Output) -> String {
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(2), "stderr: {err}");
@@ -119,12 +130,7 @@ fn go_1_4_3_builds_and_runs_its_syscall_benchmark() {
         "10ms",
         "--quiet",
     ]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "stdout: {text}\nstderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = succeeded(&out);
     let line = text
         .lines()
         .find(|l| l.starts_with("BenchmarkSyscall"))
@@ -173,12 +179,7 @@ fn releases_are_columns_measured_both_ways() {
         "--out",
         out_dir.path().to_str().unwrap(),
     ]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "stdout: {text}\nstderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = succeeded(&out);
     let res: serde_json::Value = serde_json::from_str(text.trim()).expect("results JSON");
     let rows = res["rows"].as_array().unwrap();
     let row = |sched: &str, bench: &str| {
@@ -237,12 +238,7 @@ fn check_go_covers_a_release() {
         "5ms",
         "--quiet",
     ]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "stdout: {text}\nstderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = succeeded(&out);
     for bench in [
         "BenchmarkChanSync ",
         "BenchmarkCreateGoroutines ",
@@ -285,12 +281,7 @@ fn a_short_fidelity_run_is_well_formed() {
         "--out",
         out_dir.path().to_str().unwrap(),
     ]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "stdout: {text}\nstderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = succeeded(&out);
     assert!(text.contains("The seed's table"), "{text}");
     assert!(
         text.contains("wakeup-spinning-5us: the go peer has no version"),
@@ -380,12 +371,7 @@ fn a_release_profile_splits_its_time() {
         "--benchtime",
         "20ms",
     ]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "stdout: {text}\nstderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = succeeded(&out);
     let ns = |row: &str| -> f64 {
         let line = text
             .lines()

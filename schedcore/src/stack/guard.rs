@@ -5,9 +5,10 @@
 //! Measured on a 2-core Intel Xeon VM (Linux 6.18), each slot of a fresh 64-KiB-stack chunk
 //! guarded in a tight loop: a bare system call (getppid) 95 ns, madvise 340 ns, mprotect
 //! 1.4-1.6 us (it also splits the mapping), process_madvise 490 ns for one page and 240 ns a
-//! page for 32 or more pages a call (270 ns at 8). Inside `lab`, between the stacks' first page
-//! faults, madvise took 420-900 ns a fresh stack. mprotect cannot be batched: it takes one
-//! contiguous range, and the guard pages are a slot apart.
+//! page for 32 or more pages a call (270 ns at 8). Inside `lab` (an instrumented build, run
+//! interleaved with the one before batching), madvise took about 400 ns a fresh stack and the
+//! batched call 270 ns. mprotect cannot be batched: it takes one contiguous range, and the
+//! guard pages are a slot apart.
 
 use std::io;
 use std::sync::OnceLock;
@@ -23,7 +24,8 @@ const PIDFD_SELF: libc::c_int = -10_000;
 
 /// The most slots one process_madvise guards: the first chunk's 64 stacks in one call. Past
 /// 32 pages a call the cost per page no longer falls (240 ns measured, against 270 ns at 8),
-/// and a batch guards at most 63 slots that the run may never carve (15 us of work, once).
+/// and a batch guards at most 63 slots that the run may never carve (15 us of work, once a
+/// runtime).
 /// Below the kernel's IOV_MAX (1024).
 pub(super) const GUARD_BATCH: usize = 64;
 

@@ -415,7 +415,7 @@ impl StackArena {
     /// rest of the machine, and the reads come closer together as the margin shrinks, down to
     /// one a stack at the reserve. Far from it they are rare: with 20 GiB above the reserve and
     /// 64 KiB stacks, one read every 160k stacks. The fixed read every 1024 stacks this
-    /// replaces cost 30-80 us a read in `lab` (20-70 ns a fresh stack, measured on a 2-core
+    /// replaces cost 20-80 us a read in `lab` (20-70 ns a fresh stack, measured on a 2-core
     /// Xeon VM) and could commit 64 MiB past the reserve between two reads.
     fn stacks_until_next_check(&self, available: u64) -> usize {
         let margin = available.saturating_sub(self.reserve);

@@ -365,6 +365,30 @@ fn table_in_the_seeds_shape() {
     assert_eq!(csv.lines().count(), 7, "{csv}");
 }
 
+/// Rows of a workload whose timed round makes many fresh stacks carry a mark and a footnote
+/// on their guard pages; other rows carry neither.
+#[test]
+fn table_marks_rows_that_pay_guard_pages() {
+    let mut rows = vec![
+        row("old", "syscall", 1, Some(73.0), false),
+        row("old", "goroutines-alive-10k", 4, Some(900.0), true),
+    ];
+    rows[1].go_name = "BenchmarkGoroutinesAlive/10k".into();
+    let t = table::render(&results(rows.clone()));
+    let lines: Vec<&str> = t.lines().collect();
+    assert!(lines[1].starts_with("BenchmarkSyscall "), "{t}");
+    assert!(!lines[1].contains('\u{2020}'), "{t}");
+    assert!(
+        lines[2].starts_with("BenchmarkGoroutinesAlive/10k-4 * \u{2020}"),
+        "{t}"
+    );
+    let notes: Vec<&&str> = lines.iter().filter(|l| l.starts_with('\u{2020}')).collect();
+    assert_eq!(notes.len(), 1, "{t}");
+    assert!(notes[0].contains("guard-page system call") && notes[0].contains("Go 1.0-1.4"));
+    let t = table::render(&results(rows[..1].to_vec()));
+    assert!(!t.contains('\u{2020}'), "{t}");
+}
+
 #[test]
 fn run_folder_is_atomic() {
     assert_eq!(timestamp(SystemTime::UNIX_EPOCH), "1970-01-01-000000");

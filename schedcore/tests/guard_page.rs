@@ -1,11 +1,15 @@
 //! A goroutine stack that overflows faults on its own guard page and never writes into the
-//! stack below it, with either guard (madvise and mprotect). In a child process of this test
-//! binary: the child fills the top of the lower stack with a pattern, overflows the upper one,
-//! and its SIGSEGV handler checks where the fault was and that the pattern is whole, then exits
-//! with a code that says so.
+//! stack below it, with either guard (madvise, one a stack or a run of slots at a time, and
+//! mprotect). In a child process of this test binary: the child fills the top of the lower
+//! stack with a pattern, overflows the upper one, and its SIGSEGV handler checks where the
+//! fault was and that the pattern is whole, then exits with a code that says so. And every
+//! stack of an arena has its guard page, as the kernel's page tables (madvise) or mappings
+//! (mprotect) show.
 
 use corosensei::stack::Stack;
-use schedcore::stack::{guard_install_works, page_size, StackArena, StackGuard};
+use schedcore::stack::{
+    guard_batch_works, guard_install_works, page_size, ArenaStack, StackArena, StackGuard,
+};
 use schedcore::{Config, GoContext, Switch};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -58,13 +62,15 @@ fn deeper(n: u64) -> u64 {
     deeper(n + 1) + frame[0] as u64
 }
 
-fn child(guard: StackGuard) -> ! {
+/// Overflows a stack carved after `skip` others and the one right below it.
+fn child(guard: StackGuard, skip: usize) -> ! {
     let cfg = Config {
         stack_guard: guard,
         ..Config::default()
     };
     let arena = StackArena::new(&cfg).unwrap();
     assert_eq!(arena.guard(), guard);
+    let skipped: Vec<ArenaStack> = (0..skip).map(|_| arena.alloc().unwrap()).collect();
     let lower = arena.alloc().unwrap();
     let ctx: Box<GoContext<()>> = Box::default();
     // SAFETY: `ctx` is boxed and outlives the coroutine; the arena outlives both.
@@ -102,14 +108,15 @@ fn child(guard: StackGuard) -> ! {
         assert_eq!(libc::sigaction(libc::SIGBUS, &sa, std::ptr::null_mut()), 0);
         let _ = ctx.resume();
     }
+    drop(skipped);
     std::process::exit(RETURNED)
 }
 
 /// Runs the child for `guard` (this very test, under the environment variable) and checks
-/// its exit code; in the child, overflows.
-fn overflow_faults_on_the_guard(guard: StackGuard) {
+/// its exit code; in the child, overflows the stack carved after `skip` others.
+fn overflow_faults_on_the_guard(guard: StackGuard, skip: usize) {
     if std::env::var_os(CHILD).is_some() {
-        child(guard);
+        child(guard, skip);
     }
     let test = std::thread::current()
         .name()
@@ -137,20 +144,120 @@ fn overflow_faults_on_the_guard(guard: StackGuard) {
 
 #[test]
 fn overflow_faults_on_an_mprotect_guard() {
-    overflow_faults_on_the_guard(StackGuard::Mprotect);
+    overflow_faults_on_the_guard(StackGuard::Mprotect, 0);
 }
 
 /// On a kernel without MADV_GUARD_INSTALL, the madvise guard is refused instead.
 #[test]
 fn overflow_faults_on_a_madvise_guard() {
     if guard_install_works() {
-        overflow_faults_on_the_guard(StackGuard::Madvise);
+        overflow_faults_on_the_guard(StackGuard::Madvise, 0);
     } else {
         let cfg = Config {
             stack_guard: StackGuard::Madvise,
             ..Config::default()
         };
         assert!(StackArena::new(&cfg).is_err());
+    }
+}
+
+/// The 72nd stack, in the middle of the run of slots that the 65th (the first of the second
+/// chunk) guarded with one process_madvise, faults on its guard like the first. (Where the
+/// kernel refuses process_madvise, each of them was guarded on its own, and it faults too.)
+#[test]
+fn overflow_faults_on_a_batch_guarded_slot() {
+    if guard_install_works() {
+        let arena = StackArena::new(&Config::default()).unwrap();
+        assert_eq!(arena.guard_batched(), guard_batch_works());
+        overflow_faults_on_the_guard(StackGuard::Madvise, 70);
+    }
+}
+
+/// The kernel's page-table flags of the page at `addr` (its /proc/self/pagemap entry).
+fn pagemap(addr: usize) -> u64 {
+    use std::os::unix::fs::FileExt;
+    let f = std::fs::File::open("/proc/self/pagemap").unwrap();
+    let mut e = [0u8; 8];
+    f.read_exact_at(&mut e, (addr / page_size() * 8) as u64)
+        .unwrap();
+    u64::from_ne_bytes(e)
+}
+
+/// pagemap's PM_GUARD_REGION bit (Linux 6.14 on): the page is a MADV_GUARD_INSTALL guard.
+const PM_GUARD_REGION: u64 = 1 << 58;
+
+/// Whether this kernel's pagemap shows madvise guard pages (tried on a page of its own).
+fn pagemap_shows_guards() -> bool {
+    let page = page_size();
+    // SAFETY: a fresh private mapping of the test's own, advised and read, then unmapped.
+    unsafe {
+        let p = libc::mmap(
+            std::ptr::null_mut(),
+            page,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        );
+        assert_ne!(p, libc::MAP_FAILED);
+        let shown = libc::madvise(p, page, 102) == 0 && pagemap(p as usize) & PM_GUARD_REGION != 0;
+        libc::munmap(p, page);
+        shown
+    }
+}
+
+/// The mappings of the process with no access at all (mprotect'd guard pages among them).
+fn inaccessible_mappings() -> Vec<(usize, usize)> {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    maps.lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            let (range, perms) = (f.next()?, f.next()?);
+            let (lo, hi) = range.split_once('-')?;
+            perms.starts_with("---").then(|| {
+                (
+                    usize::from_str_radix(lo, 16).unwrap(),
+                    usize::from_str_radix(hi, 16).unwrap(),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Every one of 500 stacks (across four chunks, and with batched guards across many runs of
+/// slots and their ends) has its guard page right below it, and its own lowest page is not
+/// one: in the page tables for madvise guards (where pagemap shows them), in the mappings for
+/// mprotect ones.
+#[test]
+fn every_stack_has_its_guard_page() {
+    let page = page_size();
+    let mut guards = vec![StackGuard::Mprotect];
+    if guard_install_works() && pagemap_shows_guards() {
+        guards.push(StackGuard::Madvise);
+    }
+    for guard in guards {
+        let cfg = Config {
+            stack_guard: guard,
+            ..Config::default()
+        };
+        let arena = StackArena::new(&cfg).unwrap();
+        let stacks: Vec<ArenaStack> = (0..500).map(|_| arena.alloc().unwrap()).collect();
+        let none = inaccessible_mappings();
+        let is_guard = |addr: usize| match guard {
+            StackGuard::Mprotect => none.iter().any(|&(lo, hi)| lo <= addr && addr < hi),
+            _ => pagemap(addr) & PM_GUARD_REGION != 0,
+        };
+        for (i, s) in stacks.iter().enumerate() {
+            let lo = s.limit().get();
+            assert!(
+                is_guard(lo),
+                "{guard}: stack {i} has no guard page at {lo:#x}"
+            );
+            assert!(
+                !is_guard(lo + page),
+                "{guard}: stack {i}'s lowest page is a guard page"
+            );
+        }
     }
 }
 

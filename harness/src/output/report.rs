@@ -127,7 +127,7 @@ pub fn render(res: &Results, machine: &Machine, charts: &[(&Chart, &str)]) -> St
     );
     b.push_str(&html::controls(&res.columns));
     b.push_str(&main_table(res, &keys));
-    // The text table's footnotes (oversubscribed, ~, starved, n/a, lock), as the terminal has
+    // The text table's footnotes (oversubscribed, fresh stacks, ~, starved, n/a, lock), as the terminal has
     // them: everything after its header and rows.
     let text = table::render(res);
     let notes: Vec<&str> = text.lines().skip(keys.len() + 1).collect();
@@ -195,11 +195,7 @@ fn main_table(res: &Results, keys: &[(&str, &str, usize)]) -> String {
     }
     s.push_str("</tr></thead>\n<tbody>\n");
     for &(bench, go_name, procs) in keys {
-        let over = res
-            .rows
-            .iter()
-            .any(|r| r.bench == bench && r.procs == procs && r.oversubscribed);
-        let name = row_name(go_name, procs) + if over { " *" } else { "" };
+        let name = table::marked_name(res, bench, go_name, procs);
         let _ = write!(
             s,
             "<tr data-bench=\"{} {}\"><td class=\"name\">{}</td>",

@@ -15,6 +15,37 @@ pub const NOT_SIGNIFICANT: &str =
 /// Marks a row whose procs are above the machine's cores.
 const OVERSUBSCRIBED: &str = " *";
 
+/// Marks a row of a workload whose timed round makes many fresh goroutine stacks (the
+/// registry's `fresh_stacks`).
+const FRESH_STACKS: &str = " †";
+
+/// The footnote of the rows marked [`FRESH_STACKS`].
+const FRESH_STACKS_NOTE: &str = "the generations' ns/op include a guard-page system call for each fresh goroutine stack (a gfree miss), which Go 1.0-1.4 did not make (README: Deviations from Go)";
+
+/// Whether `procs` is above the machine's cores in the rows of `bench`.
+fn oversubscribed(res: &Results, bench: &str, procs: usize) -> bool {
+    res.rows
+        .iter()
+        .any(|r| r.bench == bench && r.procs == procs && r.oversubscribed)
+}
+
+/// Whether the registry marks `bench` as making many fresh stacks in its timed round.
+fn fresh_stacks(bench: &str) -> bool {
+    crate::subjects::registry::workload(bench).is_some_and(|w| w.fresh_stacks)
+}
+
+/// A row's name with its marks: `BenchmarkGoroutinesAlive/1M-4 * †`.
+pub fn marked_name(res: &Results, bench: &str, go_name: &str, procs: usize) -> String {
+    let mut name = row_name(go_name, procs);
+    if oversubscribed(res, bench, procs) {
+        name.push_str(OVERSUBSCRIBED);
+    }
+    if fresh_stacks(bench) {
+        name.push_str(FRESH_STACKS);
+    }
+    name
+}
+
 /// The delta of `v` against `base` in percent, as benchcmp prints it (`-56.63%`, `+3.10%`).
 pub fn delta(base: f64, v: f64) -> String {
     if base > 0.0 {
@@ -52,7 +83,8 @@ pub fn cell(row: Option<&Row>, count: usize) -> String {
     }
 }
 
-/// Renders the table, with footnotes for oversubscribed rows and n/a cells.
+/// Renders the table, with footnotes for oversubscribed rows, rows of fresh-stack workloads
+/// and n/a cells.
 pub fn render(res: &Results) -> String {
     let cols = &res.columns;
     let mut header = vec!["benchmark".to_string()];
@@ -72,6 +104,7 @@ pub fn render(res: &Results) -> String {
     }
     let mut lines = vec![header];
     let mut any_over = false;
+    let mut any_fresh = false;
     let mut notes: Vec<String> = Vec::new();
     let mut starved: Vec<String> = Vec::new();
     // (column, method, workloads) where a column says how its rows were measured.
@@ -86,16 +119,9 @@ pub fn render(res: &Results) -> String {
                 .iter()
                 .find(|r| r.bench == bench && r.procs == procs && r.sched == sched)
         };
-        let over = res
-            .rows
-            .iter()
-            .any(|r| r.bench == bench && r.procs == procs && r.oversubscribed);
-        any_over |= over;
-        let mut name = row_name(go_name, procs);
-        if over {
-            name.push_str(OVERSUBSCRIBED);
-        }
-        let mut line = vec![name];
+        any_over |= oversubscribed(res, bench, procs);
+        any_fresh |= fresh_stacks(bench);
+        let mut line = vec![marked_name(res, bench, go_name, procs)];
         let base = find(&cols[0]);
         for (i, c) in cols.iter().enumerate() {
             let row = find(c);
@@ -172,6 +198,9 @@ pub fn render(res: &Results) -> String {
             OVERSUBSCRIBED.trim(),
             res.machine.cores
         );
+    }
+    if any_fresh {
+        let _ = writeln!(out, "{} {FRESH_STACKS_NOTE}", FRESH_STACKS.trim());
     }
     if any_same {
         let _ = writeln!(out, "{NOT_SIGNIFICANT}");

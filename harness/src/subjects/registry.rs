@@ -40,14 +40,17 @@ macro_rules! for_each_scheduler {
 }
 
 /// Calls `$callback! { $({ name: "..", run: module::function, go: "Benchmark..", core: bool,
-/// batch: u64, hog: bool, about: ".." $(, max_n: u64)? },)* }` with every workload. `run`
-/// names a function in `crate::workloads` that is generic over `S: Scheduler` and does `b.n`
-/// operations of a [`B`](crate::workloads::B); `go` is the row name in tables and in
-/// bench.txt; `core` puts the workload in `lab compare`'s default set; `batch` is the smallest
-/// N that does any work (the ramp goes on to at least that); `hog` says a CPU hog in it can
-/// only be interrupted by preemption, so a generation without it reports the workload starved;
-/// `max_n`, where given, is the largest N the ramp may reach (else
-/// [`MAX_N`](crate::measure::ramp::MAX_N), testing.B's).
+/// batch: u64, hog: bool, about: ".." $(, max_n: u64)? $(, fresh_stacks: bool)? },)* }` with
+/// every workload. `run` names a function in `crate::workloads` that is generic over
+/// `S: Scheduler` and does `b.n` operations of a [`B`](crate::workloads::B); `go` is the row
+/// name in tables and in bench.txt; `core` puts the workload in `lab compare`'s default set;
+/// `batch` is the smallest N that does any work (the ramp goes on to at least that); `hog`
+/// says a CPU hog in it can only be interrupted by preemption, so a generation without it
+/// reports the workload starved; `max_n`, where given, is the largest N the ramp may reach (else
+/// [`MAX_N`](crate::measure::ramp::MAX_N), testing.B's); `fresh_stacks: true` marks a workload
+/// whose timed round keeps many goroutines alive at once, so that many of them get a fresh
+/// stack (a gfree miss) and its figures carry their guard-page system calls (the table says
+/// so beside them).
 ///
 /// To add a workload: write `pub fn my_work<S: Scheduler>(b: &mut B)` in `workloads/` and add
 /// one line here, e.g.
@@ -76,10 +79,10 @@ macro_rules! for_each_workload {
             { name: "syscall-excess", run: syscall::syscall_excess, go: "BenchmarkSyscallExcess", core: false, batch: 1000, hog: false, about: "as syscall, with 4*GOMAXPROCS goroutines" },
             { name: "syscall-excess-work", run: syscall::syscall_excess_work, go: "BenchmarkSyscallExcessWork", core: false, batch: 1000, hog: false, about: "as syscall-work, with 4*GOMAXPROCS goroutines" },
             { name: "syscall-block", run: syscall::syscall_block, go: "BenchmarkSyscallBlock", core: false, batch: 10, hog: false, about: "GOMAXPROCS goroutines, batches of 10 syscalls that each really block (a 20 us sleep)" },
-            { name: "create-goroutines-single", run: create::create_goroutines_single, go: "BenchmarkCreateGoroutinesSingle", core: false, batch: 1, hog: false, about: "main spawns all N goroutines, each marking a WaitGroup done, and waits (N at most 10^6: at procs 1 all are alive at once)", max_n: 1_000_000 },
-            { name: "goroutines-alive-10k", run: alive::alive_10k, go: "BenchmarkGoroutinesAlive/10k", core: false, batch: 10_000, hog: false, about: "as goroutines-alive, 10^4 alive at once" },
-            { name: "goroutines-alive-100k", run: alive::alive_100k, go: "BenchmarkGoroutinesAlive/100k", core: false, batch: 100_000, hog: false, about: "as goroutines-alive, 10^5 alive at once" },
-            { name: "goroutines-alive", run: alive::alive_1m, go: "BenchmarkGoroutinesAlive/1M", core: false, batch: 1_000_000, hog: false, about: "10^6 goroutines alive at once, all blocked on one channel, then released by a close; ns per goroutine, and RSS per goroutine in lab run and the JSON" },
+            { name: "create-goroutines-single", run: create::create_goroutines_single, go: "BenchmarkCreateGoroutinesSingle", core: false, batch: 1, hog: false, about: "main spawns all N goroutines, each marking a WaitGroup done, and waits (N at most 10^6: at procs 1 all are alive at once)", max_n: 1_000_000, fresh_stacks: true },
+            { name: "goroutines-alive-10k", run: alive::alive_10k, go: "BenchmarkGoroutinesAlive/10k", core: false, batch: 10_000, hog: false, about: "as goroutines-alive, 10^4 alive at once", fresh_stacks: true },
+            { name: "goroutines-alive-100k", run: alive::alive_100k, go: "BenchmarkGoroutinesAlive/100k", core: false, batch: 100_000, hog: false, about: "as goroutines-alive, 10^5 alive at once", fresh_stacks: true },
+            { name: "goroutines-alive", run: alive::alive_1m, go: "BenchmarkGoroutinesAlive/1M", core: false, batch: 1_000_000, hog: false, about: "10^6 goroutines alive at once, all blocked on one channel, then released by a close; ns per goroutine, and RSS per goroutine in lab run and the JSON", fresh_stacks: true },
         }
     };
 }
@@ -179,7 +182,7 @@ macro_rules! max_n_or_default {
 }
 
 macro_rules! workload_tables {
-    ($({ name: $name:literal, run: $m:ident :: $f:ident, go: $go:literal, core: $core:literal, batch: $batch:literal, hog: $hog:literal, about: $about:literal $(, max_n: $max:literal)? },)*) => {
+    ($({ name: $name:literal, run: $m:ident :: $f:ident, go: $go:literal, core: $core:literal, batch: $batch:literal, hog: $hog:literal, about: $about:literal $(, max_n: $max:literal)? $(, fresh_stacks: $fresh:literal)? },)*) => {
         /// Every workload, in the order tables show them.
         pub const WORKLOADS: &[WorkloadInfo] = &[$(WorkloadInfo {
             name: $name,
@@ -189,6 +192,7 @@ macro_rules! workload_tables {
             hog: $hog,
             about: $about,
             max_n: max_n_or_default!($($max)?),
+            fresh_stacks: false $(|| $fresh)?,
         },)*];
 
         /// The workload named `name`, monomorphized for `S`.

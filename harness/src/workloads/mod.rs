@@ -48,6 +48,9 @@ pub struct WorkloadInfo {
     /// The largest N the ramp may reach ([`crate::measure::ramp::MAX_N`] unless the workload
     /// says).
     pub max_n: u64,
+    /// Many goroutines alive at once in the timed round, so many fresh stacks, each with its
+    /// guard-page system call, which Go 1.0-1.4 did not make (the table marks the rows).
+    pub fresh_stacks: bool,
 }
 
 /// One round of a workload, as Go's `*testing.B` is: N, the timer, and what the round

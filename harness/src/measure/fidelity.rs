@@ -394,6 +394,11 @@ pub struct Summary {
     pub deltas_agree: Count,
     /// Release deltas left out as not significant on one side or both.
     pub deltas_left_out: usize,
+    /// History's significant deltas that the ports reproduce (significant, same sign), of all
+    /// of history's significant deltas: the other side of `deltas_agree`, which counts only
+    /// where the ports moved too.
+    #[serde(default)]
+    pub history_reproduced: Count,
     /// Seed-table deltas whose signs agree, of those significant on both sides.
     pub seed_agree: Count,
 }
@@ -654,6 +659,12 @@ pub fn analyse(
         shapes_same_direction: count(&mut shapes.iter().map(|s| s.same_direction)),
         deltas_agree: count(&mut sig_deltas.iter().map(|d| d.agree == Some(true))),
         deltas_left_out: deltas.len() - sig_deltas.len(),
+        history_reproduced: count(
+            &mut deltas
+                .iter()
+                .filter(|d| significant(d.real_p))
+                .map(|d| d.agree == Some(true)),
+        ),
         seed_agree: count(
             &mut seed
                 .iter()
@@ -828,6 +839,9 @@ mod tests {
         assert!(d.significant && d.agree == Some(false));
         assert!((d.port + 0.4).abs() < 1e-9 && (d.real - 0.5).abs() < 1e-9);
         assert_eq!(f.summary.deltas_agree.n + f.summary.deltas_left_out, 6);
+        // Every real delta here is significant; the ports reproduce three of six (2011->2014
+        // flips at both procs, and 2013->2014 at procs 2 does not move on the ports).
+        assert_eq!(f.summary.history_reproduced, Count { k: 3, n: 6 });
         assert!(f.seed.is_empty());
     }
 
@@ -841,6 +855,7 @@ mod tests {
         assert_eq!(f.deltas.len(), 1);
         assert!(!f.deltas[0].significant && f.deltas[0].agree.is_none());
         assert_eq!(f.summary.deltas_left_out, 1);
+        assert_eq!(f.summary.history_reproduced, Count { k: 0, n: 0 });
         assert_eq!(f.summary.deltas_agree, Count { k: 0, n: 0 });
     }
 

@@ -106,6 +106,10 @@ pub fn summary_lines(f: &Fidelity) -> Vec<String> {
             s.deltas_agree, s.deltas_left_out
         ),
         format!(
+            "history's significant release deltas that the ports reproduce (significant, same sign): {}",
+            s.history_reproduced
+        ),
+        format!(
             "the seed's table (CL 4723042), before -> CL: signs agree on {} rows significant on both sides",
             s.seed_agree
         ),

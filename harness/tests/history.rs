@@ -41,6 +41,11 @@ fn no_archive_folder_is_one_line() {
     );
     let err = stderr_line(&lab(&["history", "--go-src", "/no/such/dir", "build"]));
     assert!(err.contains("/no/such/dir"), "{err}");
+    // lab fidelity has nothing to set a port beside without them, and says so at once.
+    let err = stderr_line(&lab(&["fidelity"]));
+    assert!(err.contains("--go-src"), "{err}");
+    let err = stderr_line(&lab(&["check-go", "--release", "go1.1.2"]));
+    assert!(err.contains("LAB_GO_SRC"), "{err}");
 }
 
 #[test]

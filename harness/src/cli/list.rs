@@ -33,5 +33,8 @@ pub(super) fn list() {
     for p in registry::PEERS {
         out.push_str(&format!("  {:<28} {}\n", p.name, p.about));
     }
+    out.push_str(
+        "  (go2011-*, go1.*: the real releases, built once from their source archives with --go-src DIR or LAB_GO_SRC; `lab history list` shows what is found and built)\n",
+    );
     print!("{out}");
 }

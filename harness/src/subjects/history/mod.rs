@@ -40,8 +40,8 @@ pub struct Prepared {
     pub built: bool,
 }
 
-/// The front door for every caller (`lab history`, and the release columns and `lab fidelity`
-/// to come): the release's archive in the folder `src_dir`, hashed, and its toolchain with its
+/// The front door for every caller (`lab history`, the release columns, `lab fidelity`): the
+/// release's archive in the folder `src_dir`, hashed, and its toolchain with its
 /// runtime test binary, built under `target/gohist/` unless they are cached. `warn` hears an
 /// archive whose sha256 is not the table's (before any build starts); `progress` hears what a
 /// build is doing, and is not called when everything is cached.

@@ -93,6 +93,34 @@ impl<T> Guarded<T> {
     }
 }
 
+/// A generation's split sched lock, written once: in a module beside a `Sched` with fields `lock:
+/// RawLock` and `synced: Guarded<Synced>`, `schedcore::sched_lock!(Sched, Synced);` declares
+/// the aliases `LockedI32`, `LockedLink<T>`, `Guarded<T>` and `SchedGuard<'a>` for that
+/// `Synced`, and `Sched::lock`, the one call that takes the lock and reaches `synced`.
+#[macro_export]
+macro_rules! sched_lock {
+    ($sched:ty, $synced:ty) => {
+        /// A count in `Sched` that the sched lock guards.
+        pub(crate) type LockedI32 = $crate::guarded::LockedI32<$synced>;
+        /// A list head in `Sched` that the sched lock guards.
+        pub(crate) type LockedLink<T> = $crate::guarded::LockedLink<T, $synced>;
+        /// The cold data the sched lock guards.
+        pub(crate) type Guarded<T> = $crate::guarded::Guarded<T>;
+        /// The sched lock held.
+        pub(crate) type SchedGuard<'a> = $crate::guarded::GuardedLock<'a, $synced>;
+
+        impl $sched {
+            /// Takes the sched lock.
+            #[inline]
+            pub(crate) fn lock(&self) -> SchedGuard<'_> {
+                // SAFETY: `synced` is guarded by `lock` and by no other lock: this is the only
+                // call.
+                unsafe { self.synced.lock(&self.lock) }
+            }
+        }
+    };
+}
+
 /// The lock held (the seed's `runtime·lock(&runtime·sched)` until the guard drops). It derefs
 /// to the cold guarded data, and a `&W` or `&mut W` borrowed from it is the witness the
 /// guarded words ask for.

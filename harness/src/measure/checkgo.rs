@@ -213,21 +213,13 @@ pub fn check(
 /// which build no program; on Go 1.0.3 to 1.4.3 the syscall benchmarks are left out: the
 /// program reaches the runtime's entersyscall only from Go 1.5 on).
 pub fn release_pairs(r: &Release) -> Vec<Pair> {
-    let settings = Settings::new(1, Duration::from_millis(1));
     r.benchmarks
         .iter()
         .filter_map(|b| {
             let w = registry::workload(b.workload)?;
-            // The way the program would take, were the release's benchmark not there.
-            let alone = Release {
-                benchmarks: &[],
-                ..*r
-            };
-            (release::way(&alone, w, &settings) == Ok(Way::Program)).then_some(pair(
-                w.name,
-                w.go_name,
-                Package::Runtime,
-            ))
+            release::program_way(r, w)
+                .is_ok()
+                .then_some(pair(w.name, w.go_name, Package::Runtime))
         })
         .collect()
 }

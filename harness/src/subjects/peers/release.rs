@@ -70,6 +70,13 @@ pub fn way(r: &Release, bench: &WorkloadInfo, settings: &Settings) -> Result<Way
         }
         return Ok(Way::GoTest(b));
     }
+    program_way(r, bench).map(|()| Way::Program)
+}
+
+/// Whether the lab's program built by `r` can measure `bench`, or why not: the way [`way`]
+/// takes where the release has no benchmark of its own (`lab check-go --release` checks the
+/// program on the workloads that have both).
+pub fn program_way(r: &Release, bench: &WorkloadInfo) -> Result<(), &'static str> {
     if r.flow == Flow::Make2011 {
         return Err("the July-2011 trees predate Go 1 and the go command: only their own BenchmarkSyscall and BenchmarkSyscallWork run there");
     }
@@ -82,7 +89,7 @@ pub fn way(r: &Release, bench: &WorkloadInfo, settings: &Settings) -> Result<Way
     if !go::WORKLOADS.contains(&bench.name) {
         return Err("the go peer has no version of this workload");
     }
-    Ok(Way::Program)
+    Ok(())
 }
 
 /// One measurement of `bench` on `RELEASES[index]`, the way [`way`] chooses.
